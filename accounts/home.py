@@ -1,0 +1,72 @@
+"""The home page's "what can I do next" cards, per role. Each app adds its own entries here as it grows."""
+
+from django.urls import reverse
+
+from .models import Role
+from .scoping import scope_for
+
+
+def home_cards(user):
+    scope = scope_for(user)
+    cards = []
+
+    def add(title, text, url, button="进入"):
+        cards.append({"title": title, "text": text, "url": url, "button": button})
+
+    if scope.village_ids:
+        from villages.models import Village
+
+        for village in Village.objects.filter(pk__in=scope.village_ids).select_related("township"):
+            add(
+                f"本村：{village.name}",
+                f"{village.township.name} · 查看本村基本信息、责任单位和所属党总支。",
+                reverse("villages:village_detail", args=[village.pk]),
+            )
+    if scope.branch_ids:
+        from villages.models import PartyBranch
+
+        for branch in PartyBranch.objects.filter(pk__in=scope.branch_ids).select_related("township"):
+            add(
+                f"本党总支：{branch.name}",
+                "查看本党总支所辖村（社区）及其情况。",
+                reverse("villages:village_list") + f"?branch={branch.pk}",
+            )
+    if scope.unit_ids:
+        from villages.models import ResponsibleUnit
+
+        for unit in ResponsibleUnit.objects.filter(pk__in=scope.unit_ids):
+            add(f"本单位：{unit.name}", "查看本单位监管的村（社区）和监管领域。", reverse("villages:unit_detail", args=[unit.pk]))
+    if scope.is_admin or scope.township_ids or scope.region_ids:
+        add("组织机构", "镇街、党总支、村（社区）、责任单位、工作专班和年度目标。", reverse("villages:township_list"))
+    if scope.can("org.manage"):
+        add("导入组织机构", "从 Excel 批量导入村（社区）、党总支和责任单位，逐行校验。", reverse("villages:township_list"))
+    if scope.can("standards.view"):
+        add("指数标准", "按年度查看村级、镇街指数标准：维度、指标、分值、加分项、否决项和等次。", reverse("indices:standard_list"))
+    if scope.can("standards.manage"):
+        add("导入指数标准", "从 YAML 或 Excel 导入新版本，校验通过后一次写入。", reverse("indices:standard_import"))
+    if scope.can("users.view") and (scope.is_admin or scope.township_ids or scope.region_ids):
+        add("用户与角色", "查看本辖区用户及其角色授权。", reverse("accounts:user_list"))
+    if scope.can("audit.view"):
+        add("审计日志", "登录、授权、导入、修改等操作记录。", reverse("audit:event_list"))
+    if scope.is_admin:
+        add("系统管理", "Django 管理后台（仅系统管理员）。", reverse("admin:index"))
+    if not cards:
+        add("暂无可用功能", "您的账户尚未分配角色，请联系镇纪委或系统管理员。", reverse("accounts:password_change"), "修改密码")
+    return cards
+
+
+ROLE_HINTS = {
+    Role.VILLAGE_COMMITTEE: "每年6月25日前完成本村自评打分并上传佐证材料。",
+    Role.VILLAGE_SUPERVISOR: "与村“两委”共同完成自评，并对自评结果签署意见。",
+    Role.BRANCH_SECRETARY: "6月30日前以党总支为单位报送所辖村的申请表和评分表。",
+    Role.UNIT_STAFF: "每月2日前报送上月《日常监管台账》，无问题须零报告。",
+    Role.TOWNSHIP_REVIEWER: "逐村初审打分定级，7月10日前向市里报送示范村材料。",
+    Role.TOWNSHIP_LEADER: "查看全镇建设进度、等次分布和日常监管情况（只读）。",
+    Role.CITY_OFFICE: "接收各镇街报送的示范村材料并评选认定。",
+    Role.ADMIN: "维护用户、角色授权和系统配置。",
+}
+
+
+def role_hints(user):
+    scope = scope_for(user)
+    return [(Role(r).label, ROLE_HINTS[Role(r)]) for r in sorted(scope.roles)]

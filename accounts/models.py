@@ -1,0 +1,100 @@
+"""A custom user from migration 0001, and roles held at nodes of the organisation tree."""
+
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.db.models import Q
+
+
+class User(AbstractUser):
+    full_name = models.CharField("姓名", max_length=50, blank=True)
+    phone = models.CharField("联系电话", max_length=30, blank=True)
+    must_change_password = models.BooleanField("首次登录须修改密码", default=False)
+    password_changed_at = models.DateTimeField("密码修改时间", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "用户"
+        verbose_name_plural = verbose_name
+        ordering = ["username"]
+
+    def __str__(self):
+        return self.full_name or self.username
+
+    @property
+    def display_name(self):
+        return self.full_name or self.username
+
+
+class Role(models.TextChoices):
+    VILLAGE_COMMITTEE = "village_committee", "村两委成员"
+    VILLAGE_SUPERVISOR = "village_supervisor", "村务监督委员会成员"
+    BRANCH_SECRETARY = "branch_secretary", "党总支书记"
+    UNIT_STAFF = "unit_staff", "责任单位工作人员"
+    TOWNSHIP_REVIEWER = "township_reviewer", "镇纪委审核人员"
+    TOWNSHIP_LEADER = "township_leader", "镇领导（只读）"
+    CITY_OFFICE = "city_office", "市清廉村居办"
+    ADMIN = "admin", "系统管理员"
+
+
+# Which node of the tree each role is held at. The CheckConstraint below and the membership service
+# both read this table, so a role can never be attached to the wrong kind of node.
+ROLE_NODE = {
+    Role.VILLAGE_COMMITTEE: "village",
+    Role.VILLAGE_SUPERVISOR: "village",
+    Role.BRANCH_SECRETARY: "branch",
+    Role.UNIT_STAFF: "unit",
+    Role.TOWNSHIP_REVIEWER: "township",
+    Role.TOWNSHIP_LEADER: "township",
+    Role.CITY_OFFICE: "region",
+    Role.ADMIN: None,
+}
+NODE_FIELDS = ("region", "township", "branch", "village", "unit")
+
+
+def _node_condition():
+    cond = Q()
+    for role, node in ROLE_NODE.items():
+        fields = {f"{f}__isnull": f != node for f in NODE_FIELDS}
+        cond |= Q(role=role, **fields)
+    return cond
+
+
+class Membership(models.Model):
+    """A role a user holds at one node: the source of every scope decision."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships", verbose_name="用户")
+    role = models.CharField("角色", max_length=30, choices=Role.choices)
+    region = models.ForeignKey(
+        "villages.Region", on_delete=models.CASCADE, null=True, blank=True, related_name="+", verbose_name="市（县、区）"
+    )
+    township = models.ForeignKey(
+        "villages.Township", on_delete=models.CASCADE, null=True, blank=True, related_name="+", verbose_name="镇街"
+    )
+    branch = models.ForeignKey(
+        "villages.PartyBranch", on_delete=models.CASCADE, null=True, blank=True, related_name="+", verbose_name="党总支"
+    )
+    village = models.ForeignKey(
+        "villages.Village", on_delete=models.CASCADE, null=True, blank=True, related_name="+", verbose_name="村（社区）"
+    )
+    unit = models.ForeignKey(
+        "villages.ResponsibleUnit",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="责任单位",
+    )
+    created_at = models.DateTimeField("授予时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "角色授权"
+        verbose_name_plural = verbose_name
+        ordering = ["user_id", "role"]
+        constraints = [models.CheckConstraint(condition=_node_condition(), name="membership_node_matches_role")]
+
+    def __str__(self):
+        return f"{self.get_role_display()} @ {self.node or '全局'}"
+
+    @property
+    def node(self):
+        field = ROLE_NODE.get(self.role)
+        return getattr(self, field) if field else None

@@ -1,0 +1,42 @@
+"""What each role may do: one table, read by views, templates, the home page and the access tests.
+
+Where an action is allowed, *which objects* it reaches is decided by the selectors (scope); this
+table only answers "may this role do this kind of thing at all".
+"""
+
+from enum import StrEnum
+
+from .models import Role
+
+
+class Cap(StrEnum):
+    ORG_VIEW = "org.view"
+    ORG_MANAGE = "org.manage"  # import/export villages, branches and units of a township
+    UNITS_VIEW = "units.view"
+    STANDARDS_VIEW = "standards.view"
+    STANDARDS_MANAGE = "standards.manage"  # import, copy to a new version, edit unused versions
+    USERS_VIEW = "users.view"
+    AUDIT_VIEW = "audit.view"
+    ADMIN_SITE = "admin.site"
+
+
+ROLE_CAPS = {
+    Role.VILLAGE_COMMITTEE: {Cap.ORG_VIEW, Cap.STANDARDS_VIEW},
+    Role.VILLAGE_SUPERVISOR: {Cap.ORG_VIEW, Cap.STANDARDS_VIEW},
+    Role.BRANCH_SECRETARY: {Cap.ORG_VIEW, Cap.STANDARDS_VIEW},
+    Role.UNIT_STAFF: {Cap.ORG_VIEW, Cap.UNITS_VIEW, Cap.STANDARDS_VIEW},
+    Role.TOWNSHIP_REVIEWER: {
+        Cap.ORG_VIEW,
+        Cap.ORG_MANAGE,
+        Cap.UNITS_VIEW,
+        Cap.STANDARDS_VIEW,
+        Cap.STANDARDS_MANAGE,
+        Cap.USERS_VIEW,
+        Cap.AUDIT_VIEW,
+    },
+    Role.TOWNSHIP_LEADER: {Cap.ORG_VIEW, Cap.UNITS_VIEW, Cap.STANDARDS_VIEW, Cap.USERS_VIEW},
+    Role.CITY_OFFICE: {Cap.ORG_VIEW, Cap.UNITS_VIEW, Cap.STANDARDS_VIEW, Cap.STANDARDS_MANAGE, Cap.USERS_VIEW},
+    Role.ADMIN: set(Cap),
+}
+
+READ_ONLY_ROLES = {Role.TOWNSHIP_LEADER}

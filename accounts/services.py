@@ -1,0 +1,91 @@
+"""Writes to accounts: one named function each, atomic, with its audit row."""
+
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from audit.services import audit_log
+
+from .models import NODE_FIELDS, ROLE_NODE, Membership, Role, User
+
+
+def user_create(*, username, full_name="", password=None, must_change_password=True, actor=None, request=None):
+    with transaction.atomic():
+        user = User(username=username, full_name=full_name, must_change_password=must_change_password)
+        if password:
+            validate_password(password, user)
+            user.set_password(password)
+            user.password_changed_at = timezone.now()
+        else:
+            user.set_unusable_password()
+        user.full_clean(exclude=["password"])
+        user.save()
+        audit_log(action="user.create", actor=actor, request=request, obj=user, message=f"创建用户 {username}")
+    return user
+
+
+def membership_grant(*, user, role, node=None, actor=None, request=None):
+    """Give `user` a role at `node`; the node must be of the kind ROLE_NODE names for that role."""
+    role = Role(role)
+    field = ROLE_NODE[role]
+    if field is None and node is not None:
+        raise ValidationError("系统管理员角色不关联组织节点。")
+    if field is not None:
+        expected = Membership._meta.get_field(field).related_model
+        if not isinstance(node, expected):
+            raise ValidationError(f"“{role.label}”须关联到{expected._meta.verbose_name}。")
+    values = {f: None for f in NODE_FIELDS}
+    if field:
+        values[field] = node
+    with transaction.atomic():
+        membership, created = Membership.objects.get_or_create(user=user, role=role, **values)
+        if created:
+            audit_log(
+                action="membership.grant",
+                actor=actor,
+                request=request,
+                obj=user,
+                message=f"授予 {user.username} 角色 {role.label}（{node or '全局'}）",
+                detail={"role": role.value, "node": str(node) if node else None},
+            )
+    return membership
+
+
+def membership_revoke(*, membership, actor=None, request=None):
+    with transaction.atomic():
+        user = membership.user
+        label = str(membership)
+        membership.delete()
+        audit_log(action="membership.revoke", actor=actor, request=request, obj=user, message=f"撤销 {label}")
+
+
+def password_change(*, user, new_password, request=None):
+    with transaction.atomic():
+        user.set_password(new_password)
+        user.must_change_password = False
+        user.password_changed_at = timezone.now()
+        user.save(update_fields=["password", "must_change_password", "password_changed_at"])
+        audit_log(action="auth.password_change", actor=user, request=request, obj=user, message="修改密码")
+    return user
+
+
+def user_set_active(*, user, is_active, actor=None, request=None):
+    """Disabling a user also ends every session they hold (SECURITY.md SESS-4)."""
+    from django.contrib.sessions.models import Session
+
+    with transaction.atomic():
+        user.is_active = is_active
+        user.save(update_fields=["is_active"])
+        if not is_active:
+            for session in Session.objects.all().iterator():
+                if session.get_decoded().get("_auth_user_id") == str(user.pk):
+                    session.delete()
+        audit_log(
+            action="user.enable" if is_active else "user.disable",
+            actor=actor,
+            request=request,
+            obj=user,
+            message=("启用" if is_active else "停用") + f"用户 {user.username}",
+        )
+    return user

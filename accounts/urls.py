@@ -1,0 +1,14 @@
+from django.contrib.auth import views as auth_views
+from django.urls import path
+
+from . import views
+
+app_name = "accounts"
+
+urlpatterns = [
+    path("login/", views.LoginView.as_view(), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("password/", views.password_change_view, name="password_change"),
+    path("users/", views.user_list, name="user_list"),
+    path("users/<int:pk>/", views.user_detail, name="user_detail"),
+]

@@ -1,0 +1,105 @@
+"""The single way to write an audit row. Every important write calls audit_log inside its transaction."""
+
+import hashlib
+import json
+
+from django.db import transaction
+from django.utils import timezone
+
+from .models import AuditChainHead, AuditEvent
+
+_CONTROL = {i: f"\\x{i:02x}" for i in range(32)}
+
+
+def _clean(text):
+    """Encode CR/LF and control characters so one event is always one line (SECURITY.md LOG-5)."""
+    return str(text).translate(_CONTROL) if text is not None else ""
+
+
+def _digest(prev_hash, fields):
+    payload = json.dumps(fields, sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256((prev_hash + payload).encode("utf-8")).hexdigest()
+
+
+def _hashed_fields(event):
+    return {
+        "at": event.at.isoformat(),
+        "actor": event.actor_id,
+        "actor_username": event.actor_username,
+        "actor_roles": event.actor_roles,
+        "ip": event.ip,
+        "action": event.action,
+        "object_type": event.object_type,
+        "object_id": event.object_id,
+        "township_id": event.township_id,
+        "village_id": event.village_id,
+        "result": event.result,
+        "message": event.message,
+        "detail": event.detail,
+    }
+
+
+def client_ip(request):
+    """The peer address. Behind a proxy, configure it to overwrite REMOTE_ADDR (SECURITY.md WEB-5)."""
+    if request is None:
+        return None
+    return request.META.get("REMOTE_ADDR") or None
+
+
+def audit_log(
+    *,
+    action,
+    actor=None,
+    request=None,
+    obj=None,
+    object_type="",
+    object_id="",
+    township_id=None,
+    village_id=None,
+    result=AuditEvent.Result.SUCCESS,
+    message="",
+    detail=None,
+    username="",
+):
+    """Append one audit row, chained to the previous one by sha256(prev_hash ‖ row)."""
+    if actor is None and request is not None and getattr(request, "user", None) is not None:
+        actor = request.user if request.user.is_authenticated else None
+    if obj is not None:
+        object_type = object_type or obj._meta.label_lower
+        object_id = object_id or str(obj.pk)
+    roles = ""
+    if actor is not None:
+        roles = ",".join(sorted({m.role for m in actor.memberships.all()}))
+    with transaction.atomic():
+        head, _ = AuditChainHead.objects.select_for_update().get_or_create(pk=1)
+        event = AuditEvent(
+            at=timezone.now(),
+            actor=actor,
+            actor_username=_clean(actor.username if actor is not None else username)[:150],
+            actor_roles=roles[:200],
+            ip=client_ip(request),
+            action=action,
+            object_type=object_type,
+            object_id=_clean(object_id)[:40],
+            township_id=township_id,
+            village_id=village_id,
+            result=result,
+            message=_clean(message)[:300],
+            detail=detail or {},
+            prev_hash=head.last_hash,
+        )
+        event.hash = _digest(head.last_hash, _hashed_fields(event))
+        event.save(force_insert=True)
+        head.last_hash = event.hash
+        head.save(update_fields=["last_hash"])
+    return event
+
+
+def audit_verify_chain():
+    """Return the first event whose hash does not match its content or predecessor, or None."""
+    prev = ""
+    for event in AuditEvent.objects.order_by("id").iterator():
+        if event.prev_hash != prev or _digest(prev, _hashed_fields(event)) != event.hash:
+            return event
+        prev = event.hash
+    return None

@@ -1,0 +1,18 @@
+from django.core.paginator import Paginator
+from django.db.models import Q
+from django.shortcuts import render
+
+from accounts.roles import Cap
+from accounts.scoping import require_cap
+
+from .selectors import event_list_for_user
+
+
+@require_cap(Cap.AUDIT_VIEW)
+def event_list(request):
+    events = event_list_for_user(request.user)
+    q = request.GET.get("q", "").strip()
+    if q:
+        events = events.filter(Q(actor_username__icontains=q) | Q(action__icontains=q) | Q(message__icontains=q))
+    page = Paginator(events.order_by("-id"), 50).get_page(request.GET.get("page"))
+    return render(request, "audit/event_list.html", {"page_obj": page, "q": q})

@@ -1,0 +1,9 @@
+"""Developer / embedded default: SQLite file, tasks in-process, DEBUG on."""
+
+from config.env import env
+
+from .base import *  # noqa: F403
+
+DEBUG = env.bool("DJANGO_DEBUG", default=True)
+SECRET_KEY = SECRET_KEY or "local-development-only-key-not-for-production-use-0123456789abcdef"  # noqa: F405
+STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}  # noqa: F405

@@ -1,0 +1,33 @@
+from django.contrib import admin
+from django.http import HttpResponse
+from django.urls import include, path
+
+from accounts import views as account_views
+from accounts.scoping import scope_for
+
+
+def _admin_has_permission(request):
+    """Django admin only for system administrators, not for every staff flag (SECURITY.md AC-8)."""
+    user = request.user
+    return user.is_active and user.is_staff and scope_for(user).is_admin
+
+
+admin.site.has_permission = _admin_has_permission
+admin.site.site_header = "清廉村居测评平台 · 系统管理"
+admin.site.site_title = "清廉村居测评平台"
+admin.site.index_title = "系统管理"
+
+
+def healthz(request):
+    return HttpResponse("ok", content_type="text/plain")
+
+
+urlpatterns = [
+    path("", account_views.home, name="home"),
+    path("healthz", healthz, name="healthz"),
+    path("accounts/", include("accounts.urls")),
+    path("org/", include("villages.urls")),
+    path("standards/", include("indices.urls")),
+    path("audit/", include("audit.urls")),
+    path("admin/", admin.site.urls),
+]

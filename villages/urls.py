@@ -1,0 +1,16 @@
+from django.urls import path
+
+from . import views
+
+app_name = "villages"
+
+urlpatterns = [
+    path("", views.township_list, name="township_list"),
+    path("townships/<int:pk>/", views.township_detail, name="township_detail"),
+    path("townships/<int:pk>/import/", views.township_import, name="township_import"),
+    path("townships/<int:pk>/export/", views.township_export, name="township_export"),
+    path("villages/", views.village_list, name="village_list"),
+    path("villages/<int:pk>/", views.village_detail, name="village_detail"),
+    path("units/", views.unit_list, name="unit_list"),
+    path("units/<int:pk>/", views.unit_detail, name="unit_detail"),
+]
