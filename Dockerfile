@@ -1,0 +1,26 @@
+# Production image: gunicorn serving Django, the same image runs the Celery worker and beat.
+FROM python:3.11-slim-bookworm
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 DJANGO_SETTINGS_MODULE=config.settings.production
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-noto-cjk \
+ && rm -rf /var/lib/apt/lists/*
+WORKDIR /app
+COPY pyproject.toml ./
+COPY config ./config
+COPY accounts ./accounts
+COPY audit ./audit
+COPY villages ./villages
+COPY indices ./indices
+COPY assessments ./assessments
+COPY ledgers ./ledgers
+COPY reports ./reports
+COPY templates ./templates
+COPY static ./static
+COPY fixtures ./fixtures
+COPY manage.py ./
+RUN pip install --no-cache-dir . \
+ && useradd --system --home /app qinglian \
+ && mkdir -p /data/media /app/staticfiles && chown -R qinglian /data /app/staticfiles
+USER qinglian
+EXPOSE 8000
+CMD ["gunicorn", "config.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "4", "--timeout", "120"]

@@ -1,0 +1,156 @@
+"""Typed reading of raw cell/YAML values, shared by both readers: every bad value becomes a Problem."""
+
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+from .ir import Problem
+
+TWO_PLACES = Decimal("0.01")
+SCORE_LIMIT = Decimal("99999.99")  # DecimalField(max_digits=7, decimal_places=2)
+TRUE_WORDS = {"是", "true", "yes", "y", "1", "对", "√"}
+FALSE_WORDS = {"否", "false", "no", "n", "0", "×"}
+LIST_SEPARATORS = ("\n", "；", ";")
+
+
+def _show(value):
+    text = str(value)
+    return text if len(text) <= 40 else text[:40] + "…"
+
+
+def is_blank(value):
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+class Collector:
+    """Collects problems while converting values; a bad value converts to None (or the default)."""
+
+    def __init__(self):
+        self.problems = []
+
+    def add(self, place, message):
+        self.problems.append(Problem(place, message))
+
+    def missing(self, loc, name):
+        self.add(loc.at(name), "缺少必填项")
+
+    def decimal(self, value, loc, name, *, required=False, default=None, places=TWO_PLACES):
+        """A non-negative Decimal quantised to `places`; more precision than that is an error."""
+        if is_blank(value):
+            if required:
+                self.missing(loc, name)
+            return default
+        if isinstance(value, bool):
+            self.add(loc.at(name), f"应为数字，实际为“{_show(value)}”")
+            return None
+        try:
+            number = Decimal(str(value).strip()) if not isinstance(value, Decimal) else value
+        except (InvalidOperation, ValueError):
+            self.add(loc.at(name), f"应为数字，实际为“{_show(value)}”")
+            return None
+        if not number.is_finite():
+            self.add(loc.at(name), f"应为数字，实际为“{_show(value)}”")
+            return None
+        if number < 0:
+            self.add(loc.at(name), f"不能为负数（{_show(value)}）")
+            return None
+        rounded = number.quantize(places, rounding=ROUND_HALF_UP)
+        if rounded != number:
+            digits = -places.as_tuple().exponent
+            self.add(loc.at(name), f"最多保留 {digits} 位小数（{_show(value)}）")
+            return None
+        if rounded > SCORE_LIMIT:
+            self.add(loc.at(name), f"数值过大（{_show(value)}）")
+            return None
+        return rounded
+
+    def integer(self, value, loc, name, *, required=False):
+        if is_blank(value):
+            if required:
+                self.missing(loc, name)
+            return None
+        if isinstance(value, bool):
+            self.add(loc.at(name), f"应为整数，实际为“{_show(value)}”")
+            return None
+        if isinstance(value, float) and value.is_integer():
+            return int(value)
+        if isinstance(value, int):
+            return value
+        text = str(value).strip()
+        if text.isdigit():
+            return int(text)
+        self.add(loc.at(name), f"应为整数，实际为“{_show(value)}”")
+        return None
+
+    def text(self, value, loc, name, *, required=False, max_length=None):
+        if is_blank(value):
+            if required:
+                self.missing(loc, name)
+            return ""
+        if isinstance(value, (dict, list)):
+            self.add(loc.at(name), "应为文字，实际为列表或映射")
+            return ""
+        if isinstance(value, bool):
+            self.add(loc.at(name), f"应为文字，实际为“{_show(value)}”")
+            return ""
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        text = str(value).strip()
+        if max_length is not None and len(text) > max_length:
+            self.add(loc.at(name), f"不能超过 {max_length} 个字（现有 {len(text)} 个）")
+            return text[:max_length]
+        return text
+
+    def text_list(self, value, loc, name, *, max_length=200):
+        """A list of short texts: a YAML list, or a cell with one item per line (or separated by ；)."""
+        if is_blank(value):
+            return []
+        if isinstance(value, str):
+            items = [value]
+            for sep in LIST_SEPARATORS:
+                items = [part for item in items for part in item.split(sep)]
+        elif isinstance(value, list):
+            items = value
+        else:
+            self.add(loc.at(name), "应为文字列表")
+            return []
+        result = []
+        for item in items:
+            if isinstance(item, (dict, list)) or isinstance(item, bool) or item is None:
+                self.add(loc.at(name), f"列表中的每一项应为文字，实际为“{_show(item)}”")
+                continue
+            text = str(item).strip()
+            if not text:
+                continue
+            if len(text) > max_length:
+                self.add(loc.at(name), f"列表项不能超过 {max_length} 个字")
+                continue
+            result.append(text)
+        return result
+
+    def boolean(self, value, loc, name, *, default):
+        if is_blank(value):
+            return default
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, (int, float)) and value in (0, 1):
+            return bool(value)
+        word = str(value).strip().lower()
+        if word in TRUE_WORDS:
+            return True
+        if word in FALSE_WORDS:
+            return False
+        self.add(loc.at(name), f"应为“是”或“否”，实际为“{_show(value)}”")
+        return default
+
+    def choice(self, value, loc, name, aliases, *, what, required=True, default=""):
+        """One of the known codes; `aliases` maps every accepted spelling (code, Chinese label) to the code."""
+        if is_blank(value):
+            if required:
+                self.missing(loc, name)
+            return default
+        key = str(value).strip()
+        code = aliases.get(key) or aliases.get(key.lower())
+        if code is None:
+            known = "、".join(dict.fromkeys(aliases.values()))
+            self.add(loc.at(name), f"未知的{what}“{_show(value)}”，可用：{known}")
+            return default
+        return code

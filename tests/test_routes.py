@@ -1,0 +1,74 @@
+"""Deny by default (SECURITY.md AC-1, WEB-1): every route is walked, anonymously and without CSRF tokens."""
+
+import re
+
+import pytest
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from accounts.models import Role
+from tests.factories import user_with_role
+
+PUBLIC = {"/accounts/login/", "/healthz"}
+
+
+def _walk(patterns, prefix=""):
+    for p in patterns:
+        if isinstance(p, URLResolver):
+            yield from _walk(p.url_patterns, prefix + str(p.pattern))
+        elif isinstance(p, URLPattern):
+            yield prefix + str(p.pattern)
+
+
+def _concrete(route):
+    """Turn a route pattern into a path: every parameter becomes 1."""
+    route = route.lstrip("^").rstrip("$").replace("\\Z", "")
+    route = re.sub(r"<(?:\w+:)?\w+>", "1", route)
+    route = re.sub(r"\(\?P<\w+>[^)]*\)", "1", route)
+    route = route.replace("\\", "")
+    if any(c in route for c in "()[]?*+|"):
+        return None
+    return "/" + route
+
+
+ROUTES = sorted({r for r in (_concrete(x) for x in _walk(get_resolver().url_patterns)) if r is not None})
+
+
+def test_the_walk_covers_the_app_routes():
+    assert "/" in ROUTES
+    assert "/org/villages/1/" in ROUTES
+    assert "/standards/1/" in ROUTES
+    assert len(ROUTES) > 20
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("path", ROUTES)
+def test_anonymous_requests_never_reach_a_page(client, path):
+    if path in PUBLIC:
+        return
+    for method in (client.get, client.post):
+        response = method(path)
+        assert response.status_code in (301, 302), f"{path} answered {response.status_code}"
+        assert "/accounts/login/" in response["Location"]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("path", [p for p in ROUTES if not p.startswith("/admin/")])
+def test_post_without_csrf_token_is_refused(path):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(user_with_role(Role.ADMIN, None, is_staff=True, is_superuser=True))
+    response = client.post(path, {})
+    assert response.status_code in (403, 404, 405), f"{path} answered {response.status_code}"
+
+
+def test_no_view_is_csrf_exempt():
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    offenders = [
+        str(p)
+        for app in ("accounts", "audit", "villages", "indices", "assessments", "ledgers", "reports", "config")
+        for p in (root / app).rglob("*.py")
+        if "csrf_exempt" in p.read_text(encoding="utf-8")
+    ]
+    assert offenders == []

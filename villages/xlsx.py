@@ -1,0 +1,144 @@
+"""Opening an uploaded .xlsx safely (SECURITY.md FILE-1, FILE-2, XLS-1) and writing cells safely (XLS-2).
+
+The checks look at the bytes, never at the file name alone: encrypted or legacy files (OLE2), anything
+that is not a zip, macro-enabled workbooks and zip bombs are refused before openpyxl parses any XML.
+openpyxl itself parses through defusedxml when it is installed, which stops entity-expansion attacks.
+"""
+
+import io
+import zipfile
+from dataclasses import dataclass
+
+from openpyxl import load_workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+OLE2_MAGIC = b"\xd0\xcf\x11\xe0"
+MAX_ZIP_ENTRIES = 1000
+MAX_UNCOMPRESSED_BYTES = 200 * 1024 * 1024
+MAX_SHEETS = 50
+MACRO_MARKERS = ("macroenabled", "vbaproject")
+
+NOT_XLSX = "文件已损坏或不是 xlsx 格式，请用 Excel 另存为“Excel 工作簿（*.xlsx）”后再导入。"
+ENCRYPTED = "文件已加密或不是 xlsx 格式，请取消密码保护并另存为“Excel 工作簿（*.xlsx）”后再导入。"
+MACRO = "不接受启用宏的工作簿（.xlsm），请另存为“Excel 工作簿（*.xlsx）”后再导入。"
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with an uploaded workbook, located for the user (sheet, Excel row, column)."""
+
+    sheet: str
+    row: int | None
+    column: str
+    message: str
+
+
+def file_problem(message):
+    return Problem("", None, "", message)
+
+
+class WorkbookRefused(Exception):
+    """The file as a whole cannot be read; `problems` says why (one or several)."""
+
+    def __init__(self, problems):
+        super().__init__("; ".join(p.message for p in problems))
+        self.problems = problems
+
+
+def _size_text(n):
+    return f"{n / 1024 / 1024:g} MB" if n >= 1024 * 1024 else f"{n} 字节"
+
+
+def read_upload(file, max_bytes):
+    """The upload's bytes, refusing files over `max_bytes` without reading them whole."""
+    name = str(getattr(file, "name", "") or "")
+    lower = name.lower()
+    if lower.endswith(".xlsm"):
+        raise WorkbookRefused([file_problem(MACRO)])
+    if name and not lower.endswith(".xlsx"):
+        raise WorkbookRefused([file_problem(f"只接受 .xlsx 文件，收到的是“{name[-60:]}”。")])
+    size = getattr(file, "size", None)
+    limit_text = f"文件大小超过上限（{_size_text(max_bytes)}）。"
+    if size is not None and size > max_bytes:
+        raise WorkbookRefused([file_problem(limit_text)])
+    if hasattr(file, "seek"):
+        file.seek(0)
+    data = file.read(max_bytes + 1)
+    if len(data) > max_bytes:
+        raise WorkbookRefused([file_problem(limit_text)])
+    if not data:
+        raise WorkbookRefused([file_problem("文件为空。")])
+    return data
+
+
+def open_workbook(data):
+    """A read-only, values-only openpyxl workbook from checked bytes. Close it when done."""
+    if data[:4] == OLE2_MAGIC:
+        raise WorkbookRefused([file_problem(ENCRYPTED)])
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        entries = archive.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError):
+        raise WorkbookRefused([file_problem(NOT_XLSX)]) from None
+    names = {e.filename for e in entries}
+    if len(entries) > MAX_ZIP_ENTRIES or sum(e.file_size for e in entries) > MAX_UNCOMPRESSED_BYTES:
+        raise WorkbookRefused([file_problem("文件解压后过大，不能导入。")])
+    if "[Content_Types].xml" not in names or "xl/workbook.xml" not in names:
+        raise WorkbookRefused([file_problem(NOT_XLSX)])
+    try:
+        content_types = archive.read("[Content_Types].xml").decode("utf-8", "replace").lower()
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError, RuntimeError):
+        raise WorkbookRefused([file_problem(NOT_XLSX)]) from None
+    if any(m in content_types for m in MACRO_MARKERS) or any(n.lower().endswith("vbaproject.bin") for n in names):
+        raise WorkbookRefused([file_problem(MACRO)])
+    try:
+        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception:  # openpyxl raises many types (KeyError, XML errors, defusedxml refusals)
+        raise WorkbookRefused([file_problem(NOT_XLSX)]) from None
+    if len(workbook.sheetnames) > MAX_SHEETS:
+        workbook.close()
+        raise WorkbookRefused([file_problem(f"工作表超过 {MAX_SHEETS} 个，不能导入。")])
+    return workbook
+
+
+class TooManyRows(Exception):
+    pass
+
+
+def sheet_rows(worksheet, *, max_rows, max_cols):
+    """(header, [(row number, values)]) with blank rows dropped; raises TooManyRows past `max_rows`."""
+    # A declared dimension can claim a million rows; ignore it and read what is really there.
+    worksheet.reset_dimensions()
+    header, rows = None, []
+    for number, values in enumerate(worksheet.iter_rows(max_col=max_cols, values_only=True), start=1):
+        if number == 1:
+            header = values
+            continue
+        if all(v is None or (isinstance(v, str) and not v.strip()) for v in values):
+            continue
+        rows.append((number, values))
+        if len(rows) > max_rows:
+            raise TooManyRows
+    return header or (), rows
+
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n")
+
+
+def set_text_cell(cell, value):
+    """Write user text so no spreadsheet treats it as a formula (SECURITY.md XLS-2).
+
+    The value itself stays unchanged (so export → import round-trips); the cell is typed as a string
+    and carries Excel's quote prefix, the same state as a cell typed with a leading apostrophe.
+    """
+    if value is None:
+        cell.value = None
+        return
+    if not isinstance(value, str):
+        cell.value = value
+        return
+    text = ILLEGAL_CHARACTERS_RE.sub("", value)
+    cell.value = text
+    if text.startswith(FORMULA_STARTS):
+        cell.data_type = "s"
+        cell.quotePrefix = True
