@@ -30,7 +30,9 @@ class Township(models.Model):
         SUBDISTRICT = "subdistrict", "街道"
         TOWNSHIP = "township", "乡"
 
-    region = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="townships", verbose_name="所属市（县、区）")
+    region = models.ForeignKey(
+        Region, on_delete=models.PROTECT, related_name="townships", verbose_name="所属市（县、区）"
+    )
     name = models.CharField("名称", max_length=50)
     kind = models.CharField("类型", max_length=12, choices=Kind.choices, default=Kind.TOWN)
     ledger_due_day = models.PositiveSmallIntegerField(
@@ -55,7 +57,9 @@ class Township(models.Model):
 class PartyBranch(models.Model):
     """党总支: groups several villages of one township; townships without them leave villages unassigned."""
 
-    township = models.ForeignKey(Township, on_delete=models.CASCADE, related_name="branches", verbose_name="所属镇街")
+    township = models.ForeignKey(
+        Township, on_delete=models.CASCADE, related_name="branches", verbose_name="所属镇街"
+    )
     name = models.CharField("名称", max_length=50)
     sort_order = models.PositiveIntegerField("排序", default=0)
 
@@ -63,7 +67,9 @@ class PartyBranch(models.Model):
         verbose_name = "党总支"
         verbose_name_plural = verbose_name
         ordering = ["township_id", "sort_order", "name"]
-        constraints = [models.UniqueConstraint(fields=["township", "name"], name="branch_unique_name_in_township")]
+        constraints = [
+            models.UniqueConstraint(fields=["township", "name"], name="branch_unique_name_in_township")
+        ]
 
     def __str__(self):
         return self.name
@@ -74,7 +80,9 @@ class Village(models.Model):
         VILLAGE = "village", "村"
         COMMUNITY = "community", "社区"
 
-    township = models.ForeignKey(Township, on_delete=models.PROTECT, related_name="villages", verbose_name="所属镇街")
+    township = models.ForeignKey(
+        Township, on_delete=models.PROTECT, related_name="villages", verbose_name="所属镇街"
+    )
     branch = models.ForeignKey(
         PartyBranch,
         on_delete=models.PROTECT,
@@ -93,7 +101,9 @@ class Village(models.Model):
         verbose_name = "村（社区）"
         verbose_name_plural = verbose_name
         ordering = ["township_id", "sort_order", "name"]
-        constraints = [models.UniqueConstraint(fields=["township", "name"], name="village_unique_name_in_township")]
+        constraints = [
+            models.UniqueConstraint(fields=["township", "name"], name="village_unique_name_in_township")
+        ]
 
     def __str__(self):
         return self.name
@@ -102,20 +112,26 @@ class Village(models.Model):
 class ResponsibleUnit(models.Model):
     """责任单位: supervises villages (or areas of the standard) monthly and keeps the ledger."""
 
-    township = models.ForeignKey(Township, on_delete=models.CASCADE, related_name="units", verbose_name="所属镇街")
+    township = models.ForeignKey(
+        Township, on_delete=models.CASCADE, related_name="units", verbose_name="所属镇街"
+    )
     name = models.CharField("单位名称", max_length=50)
     leader_name = models.CharField("责任领导", max_length=30, blank=True)
     contact_name = models.CharField("责任人", max_length=30, blank=True)
     phone = models.CharField("联系电话", max_length=30, blank=True)
     areas = models.JSONField("监管领域", default=list, blank=True, help_text="如：三资管理、四议两公开")
-    villages = models.ManyToManyField(Village, blank=True, related_name="units", verbose_name="监管村（社区）")
+    villages = models.ManyToManyField(
+        Village, blank=True, related_name="units", verbose_name="监管村（社区）"
+    )
     sort_order = models.PositiveIntegerField("排序", default=0)
 
     class Meta:
         verbose_name = "责任单位"
         verbose_name_plural = verbose_name
         ordering = ["township_id", "sort_order", "name"]
-        constraints = [models.UniqueConstraint(fields=["township", "name"], name="unit_unique_name_in_township")]
+        constraints = [
+            models.UniqueConstraint(fields=["township", "name"], name="unit_unique_name_in_township")
+        ]
 
     def __str__(self):
         return self.name
@@ -134,9 +150,16 @@ class WorkingGroupMember(models.Model):
     )
     name = models.CharField("姓名", max_length=30)
     position = models.CharField("职务", max_length=60, blank=True)
-    group_role = models.CharField("专班职务", max_length=10, choices=GroupRole.choices, default=GroupRole.MEMBER)
+    group_role = models.CharField(
+        "专班职务", max_length=10, choices=GroupRole.choices, default=GroupRole.MEMBER
+    )
     unit = models.ForeignKey(
-        ResponsibleUnit, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name="所在单位"
+        ResponsibleUnit,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="所在单位",
     )
     sort_order = models.PositiveIntegerField("排序", default=0)
 
@@ -156,7 +179,9 @@ class AnnualTarget(models.Model):
         COUNTS = "counts", "按等次数量"
         SHARE = "share", "按达标比例"
 
-    township = models.ForeignKey(Township, on_delete=models.CASCADE, related_name="targets", verbose_name="镇街")
+    township = models.ForeignKey(
+        Township, on_delete=models.CASCADE, related_name="targets", verbose_name="镇街"
+    )
     year = models.PositiveSmallIntegerField("年度")
     mode = models.CharField("目标方式", max_length=10, choices=Mode.choices)
     share_percent = models.DecimalField(
@@ -195,12 +220,19 @@ class AnnualTargetGrade(models.Model):
         ordering = ["target_id", "sort_order"]
         constraints = [models.UniqueConstraint(fields=["target", "grade_code"], name="target_grade_unique")]
 
+    def __str__(self):
+        return f"{self.grade_name} {self.count}"
+
 
 class CreationBatch(models.Model):
     """三管镇-style plan: which village is to reach the standard in which year, with a 标杆村 each year."""
 
-    township = models.ForeignKey(Township, on_delete=models.CASCADE, related_name="batches", verbose_name="镇街")
-    village = models.OneToOneField(Village, on_delete=models.CASCADE, related_name="batch", verbose_name="村（社区）")
+    township = models.ForeignKey(
+        Township, on_delete=models.CASCADE, related_name="batches", verbose_name="镇街"
+    )
+    village = models.OneToOneField(
+        Village, on_delete=models.CASCADE, related_name="batch", verbose_name="村（社区）"
+    )
     year = models.PositiveSmallIntegerField("计划完成年度")
     is_benchmark = models.BooleanField("标杆村", default=False)
 
@@ -208,3 +240,6 @@ class CreationBatch(models.Model):
         verbose_name = "创建批次"
         verbose_name_plural = verbose_name
         ordering = ["township_id", "year", "-is_benchmark", "village__sort_order"]
+
+    def __str__(self):
+        return f"{self.year}年 {self.village}{'（标杆村）' if self.is_benchmark else ''}"

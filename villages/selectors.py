@@ -5,7 +5,15 @@ from django.http import Http404
 
 from accounts.scoping import scope_for
 
-from .models import AnnualTarget, PartyBranch, ResponsibleUnit, Township, Village, WorkingGroupMember
+from .models import (
+    AnnualTarget,
+    CreationBatch,
+    PartyBranch,
+    ResponsibleUnit,
+    Township,
+    Village,
+    WorkingGroupMember,
+)
 
 NOTHING = Q(pk__in=[])
 
@@ -135,3 +143,49 @@ def targets_for_user(user, township):
 
 def township_is_wide_for_user(user, township):
     return Township.objects.filter(township_wide_q(scope_for(user)), pk=township.pk).exists()
+
+
+def wide_township_ids_for_user(user, township_ids):
+    """Which of `township_ids` the user sees whole (one query, for pages listing several townships)."""
+    return set(
+        Township.objects.filter(township_wide_q(scope_for(user)), pk__in=township_ids).values_list(
+            "pk", flat=True
+        )
+    )
+
+
+def branches_in_township_for_user(user, township):
+    return branch_list_for_user(user).filter(township=township).order_by("sort_order", "name")
+
+
+def villages_in_township_for_user(user, township):
+    return village_list_for_user(user).filter(township=township).order_by("sort_order", "name")
+
+
+def units_in_township_for_user(user, township):
+    return unit_list_for_user(user).filter(township=township)
+
+
+def units_of_village_for_user(user, village):
+    """Units supervising `village` that the user may see (none for village and branch roles)."""
+    return unit_list_for_user(user).filter(villages=village)
+
+
+def villages_of_unit_for_user(user, unit):
+    """The unit's villages, limited to those in the user's scope."""
+    return village_list_for_user(user).filter(units=unit).order_by("sort_order", "name")
+
+
+def batches_for_user(user, township):
+    """三管镇-style creation batches of the villages the user sees in `township`, by year."""
+    visible = Village.objects.filter(village_scope_q(scope_for(user)), township=township)
+    return (
+        CreationBatch.objects.filter(township=township, village__in=visible)
+        .select_related("village")
+        .order_by("year", "-is_benchmark", "village__sort_order", "village__name")
+    )
+
+
+def batch_for_village(village):
+    """The creation batch of a village already fetched through the user's scope, or None."""
+    return CreationBatch.objects.filter(village=village).first()

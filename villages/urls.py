@@ -9,6 +9,7 @@ urlpatterns = [
     path("townships/<int:pk>/", views.township_detail, name="township_detail"),
     path("townships/<int:pk>/import/", views.township_import, name="township_import"),
     path("townships/<int:pk>/export/", views.township_export, name="township_export"),
+    path("townships/<int:pk>/template/", views.township_template, name="township_template"),
     path("villages/", views.village_list, name="village_list"),
     path("villages/<int:pk>/", views.village_detail, name="village_detail"),
     path("units/", views.unit_list, name="unit_list"),

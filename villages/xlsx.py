@@ -89,7 +89,9 @@ def open_workbook(data):
         content_types = archive.read("[Content_Types].xml").decode("utf-8", "replace").lower()
     except (zipfile.BadZipFile, OSError, ValueError, EOFError, RuntimeError):
         raise WorkbookRefused([file_problem(NOT_XLSX)]) from None
-    if any(m in content_types for m in MACRO_MARKERS) or any(n.lower().endswith("vbaproject.bin") for n in names):
+    if any(m in content_types for m in MACRO_MARKERS) or any(
+        n.lower().endswith("vbaproject.bin") for n in names
+    ):
         raise WorkbookRefused([file_problem(MACRO)])
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
