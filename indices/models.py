@@ -19,7 +19,9 @@ class StandardLockedError(Exception):
 
     def __init__(self, standard):
         self.standard = standard
-        super().__init__(f"《{standard.name}》（{standard.version}）已被测评使用，不能修改；请“以此为基础新建版本”。")
+        super().__init__(
+            f"《{standard.name}》（{standard.version}）已被测评使用，不能修改；请“以此为基础新建版本”。"
+        )
 
 
 class IndexStandard(models.Model):
@@ -61,7 +63,9 @@ class IndexStandard(models.Model):
     score_precision = models.DecimalField("最小计分单位", **SCORE, default=Decimal("0.5"))
     scored_by = models.CharField("测评主体", max_length=30, blank=True)
     veto_lookback = models.CharField("否决项追溯期", max_length=30, blank=True)
-    veto_effect = models.CharField("否决效果", max_length=20, choices=VetoEffect.choices, default=VetoEffect.FORCE_LOWEST)
+    veto_effect = models.CharField(
+        "否决效果", max_length=20, choices=VetoEffect.choices, default=VetoEffect.FORCE_LOWEST
+    )
     veto_effect_label = models.CharField("否决效果说明", max_length=60, blank=True)
     bonus_total_cap = models.DecimalField("加分总上限", **SCORE, default=Decimal("0"))
     supervision_deduction_cap = models.DecimalField("日常监管扣分上限", **SCORE, default=Decimal("0"))
@@ -91,15 +95,6 @@ class IndexStandard(models.Model):
     def __str__(self):
         return f"{self.name}（{self.year}年 {self.version}）"
 
-    def is_in_use(self):
-        if self.pk is None:
-            return False
-        return self.campaigns.exists()
-
-    def guard_editable(self):
-        if self.is_in_use():
-            raise StandardLockedError(self)
-
     def save(self, *args, **kwargs):
         if self.pk is not None:
             self.guard_editable()
@@ -108,6 +103,15 @@ class IndexStandard(models.Model):
     def delete(self, *args, **kwargs):
         self.guard_editable()
         return super().delete(*args, **kwargs)
+
+    def is_in_use(self):
+        if self.pk is None:
+            return False
+        return self.campaigns.exists()
+
+    def guard_editable(self):
+        if self.is_in_use():
+            raise StandardLockedError(self)
 
 
 class _StandardPart(models.Model):
@@ -158,7 +162,12 @@ class Indicator(_StandardPart):
     standard = models.ForeignKey(IndexStandard, on_delete=models.CASCADE, related_name="indicators")
     dimension = models.ForeignKey(Dimension, on_delete=models.CASCADE, related_name="indicators")
     parent = models.ForeignKey(
-        "self", on_delete=models.CASCADE, null=True, blank=True, related_name="children", verbose_name="上级指标"
+        "self",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="children",
+        verbose_name="上级指标",
     )
     code = models.CharField("编码", max_length=20)
     name = models.CharField("指标", max_length=120)
@@ -205,6 +214,9 @@ class ScoringRule(_StandardPart):
         verbose_name = "评分规则"
         verbose_name_plural = verbose_name
         ordering = ["indicator_id", "sort_order"]
+
+    def __str__(self):
+        return f"{self.get_kind_display()}：{self.text}"
 
 
 class BonusItem(_StandardPart):
@@ -253,6 +265,9 @@ class SupervisionDeductionItem(_StandardPart):
             ),
         ]
 
+    def __str__(self):
+        return f"{self.code} {self.condition}"
+
 
 class VetoItem(_StandardPart):
     """负面清单 / 一票否决 item."""
@@ -268,6 +283,9 @@ class VetoItem(_StandardPart):
         verbose_name_plural = verbose_name
         ordering = ["standard_id", "sort_order"]
         constraints = [models.UniqueConstraint(fields=["standard", "code"], name="veto_unique_code")]
+
+    def __str__(self):
+        return f"{self.code} {self.description}"
 
 
 class Grade(_StandardPart):

@@ -11,4 +11,5 @@ urlpatterns = [
     path("<int:pk>/edit/", views.standard_edit, name="standard_edit"),
     path("<int:pk>/copy/", views.standard_copy, name="standard_copy"),
     path("<int:pk>/export/", views.standard_export, name="standard_export"),
+    path("<int:pk>/replace/", views.standard_replace, name="standard_replace"),
 ]

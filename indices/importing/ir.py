@@ -31,7 +31,8 @@ class Loc:
         return f"{self.label} 的 {name}"
 
 
-NOWHERE = Loc("")
+def _nowhere():
+    return Loc("")
 
 
 @dataclass(frozen=True)
@@ -49,7 +50,7 @@ class RuleIR:
     text: str = ""
     points: Decimal | None = None
     per: str = ""
-    loc: Loc = field(default=NOWHERE, compare=False, repr=False)
+    loc: Loc = field(default_factory=_nowhere, compare=False, repr=False)
 
 
 @dataclass
@@ -67,7 +68,7 @@ class IndicatorIR:
     source: str = ""
     rules: list = field(default_factory=list)
     children: list = field(default_factory=list)
-    loc: Loc = field(default=NOWHERE, compare=False, repr=False)
+    loc: Loc = field(default_factory=_nowhere, compare=False, repr=False)
 
 
 @dataclass
@@ -76,8 +77,8 @@ class DimensionIR:
     name: str = ""
     max_score: Decimal | None = None
     description: str = ""
-    indicators: list = field(default_factory=list)
-    loc: Loc = field(default=NOWHERE, compare=False, repr=False)
+    indicators: list | None = field(default_factory=list)  # None: not a list (already reported)
+    loc: Loc = field(default_factory=_nowhere, compare=False, repr=False)
 
 
 @dataclass
@@ -88,7 +89,7 @@ class BonusIR:
     per_item_cap: Decimal | None = None
     evidence: list = field(default_factory=list)
     note: str = ""
-    loc: Loc = field(default=NOWHERE, compare=False, repr=False)
+    loc: Loc = field(default_factory=_nowhere, compare=False, repr=False)
 
 
 @dataclass
@@ -99,7 +100,7 @@ class SupervisionIR:
     per: str = ""
     multiplier: Decimal | None = None
     note: str = ""
-    loc: Loc = field(default=NOWHERE, compare=False, repr=False)
+    loc: Loc = field(default_factory=_nowhere, compare=False, repr=False)
 
 
 @dataclass
@@ -107,7 +108,7 @@ class VetoIR:
     code: str = ""
     description: str = ""
     source: str = ""
-    loc: Loc = field(default=NOWHERE, compare=False, repr=False)
+    loc: Loc = field(default_factory=_nowhere, compare=False, repr=False)
 
 
 @dataclass
@@ -120,7 +121,7 @@ class GradeIR:
     min_dimension_ratio: Decimal | None = None
     extra_conditions: list = field(default_factory=list)
     final_decision_by: str = ""
-    loc: Loc = field(default=NOWHERE, compare=False, repr=False)
+    loc: Loc = field(default_factory=_nowhere, compare=False, repr=False)
 
 
 @dataclass
@@ -144,15 +145,16 @@ class StandardIR:
     supervision_items: list = field(default_factory=list)
     vetoes: list = field(default_factory=list)
     grades: list = field(default_factory=list)
-    loc: Loc = field(default=NOWHERE, compare=False, repr=False)
-    bonus_loc: Loc = field(default=NOWHERE, compare=False, repr=False)
-    supervision_loc: Loc = field(default=NOWHERE, compare=False, repr=False)
-    vetoes_loc: Loc = field(default=NOWHERE, compare=False, repr=False)
-    grades_loc: Loc = field(default=NOWHERE, compare=False, repr=False)
+    loc: Loc = field(default_factory=_nowhere, compare=False, repr=False)
+    bonus_loc: Loc = field(default_factory=_nowhere, compare=False, repr=False)
+    supervision_loc: Loc = field(default_factory=_nowhere, compare=False, repr=False)
+    vetoes_loc: Loc = field(default_factory=_nowhere, compare=False, repr=False)
+    grades_loc: Loc = field(default_factory=_nowhere, compare=False, repr=False)
+    dimensions_loc: Loc = field(default_factory=_nowhere, compare=False, repr=False)
 
     def all_indicators(self):
         for dim in self.dimensions:
-            for ind in dim.indicators:
+            for ind in dim.indicators or []:
                 yield dim, ind
                 for child in ind.children:
                     yield dim, child

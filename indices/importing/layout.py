@@ -37,6 +37,7 @@ RULE_KINDS = _aliases(
     (ScoringRule.Kind.TIER, "档次", "分档"),
     (ScoringRule.Kind.CHECK, "计分项", "逐项"),
 )
+DEFAULT_SCORED_BY = Indicator.ScoredBy.VILLAGE_AND_TOWNSHIP.value
 # Which rule kind each scoring method takes, and its YAML key.
 METHOD_RULE = {
     Indicator.Method.DEDUCTION: (ScoringRule.Kind.DEDUCTION, "deductions"),

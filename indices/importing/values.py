@@ -8,7 +8,8 @@ TWO_PLACES = Decimal("0.01")
 SCORE_LIMIT = Decimal("99999.99")  # DecimalField(max_digits=7, decimal_places=2)
 TRUE_WORDS = {"是", "true", "yes", "y", "1", "对", "√"}
 FALSE_WORDS = {"否", "false", "no", "n", "0", "×"}
-LIST_SEPARATORS = ("\n", "；", ";")
+# Only line breaks separate list items in a cell: the items themselves use ；and 、.
+RATIO_PLACES = Decimal("0.001")
 
 
 def _show(value):
@@ -100,13 +101,11 @@ class Collector:
         return text
 
     def text_list(self, value, loc, name, *, max_length=200):
-        """A list of short texts: a YAML list, or a cell with one item per line (or separated by ；)."""
+        """A list of short texts: a YAML list, or a cell with one item per line."""
         if is_blank(value):
             return []
         if isinstance(value, str):
-            items = [value]
-            for sep in LIST_SEPARATORS:
-                items = [part for item in items for part in item.split(sep)]
+            items = value.splitlines()
         elif isinstance(value, list):
             items = value
         else:
@@ -142,7 +141,11 @@ class Collector:
         return default
 
     def choice(self, value, loc, name, aliases, *, what, required=True, default=""):
-        """One of the known codes; `aliases` maps every accepted spelling (code, Chinese label) to the code."""
+        """One of the known codes; `aliases` maps every accepted spelling (code, Chinese label) to the code.
+
+        Blank gives `default`; an unknown value is reported and gives None, so later checks can tell
+        "absent" from "already reported".
+        """
         if is_blank(value):
             if required:
                 self.missing(loc, name)
@@ -150,7 +153,7 @@ class Collector:
         key = str(value).strip()
         code = aliases.get(key) or aliases.get(key.lower())
         if code is None:
-            known = "、".join(dict.fromkeys(aliases.values()))
+            known = "、".join(str(c) for c in dict.fromkeys(aliases.values()))
             self.add(loc.at(name), f"未知的{what}“{_show(value)}”，可用：{known}")
-            return default
-        return code
+            return None
+        return str(code)
