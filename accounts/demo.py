@@ -158,6 +158,10 @@ def _account(username, full_name, role, node, password, *, admin=False):
 
 @transaction.atomic
 def seed_demo(password=None):
+    if password:
+        from django.contrib.auth.password_validation import validate_password
+
+        validate_password(password)
     baogou = load_township(FIXTURES / DEMO_TOWNSHIPS[0])
     sanguan = load_township(FIXTURES / DEMO_TOWNSHIPS[1])
     load_standards()
