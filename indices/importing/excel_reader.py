@@ -13,20 +13,18 @@ from .layout import (
     META,
     META_ROWS,
     METHOD_RULE,
-    METHODS,
     ROW_DIMENSION,
     ROW_INDICATOR,
     ROW_SUB,
     RULE_KINDS,
     RULES,
-    SCORED_BY,
     SHEETS,
     STATUSES,
     SUPERVISION,
     TREE,
     VETOES,
 )
-from .values import RATIO_PLACES, Collector, is_blank
+from .values import RATIO_PLACES, Collector, is_blank, read_indicator_fields
 
 MAX_ZIP_ENTRIES = 500
 MAX_UNCOMPRESSED = 50 * 1024 * 1024
@@ -277,32 +275,7 @@ class _ExcelReader:
     def indicator(self, loc, data, scored_by):
         col = self.col
         ind = IndicatorIR(loc=loc)
-        ind.code = col.text(data.get("code"), loc, "code", required=True, max_length=MAX_LEN["code"])
-        ind.name = col.text(
-            data.get("name"), loc, "name", required=True, max_length=MAX_LEN["indicator.name"]
-        )
-        ind.max_score = col.decimal(data.get("max_score"), loc, "max_score", required=True)
-        ind.scoring_method = col.choice(
-            data.get("scoring_method"), loc, "scoring_method", METHODS, what="计分方法", required=False
-        )
-        ind.scored_by = col.choice(
-            data.get("scored_by"),
-            loc,
-            "scored_by",
-            SCORED_BY,
-            what="评分主体",
-            required=False,
-            default=scored_by,
-        )
-        ind.guidance = col.text(data.get("guidance"), loc, "guidance")
-        ind.evidence = col.text_list(data.get("evidence"), loc, "evidence")
-        ind.assessment_methods = col.text_list(data.get("assessment_methods"), loc, "assessment_methods")
-        ind.computed = col.boolean(data.get("computed"), loc, "computed", default=False)
-        ind.linked_to = col.text(
-            data.get("linked_to"), loc, "linked_to", max_length=MAX_LEN["indicator.linked_to"]
-        )
-        ind.source = col.text(data.get("source"), loc, "source", max_length=MAX_LEN["indicator.source"])
-        return ind
+        return read_indicator_fields(col, ind, data, loc, scored_by)
 
     def rules(self, ir, rows):
         col = self.col

@@ -3,6 +3,7 @@
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from .ir import Problem
+from .layout import MAX_LEN, METHODS, SCORED_BY
 
 TWO_PLACES = Decimal("0.01")
 SCORE_LIMIT = Decimal("99999.99")  # DecimalField(max_digits=7, decimal_places=2)
@@ -157,3 +158,26 @@ class Collector:
             self.add(loc.at(name), f"未知的{what}“{_show(value)}”，可用：{known}")
             return None
         return str(code)
+
+
+def read_indicator_fields(col, ind, data, loc, scored_by):
+    """The indicator fields both readers share; `data` maps the YAML keys to raw values."""
+    ind.code = col.text(data.get("code"), loc, "code", required=True, max_length=MAX_LEN["code"])
+    ind.name = col.text(data.get("name"), loc, "name", required=True, max_length=MAX_LEN["indicator.name"])
+    ind.max_score = col.decimal(data.get("max_score"), loc, "max_score", required=True)
+    # A missing method is reported by the validator (parents with sub-items have none).
+    ind.scoring_method = col.choice(
+        data.get("scoring_method"), loc, "scoring_method", METHODS, what="计分方法", required=False
+    )
+    ind.scored_by = col.choice(
+        data.get("scored_by"), loc, "scored_by", SCORED_BY, what="评分主体", required=False, default=scored_by
+    )
+    ind.guidance = col.text(data.get("guidance"), loc, "guidance")
+    ind.evidence = col.text_list(data.get("evidence"), loc, "evidence")
+    ind.assessment_methods = col.text_list(data.get("assessment_methods"), loc, "assessment_methods")
+    ind.computed = col.boolean(data.get("computed"), loc, "computed", default=False)
+    ind.linked_to = col.text(
+        data.get("linked_to"), loc, "linked_to", max_length=MAX_LEN["indicator.linked_to"]
+    )
+    ind.source = col.text(data.get("source"), loc, "source", max_length=MAX_LEN["indicator.source"])
+    return ind

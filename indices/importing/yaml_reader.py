@@ -13,8 +13,8 @@ from .ir import (
     SupervisionIR,
     VetoIR,
 )
-from .layout import DEFAULT_SCORED_BY, LEVELS, MAX_LEN, METHOD_RULE, METHODS, SCORED_BY, STATUSES
-from .values import RATIO_PLACES, Collector
+from .layout import DEFAULT_SCORED_BY, LEVELS, MAX_LEN, METHOD_RULE, STATUSES
+from .values import RATIO_PLACES, Collector, read_indicator_fields
 
 # Known keys per node. Keys listed in IGNORED are accepted and not stored (informational in the samples).
 TOP_KEYS = {"meta", "grades", "dimensions", "bonus", "daily_supervision_deduction", "vetoes"}
@@ -269,36 +269,11 @@ class _YamlReader:
         loc = Loc(f"{prefix} / {noun} {code}" if code else f"{prefix} / 第 {n} 个{noun}")
         ind = IndicatorIR(loc=loc)
         data = self.mapping(raw, loc, INDICATOR_KEYS) or {}
-        ind.code = col.text(data.get("code"), loc, "code", required=True, max_length=MAX_LEN["code"])
-        ind.name = col.text(
-            data.get("name"), loc, "name", required=True, max_length=MAX_LEN["indicator.name"]
-        )
-        ind.max_score = col.decimal(data.get("max_score"), loc, "max_score", required=True)
+        read_indicator_fields(col, ind, data, loc, scored_by)
         has_children = data.get("sub_items") is not None
         if noun == "子项" and has_children:
             col.add(loc.at(), "子项下不能再设子项（标准最多两级：指标 → 子项）")
             has_children = False
-        # A missing method is reported by the validator (parents with sub-items have none).
-        ind.scoring_method = col.choice(
-            data.get("scoring_method"), loc, "scoring_method", METHODS, what="计分方法", required=False
-        )
-        ind.scored_by = col.choice(
-            data.get("scored_by"),
-            loc,
-            "scored_by",
-            SCORED_BY,
-            what="评分主体",
-            required=False,
-            default=scored_by,
-        )
-        ind.guidance = col.text(data.get("guidance"), loc, "guidance")
-        ind.evidence = col.text_list(data.get("evidence"), loc, "evidence")
-        ind.assessment_methods = col.text_list(data.get("assessment_methods"), loc, "assessment_methods")
-        ind.computed = col.boolean(data.get("computed"), loc, "computed", default=False)
-        ind.linked_to = col.text(
-            data.get("linked_to"), loc, "linked_to", max_length=MAX_LEN["indicator.linked_to"]
-        )
-        ind.source = col.text(data.get("source"), loc, "source", max_length=MAX_LEN["indicator.source"])
         for kind, key in METHOD_RULE.values():
             if data.get(key) is None:
                 continue
