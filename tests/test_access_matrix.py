@@ -117,3 +117,42 @@ def test_read_only_roles_cannot_import_an_organisation(client, world, role):
     response = client.post(f"/org/townships/{world.town.pk}/import/", {})
     assert response.status_code == 404
     assert world.town.villages.count() == before
+
+
+# role -> standards it sees, and those it may edit. "全局" is a global sample; "甲市标准" belongs to the city
+# 甲市; "甲镇版本" is 甲镇's local version; "乙市标准" belongs to the other city.
+STANDARD_REACH = {
+    Role.VILLAGE_COMMITTEE: (["全局", "甲市标准", "甲镇版本"], []),
+    Role.VILLAGE_SUPERVISOR: (["全局", "甲市标准", "甲镇版本"], []),
+    Role.BRANCH_SECRETARY: (["全局", "甲市标准", "甲镇版本"], []),
+    Role.UNIT_STAFF: (["全局", "甲市标准", "甲镇版本"], []),
+    Role.TOWNSHIP_REVIEWER: (["全局", "甲市标准", "甲镇版本"], ["甲镇版本"]),
+    Role.TOWNSHIP_LEADER: (["全局", "甲市标准", "甲镇版本"], []),
+    Role.CITY_OFFICE: (["全局", "甲市标准", "甲镇版本"], ["甲市标准", "甲镇版本"]),
+    Role.ADMIN: (["全局", "甲市标准", "甲镇版本", "乙市标准"], ["全局", "甲市标准", "甲镇版本", "乙市标准"]),
+}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", list(Role))
+def test_each_role_reaches_exactly_its_standards(client, world, role):
+    from indices.models import IndexStandard
+
+    def make(version, **owner):
+        return IndexStandard.objects.create(
+            code="S", name=version, level="village", year=2024, version=version, total_base_score=100, **owner
+        )
+
+    standards = {
+        "全局": make("全局"),
+        "甲市标准": make("甲市标准", region=world.city),
+        "甲镇版本": make("甲镇版本", township=world.town),
+        "乙市标准": make("乙市标准", region=world.other_city),
+    }
+    visible, editable = STANDARD_REACH[role]
+    client.force_login(_user(role, world))
+    listed = client.get("/standards/").context["page_obj"].object_list
+    assert sorted(s.version for s in listed) == sorted(visible)
+    for name, standard in standards.items():
+        assert _status(client, f"/standards/{standard.pk}/") == (200 if name in visible else 404), name
+        assert _status(client, f"/standards/{standard.pk}/edit/") == (200 if name in editable else 404), name
