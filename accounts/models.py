@@ -98,3 +98,22 @@ class Membership(models.Model):
     def node(self):
         field = ROLE_NODE.get(self.role)
         return getattr(self, field) if field else None
+
+
+class Notification(models.Model):
+    """An in-app message to one user (reminders, returned submissions, downgrades)."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="notifications")
+    title = models.CharField("标题", max_length=120)
+    body = models.TextField("内容", blank=True)
+    url = models.CharField("链接", max_length=300, blank=True)
+    created_at = models.DateTimeField("时间", auto_now_add=True, db_index=True)
+    read_at = models.DateTimeField("已读时间", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "站内通知"
+        verbose_name_plural = verbose_name
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return self.title

@@ -89,3 +89,15 @@ def user_set_active(*, user, is_active, actor=None, request=None):
             message=("启用" if is_active else "停用") + f"用户 {user.username}",
         )
     return user
+
+
+def notify(*, users, title, body="", url=""):
+    """Queue an in-app notification for each user once the current transaction commits."""
+    from .models import Notification
+
+    users = [u for u in users if u is not None]
+
+    def create():
+        Notification.objects.bulk_create(Notification(user=u, title=title, body=body, url=url) for u in users)
+
+    transaction.on_commit(create)

@@ -28,6 +28,7 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("org/", include("villages.urls")),
     path("standards/", include("indices.urls")),
+    path("assessments/", include("assessments.urls")),
     path("audit/", include("audit.urls")),
     path("admin/", admin.site.urls),
 ]

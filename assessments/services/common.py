@@ -1,0 +1,45 @@
+from audit.services import audit_log
+
+from ..models import AssessmentEvent
+
+
+class WorkflowError(Exception):
+    """A refused step; `problems` are the Chinese messages shown to the user."""
+
+    def __init__(self, problems):
+        self.problems = [problems] if isinstance(problems, str) else list(problems)
+        super().__init__("；".join(self.problems))
+
+
+class ConflictError(Exception):
+    """Someone else saved the same row since this user loaded it: `current` is what is stored now."""
+
+    def __init__(self, current, message="该内容已被他人修改，您的修改未保存。请核对最新内容后重新保存。"):
+        self.current = current
+        super().__init__(message)
+
+
+def record_event(
+    *, assessment, actor, action, subject="", from_value="", to_value="", reason="", request=None
+):
+    """One event row in the assessment's history plus its audit row."""
+    AssessmentEvent.objects.create(
+        assessment=assessment,
+        actor=actor,
+        action=action,
+        subject=str(subject)[:120],
+        from_value=str(from_value)[:200],
+        to_value=str(to_value)[:200],
+        reason=reason,
+        round=assessment.round,
+    )
+    audit_log(
+        action=f"assessment.{action}",
+        actor=actor,
+        request=request,
+        obj=assessment,
+        township_id=assessment.township_id,
+        village_id=assessment.village_id,
+        message=f"{assessment.subject_name} {subject} {from_value}→{to_value}".strip(),
+        detail={"reason": reason} if reason else {},
+    )

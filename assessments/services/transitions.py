@@ -1,0 +1,152 @@
+"""The one function that changes an assessment's state: lock, check the table and guards, change, record."""
+
+from django.db import transaction
+from django.utils import timezone
+
+from .. import workflow
+from ..models import Assessment, BonusClaim, Evidence, IndicatorScore, Signoff, VetoCheck
+from ..permissions import actor_sides
+from ..workflow import Guard, Side
+from .common import WorkflowError, record_event
+
+S = Assessment.Status
+TIMESTAMPS = {S.SUBMITTED: "submitted_at", S.FORWARDED: "forwarded_at", S.REVIEWED: "reviewed_at"}
+
+
+def _today():
+    return timezone.localdate()
+
+
+def self_window_open(assessment, now=None):
+    now = now or timezone.now()
+    if assessment.reopened_until and assessment.reopened_until > now:
+        return True
+    deadline = assessment.campaign.self_deadline
+    return deadline is None or timezone.localtime(now).date() <= deadline
+
+
+def guard_problems(assessment, guards, now=None):
+    """Chinese messages for every guard the assessment fails (an empty list means it may proceed)."""
+    problems = []
+    campaign = assessment.campaign
+    for guard in guards:
+        if guard == Guard.SELF_WINDOW_OPEN and not self_window_open(assessment, now):
+            problems.append(
+                f"自评截止日（{campaign.self_deadline:%Y年%m月%d日}）已过，如需修改请联系镇纪委延期。"
+            )
+        elif guard == Guard.COMPLETE:
+            missing = list(
+                IndicatorScore.objects.filter(
+                    assessment=assessment,
+                    self_score__isnull=True,
+                    indicator__scored_by="village_and_township",
+                )
+                .order_by("indicator__dimension__sort_order", "indicator__sort_order")
+                .values_list("indicator__code", flat=True)
+            )
+            if missing:
+                problems.append(
+                    f"还有 {len(missing)} 项指标未自评：{'、'.join(missing[:10])}{'等' if len(missing) > 10 else ''}。"
+                )
+            unanswered = VetoCheck.objects.filter(assessment=assessment, self_answer__isnull=True).count()
+            if unanswered:
+                problems.append(f"负面清单自查还有 {unanswered} 项未作答。")
+        elif guard == Guard.APPLICATION_FORM:
+            if assessment.village_id is None:
+                continue  # the stamped 申请表 and the 两委/监委会 sign-offs are village paperwork
+            if not Evidence.objects.filter(
+                assessment=assessment, kind=Evidence.Kind.APPLICATION_FORM
+            ).exists():
+                problems.append("请上传加盖村“两委”公章的《“清廉村居”建设申请表》扫描件。")
+        elif guard == Guard.SIGNED:
+            if assessment.village_id is None:
+                continue
+            signed = set(
+                Signoff.objects.filter(assessment=assessment, round=assessment.round + 1).values_list(
+                    "side", flat=True
+                )
+            )
+            for side in Signoff.Side:
+                if side not in signed:
+                    problems.append(f"本轮提交尚须{side.label}成员签署确认。")
+        elif guard == Guard.HAS_BRANCH:
+            if assessment.village_id is None or assessment.village.branch_id is None:
+                problems.append("该村未划分党总支。")
+        elif guard == Guard.REVIEW_COMPLETE:
+            unreviewed = IndicatorScore.objects.filter(
+                assessment=assessment, review_score__isnull=True
+            ).count()
+            if unreviewed:
+                problems.append(f"还有 {unreviewed} 项指标未初审打分。")
+            pending = BonusClaim.objects.filter(
+                assessment=assessment, status=BonusClaim.Status.CLAIMED
+            ).count()
+            if pending:
+                problems.append(f"还有 {pending} 项加分申报未审核。")
+            vetoes = VetoCheck.objects.filter(assessment=assessment, self_answer=True, review="").count()
+            if vetoes:
+                problems.append(f"还有 {vetoes} 项负面清单自查情形未核实。")
+        elif guard == Guard.NOT_CONFIRMED:
+            if campaign.is_confirmed:
+                problems.append("本年度等次已确认，不能再修改。")
+        elif guard == Guard.PAST_SUBMISSION_DEADLINE:
+            deadline = campaign.submission_deadline
+            if deadline is None or _today() <= deadline:
+                problems.append("报送截止日未到，不能直接初审未报送的村。")
+    return problems
+
+
+def assessment_transition(*, assessment, action, actor, reason="", request=None, sides=None):
+    """Apply `action` to the assessment. Refused steps raise WorkflowError and change nothing.
+
+    A repeated request (double click, browser retry) finds the state already changed and is refused,
+    so it can never apply twice.
+    """
+    t = workflow.get(action)
+    reason = (reason or "").strip()
+    with transaction.atomic():
+        a = (
+            Assessment.objects.select_for_update(of=("self",))
+            .select_related("campaign", "village", "township")
+            .get(pk=assessment.pk)
+        )
+        sides = actor_sides(actor, a) if sides is None else frozenset(sides)
+        if not t.sides & sides:
+            raise WorkflowError(f"您不能对{a.subject_name}执行“{t.label}”。")
+        if a.status not in t.sources:
+            raise WorkflowError(
+                f"{a.subject_name}当前状态为“{a.get_status_display()}”，不能执行“{t.label}”。"
+            )
+        if t.reason_required and not reason:
+            raise WorkflowError(f"“{t.label}”须填写理由。")
+        problems = guard_problems(a, t.guards)
+        if problems:
+            raise WorkflowError(problems)
+        old = a.get_status_display()
+        a.status = t.target
+        a.version += 1
+        now = timezone.now()
+        if action == "submit":
+            a.round += 1
+        if a.started_at is None:
+            a.started_at = now
+        if t.target in TIMESTAMPS:
+            setattr(a, TIMESTAMPS[t.target], now)
+        a.save()
+        record_event(
+            assessment=a,
+            actor=None if Side.SYSTEM in sides else actor,
+            action=action,
+            subject=t.label,
+            from_value=old,
+            to_value=a.get_status_display(),
+            reason=reason,
+            request=request,
+        )
+        if action == "submit" and (a.village_id is None or a.village.branch_id is None):
+            # No party branch (or a township's own assessment): the submission goes on directly.
+            a = assessment_transition(
+                assessment=a, action="forward", actor=actor, sides={Side.SYSTEM}, request=request
+            )
+    assessment.status, assessment.version, assessment.round = a.status, a.version, a.round
+    return a
