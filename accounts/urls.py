@@ -11,4 +11,5 @@ urlpatterns = [
     path("password/", views.password_change_view, name="password_change"),
     path("users/", views.user_list, name="user_list"),
     path("users/<int:pk>/", views.user_detail, name="user_detail"),
+    path("notifications/", views.notification_list, name="notification_list"),
 ]

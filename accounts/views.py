@@ -64,3 +64,16 @@ def user_list(request):
 def user_detail(request, pk):
     target = user_get_for_user(request.user, pk)
     return render(request, "accounts/user_detail.html", {"target": target})
+
+
+def notification_list(request):
+    """The user's own notifications; opening the page marks them read."""
+    from django.utils import timezone
+
+    notes = request.user.notifications.all()
+    page = Paginator(notes, 30).get_page(request.GET.get("page"))
+    unread_ids = [n.pk for n in page if n.read_at is None]
+    response = render(request, "accounts/notification_list.html", {"page_obj": page})
+    if unread_ids:
+        request.user.notifications.filter(pk__in=unread_ids).update(read_at=timezone.now())
+    return response
