@@ -31,6 +31,24 @@ def home_cards(user):
                 "查看本党总支所辖村（社区）及其情况。",
                 reverse("villages:village_list") + f"?branch={branch.pk}",
             )
+    if scope.branch_ids and scope.can("campaign.view"):
+        from assessments.models import Campaign
+        from villages.models import PartyBranch
+
+        branches = list(PartyBranch.objects.filter(pk__in=scope.branch_ids).select_related("township"))
+        newest = {}
+        for c in Campaign.objects.filter(
+            level=Campaign.Level.VILLAGE, township_id__in={b.township_id for b in branches}
+        ).order_by("-year", "-pk"):
+            newest.setdefault(c.township_id, c)
+        for branch in branches:
+            campaign = newest.get(branch.township_id)
+            if campaign is not None:
+                add(
+                    f"本党总支报送：{branch.name}",
+                    f"{campaign.year}年度：查看各村自评进度和未就绪原因，将已提交的村报送镇街。",
+                    reverse("assessments:branch_board", args=[campaign.pk, branch.pk]),
+                )
     if scope.unit_ids:
         from villages.models import ResponsibleUnit
 
@@ -40,6 +58,8 @@ def home_cards(user):
         add("组织机构", "镇街、党总支、村（社区）、责任单位、工作专班和年度目标。", reverse("villages:township_list"))
     if scope.can("org.manage"):
         add("导入组织机构", "从 Excel 批量导入村（社区）、党总支和责任单位，逐行校验。", reverse("villages:township_list"))
+    if scope.can("campaign.view"):
+        add("测评年度", "各年度“清廉村居”测评：时间安排、自评与报送进度。", reverse("assessments:campaign_list"))
     if scope.can("standards.view"):
         add("指数标准", "按年度查看村级、镇街指数标准：维度、指标、分值、加分项、否决项和等次。", reverse("indices:standard_list"))
     if scope.can("standards.manage"):

@@ -18,13 +18,15 @@ class Cap(StrEnum):
     USERS_VIEW = "users.view"
     AUDIT_VIEW = "audit.view"
     ADMIN_SITE = "admin.site"
+    CAMPAIGN_VIEW = "campaign.view"  # the yearly campaigns and their progress, within the user's scope
+    CAMPAIGN_MANAGE = "campaign.manage"  # create campaigns, set deadlines and targets, reopen a village
 
 
 ROLE_CAPS = {
-    Role.VILLAGE_COMMITTEE: {Cap.ORG_VIEW, Cap.STANDARDS_VIEW},
-    Role.VILLAGE_SUPERVISOR: {Cap.ORG_VIEW, Cap.STANDARDS_VIEW},
-    Role.BRANCH_SECRETARY: {Cap.ORG_VIEW, Cap.STANDARDS_VIEW},
-    Role.UNIT_STAFF: {Cap.ORG_VIEW, Cap.UNITS_VIEW, Cap.STANDARDS_VIEW},
+    Role.VILLAGE_COMMITTEE: {Cap.ORG_VIEW, Cap.STANDARDS_VIEW, Cap.CAMPAIGN_VIEW},
+    Role.VILLAGE_SUPERVISOR: {Cap.ORG_VIEW, Cap.STANDARDS_VIEW, Cap.CAMPAIGN_VIEW},
+    Role.BRANCH_SECRETARY: {Cap.ORG_VIEW, Cap.STANDARDS_VIEW, Cap.CAMPAIGN_VIEW},
+    Role.UNIT_STAFF: {Cap.ORG_VIEW, Cap.UNITS_VIEW, Cap.STANDARDS_VIEW, Cap.CAMPAIGN_VIEW},
     Role.TOWNSHIP_REVIEWER: {
         Cap.ORG_VIEW,
         Cap.ORG_MANAGE,
@@ -33,9 +35,25 @@ ROLE_CAPS = {
         Cap.STANDARDS_MANAGE,
         Cap.USERS_VIEW,
         Cap.AUDIT_VIEW,
+        Cap.CAMPAIGN_VIEW,
+        Cap.CAMPAIGN_MANAGE,
     },
-    Role.TOWNSHIP_LEADER: {Cap.ORG_VIEW, Cap.UNITS_VIEW, Cap.STANDARDS_VIEW, Cap.USERS_VIEW},
-    Role.CITY_OFFICE: {Cap.ORG_VIEW, Cap.UNITS_VIEW, Cap.STANDARDS_VIEW, Cap.STANDARDS_MANAGE, Cap.USERS_VIEW},
+    Role.TOWNSHIP_LEADER: {
+        Cap.ORG_VIEW,
+        Cap.UNITS_VIEW,
+        Cap.STANDARDS_VIEW,
+        Cap.USERS_VIEW,
+        Cap.CAMPAIGN_VIEW,
+    },
+    Role.CITY_OFFICE: {
+        Cap.ORG_VIEW,
+        Cap.UNITS_VIEW,
+        Cap.STANDARDS_VIEW,
+        Cap.STANDARDS_MANAGE,
+        Cap.USERS_VIEW,
+        Cap.CAMPAIGN_VIEW,
+        Cap.CAMPAIGN_MANAGE,
+    },
     Role.ADMIN: set(Cap),
 }
 

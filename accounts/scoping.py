@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 
-from .models import Membership, Role
+from .models import ROLE_NODE, Membership, Role
 from .roles import ROLE_CAPS, Cap
 
 
@@ -16,6 +16,14 @@ class Scope:
     village_ids: frozenset
     unit_ids: frozenset
     member_township_ids: frozenset  # every township any membership lies in (for navigation)
+    role_nodes: frozenset = frozenset()  # (role, node id) pairs: which node each role is held at
+
+    def nodes(self, role):
+        """Ids of the nodes where the user holds `role` (village ids for village roles, and so on)."""
+        return frozenset(node for r, node in self.role_nodes if r == role)
+
+    def holds(self, role, node_id):
+        return (role, node_id) in self.role_nodes
 
     def can(self, cap):
         return self.is_admin or any(cap in ROLE_CAPS[role] for role in self.roles)
@@ -27,9 +35,9 @@ class Scope:
         for role in self.roles:
             if cap not in ROLE_CAPS[role]:
                 continue
-            if role in (Role.TOWNSHIP_REVIEWER, Role.TOWNSHIP_LEADER) and township.pk in self.township_ids:
+            if role in (Role.TOWNSHIP_REVIEWER, Role.TOWNSHIP_LEADER) and self.holds(role, township.pk):
                 return True
-            if role == Role.CITY_OFFICE and township.region_id in self.region_ids:
+            if role == Role.CITY_OFFICE and self.holds(role, township.region_id):
                 return True
         return False
 
@@ -38,7 +46,7 @@ class Scope:
         return [Role(r).label for r in sorted(self.roles)]
 
 
-EMPTY = Scope(False, frozenset(), frozenset(), frozenset(), frozenset(), frozenset(), frozenset(), frozenset())
+EMPTY = Scope(False, *(frozenset() for _ in range(8)))
 
 
 def scope_for(user):
@@ -69,7 +77,13 @@ def scope_for(user):
     member_townships = set()
     for key in ("township_id", "branch__township_id", "village__township_id", "unit__township_id"):
         member_townships |= ids(key)
+    role_nodes = set()
+    for r in rows:
+        field = ROLE_NODE.get(r["role"])
+        if field:
+            role_nodes.add((r["role"], r[f"{field}_id"]))
     scope = Scope(
+        role_nodes=frozenset(role_nodes),
         is_admin=Role.ADMIN in roles or user.is_superuser,
         roles=roles,
         region_ids=ids("region_id"),

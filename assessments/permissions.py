@@ -13,21 +13,18 @@ def actor_sides(user, assessment):
     campaign = assessment.campaign
     if campaign.level == "village":
         village = assessment.village
-        if village.pk in scope.village_ids and scope.roles & {
-            Role.VILLAGE_COMMITTEE,
-            Role.VILLAGE_SUPERVISOR,
-        }:
+        if scope.holds(Role.VILLAGE_COMMITTEE, village.pk) or scope.holds(Role.VILLAGE_SUPERVISOR, village.pk):
             sides.add(Side.SELF)
-        if village.branch_id and village.branch_id in scope.branch_ids:
+        if village.branch_id and scope.holds(Role.BRANCH_SECRETARY, village.branch_id):
             sides.add(Side.BRANCH)
-        if Role.TOWNSHIP_REVIEWER in scope.roles and assessment.township_id in scope.township_ids:
+        if scope.holds(Role.TOWNSHIP_REVIEWER, assessment.township_id):
             sides.add(Side.REVIEWER)
-        if Role.CITY_OFFICE in scope.roles and campaign.region_id in scope.region_ids:
+        if scope.holds(Role.CITY_OFFICE, campaign.region_id):
             sides.add(Side.CITY)
     else:
-        if Role.TOWNSHIP_REVIEWER in scope.roles and assessment.township_id in scope.township_ids:
+        if scope.holds(Role.TOWNSHIP_REVIEWER, assessment.township_id):
             sides.add(Side.SELF)
-        if Role.CITY_OFFICE in scope.roles and campaign.region_id in scope.region_ids:
+        if scope.holds(Role.CITY_OFFICE, campaign.region_id):
             sides.add(Side.REVIEWER)
     return frozenset(sides)
 
@@ -37,16 +34,11 @@ def signoff_sides(user, assessment):
     from .models import Signoff
 
     scope = scope_for(user)
-    if assessment.village_id is None or assessment.village_id not in scope.village_ids:
+    if assessment.village_id is None:
         return set()
-    from accounts.models import Membership
-
-    roles = set(
-        Membership.objects.filter(user=user, village_id=assessment.village_id).values_list("role", flat=True)
-    )
     sides = set()
-    if Role.VILLAGE_COMMITTEE in roles:
+    if scope.holds(Role.VILLAGE_COMMITTEE, assessment.village_id):
         sides.add(Signoff.Side.COMMITTEE)
-    if Role.VILLAGE_SUPERVISOR in roles:
+    if scope.holds(Role.VILLAGE_SUPERVISOR, assessment.village_id):
         sides.add(Signoff.Side.SUPERVISOR)
     return sides

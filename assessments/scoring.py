@@ -29,8 +29,11 @@ def score_from_rules(*, method, max_score, rules, chosen):
     max_score = Decimal(max_score)
     if method == "deduction":
         total = ZERO
+        if not isinstance(chosen or {}, dict):
+            raise ScoreError("扣分依据格式不正确。")
         for rule_id, count in (chosen or {}).items():
-            if int(rule_id) not in rules:
+            rule_id = _ids([rule_id])[0]
+            if rule_id not in rules:
                 raise ScoreError("所选扣分规则不属于该指标。")
             try:
                 count = int(count)
@@ -38,19 +41,26 @@ def score_from_rules(*, method, max_score, rules, chosen):
                 raise ScoreError("扣分次数须为整数。") from None
             if count < 0 or count > 999:
                 raise ScoreError("扣分次数须在 0 到 999 之间。")
-            total += Decimal(rules[int(rule_id)][1]) * count
+            total += Decimal(rules[rule_id][1]) * count
         return q2(max(max_score - total, ZERO))
     if method == "tiered":
-        chosen = list(chosen or [])
-        if len(chosen) != 1 or int(chosen[0]) not in rules:
+        chosen = _ids(chosen)
+        if len(chosen) != 1 or chosen[0] not in rules:
             raise ScoreError("请选择一个档次。")
-        return q2(rules[int(chosen[0])][1])
+        return q2(rules[chosen[0]][1])
     if method == "checklist":
-        ids = {int(i) for i in (chosen or [])}
+        ids = set(_ids(chosen))
         if not ids <= set(rules):
             raise ScoreError("所选计分项不属于该指标。")
         return q2(min(sum((Decimal(rules[i][1]) for i in ids), ZERO), max_score))
     raise ScoreError("该指标的计分方法不支持按规则计分。")
+
+
+def _ids(values):
+    try:
+        return [int(v) for v in (values or [])]
+    except (TypeError, ValueError):
+        raise ScoreError("所选评分规则无效。") from None
 
 
 def check_score(value, *, max_score, precision):
@@ -69,6 +79,11 @@ def check_score(value, *, max_score, precision):
     if precision > 0 and value % precision != 0:
         raise ScoreError(f"得分须为 {normal(precision)} 分的整数倍。")
     return q2(value)
+
+
+def cn_date(value):
+    """2024年6月25日, the way the documents write dates."""
+    return f"{value.year}年{value.month}月{value.day}日"
 
 
 def normal(value):

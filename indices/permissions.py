@@ -1,6 +1,6 @@
 """Who may manage which standard: capability from the role table, object reach from memberships."""
 
-from accounts.models import Membership, Role
+from accounts.models import Role
 from accounts.roles import Cap
 from accounts.scoping import scope_for
 from villages.models import Region, Township
@@ -10,15 +10,7 @@ GLOBAL = "global"
 
 def _reviewer_township_ids(user):
     """Townships where the user is 镇纪委审核人员 (a 镇领导 membership elsewhere must not count)."""
-    cached = getattr(user, "_ql_reviewer_townships", None)
-    if cached is None:
-        cached = frozenset(
-            Membership.objects.filter(user=user, role=Role.TOWNSHIP_REVIEWER).values_list(
-                "township_id", flat=True
-            )
-        )
-        user._ql_reviewer_townships = cached
-    return cached
+    return scope_for(user).nodes(Role.TOWNSHIP_REVIEWER)
 
 
 def can_manage_standard(user, standard):

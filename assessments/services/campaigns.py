@@ -1,6 +1,8 @@
-"""Creating campaigns with their assessments, and reopening the village side after a deadline."""
+"""Creating and editing campaigns with their assessments, the year's targets, and reopening the village
+side after a deadline."""
 
-from datetime import datetime, time
+from datetime import date, datetime, time
+from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -8,9 +10,11 @@ from django.utils import timezone
 
 from audit.services import audit_log
 from indices.models import IndexStandard
+from villages.models import AnnualTarget, AnnualTargetGrade
 
 from ..models import Assessment, Campaign, IndicatorScore, VetoCheck
 from .common import WorkflowError, record_event
+from .transitions import assessment_transition
 
 
 def _leaf_indicators(standard):
@@ -150,3 +154,223 @@ def assessment_reopen(*, assessment, actor, until, reason, request=None):
         request=request,
     )
     return a
+
+
+def default_deadlines(year):
+    """The dates of the yearly workflow (DOMAIN.md, `000` §三(四)): self-assessment by June 25,
+    submission by June 30, the city package by July 10. Each campaign may change them."""
+    return date(year, 6, 25), date(year, 6, 30), date(year, 7, 10)
+
+
+CAMPAIGN_FIELDS = {
+    "name": "名称",
+    "self_deadline": "自评截止日",
+    "submission_deadline": "报送截止日",
+    "city_deadline": "报市截止日",
+}
+
+
+@transaction.atomic
+def campaign_update(
+    *, campaign, actor, name, self_deadline, submission_deadline, city_deadline, request=None
+):
+    """Change the name and deadlines until the grades are confirmed. The standard never changes: the
+    assessments' lines were built from it."""
+    c = Campaign.objects.select_for_update().get(pk=campaign.pk)
+    if c.is_confirmed:
+        raise WorkflowError("本年度等次已确认，不能再修改测评设置。")
+    name = (name or "").strip()
+    if not name:
+        raise ValidationError("请填写测评名称。")
+    _check_dates(self_deadline, submission_deadline, city_deadline)
+    new = {
+        "name": name[:100],
+        "self_deadline": self_deadline,
+        "submission_deadline": submission_deadline,
+        "city_deadline": city_deadline,
+    }
+    changes = {f: [str(getattr(c, f) or ""), str(v or "")] for f, v in new.items() if getattr(c, f) != v}
+    if changes:
+        for field in changes:
+            setattr(c, field, new[field])
+        c.save(update_fields=list(changes))
+        audit_log(
+            action="campaign.update",
+            actor=actor,
+            request=request,
+            obj=c,
+            township_id=c.township_id,
+            message=f"修改{c.name}：{'、'.join(CAMPAIGN_FIELDS[f] for f in changes)}",
+            detail={"changes": changes},
+        )
+    campaign.__dict__.update({f: getattr(c, f) for f in new})
+    return c
+
+
+def _clean_counts(counts):
+    rows = []
+    seen = set()
+    for code, name, count in counts or ():
+        try:
+            count = int(count)
+        except (TypeError, ValueError):
+            raise ValidationError(f"{name}的目标数量须为整数。") from None
+        if count < 0:
+            raise ValidationError(f"{name}的目标数量不能为负数。")
+        if code in seen:
+            raise ValidationError(f"等次“{name}”重复。")
+        seen.add(code)
+        rows.append((code, name, count))
+    if not rows:
+        raise ValidationError("请填写各等次的目标数量。")
+    return rows
+
+
+def _clean_share(share_percent):
+    try:
+        share = Decimal(str(share_percent))
+    except (InvalidOperation, TypeError, ValueError):
+        raise ValidationError("达标比例须为 0 到 100 之间的数字。") from None
+    if not share.is_finite() or share < 0 or share > 100:
+        raise ValidationError("达标比例须为 0 到 100 之间的数字。")
+    return share.quantize(Decimal("0.01"))
+
+
+@transaction.atomic
+def annual_target_save(
+    *,
+    township,
+    year,
+    mode,
+    counts=None,
+    share_percent=None,
+    cumulative=False,
+    note="",
+    actor,
+    request=None,
+):
+    """Set the township's target for a year, replacing any earlier one.
+
+    mode "counts": `counts` is [(grade_code, grade_name, count)] in the grade scheme's order (鲍沟镇:
+    示范 7, 达标 33, …); mode "share": `share_percent` of the villages reach the standard (三管镇: 30%).
+    """
+    if mode == AnnualTarget.Mode.COUNTS:
+        rows, share = _clean_counts(counts), None
+    elif mode == AnnualTarget.Mode.SHARE:
+        rows, share = [], _clean_share(share_percent)
+    else:
+        raise ValidationError("请选择目标方式。")
+    target = AnnualTarget.objects.select_for_update().filter(township=township, year=year).first()
+    before = None
+    if target is None:
+        target = AnnualTarget(township=township, year=year)
+    else:
+        before = {
+            "mode": target.mode,
+            "share_percent": str(target.share_percent) if target.share_percent is not None else None,
+            "counts": {g.grade_code: g.count for g in target.grade_counts.all()},
+        }
+    target.mode = mode
+    target.share_percent = share
+    target.cumulative = bool(cumulative)
+    target.note = (note or "").strip()
+    target.save()
+    target.grade_counts.all().delete()
+    AnnualTargetGrade.objects.bulk_create(
+        AnnualTargetGrade(target=target, grade_code=code, grade_name=name, count=count, sort_order=i)
+        for i, (code, name, count) in enumerate(rows)
+    )
+    summary = "、".join(f"{name}{count}个" for _, name, count in rows) if rows else f"达标比例{share}%"
+    audit_log(
+        action="target.save",
+        actor=actor,
+        request=request,
+        obj=target,
+        township_id=township.pk,
+        message=f"{township.name}{year}年度目标：{summary}",
+        detail={
+            "mode": mode,
+            "counts": {code: count for code, _, count in rows},
+            "share_percent": str(share) if share is not None else None,
+            "cumulative": target.cumulative,
+            "before": before,
+        },
+    )
+    return target
+
+
+SENT = frozenset(
+    {
+        Assessment.Status.FORWARDED,
+        Assessment.Status.IN_REVIEW,
+        Assessment.Status.REVIEWED,
+        Assessment.Status.CONFIRMED,
+    }
+)
+
+
+class RepeatedForwardError(WorkflowError):
+    """Every selected village had already been forwarded: a double click or a browser retry."""
+
+
+def _parse_ids(raw_ids):
+    ids, bad = [], False
+    for raw in raw_ids:
+        text = str(raw).strip()
+        if text.isdigit() and len(text) < 12:
+            if int(text) not in ids:
+                ids.append(int(text))
+        else:
+            bad = True
+    return ids, bad
+
+
+@transaction.atomic
+def branch_forward(*, campaign, branch, assessment_ids, actor, request=None):
+    """The party branch sends its ready villages (村已提交) to the township as one batch.
+
+    All or nothing: an id outside this branch's villages of this campaign, or an assessment that is not
+    submitted, refuses the whole batch with every problem listed. Each assessment goes through the
+    workflow's `forward` transition (its own event row); the batch writes one audit row.
+    """
+    ids, bad = _parse_ids(assessment_ids)
+    if not ids and not bad:
+        raise WorkflowError("请选择要报送镇街的村。")
+    locked = {
+        a.pk: a
+        for a in Assessment.objects.select_for_update(of=("self",))
+        .select_related("village")
+        .filter(pk__in=ids, campaign=campaign, village__branch=branch)
+    }
+    problems = ["所选内容有误，请刷新页面后重新选择。"] if bad else []
+    repeated = []
+    for pk in ids:
+        a = locked.get(pk)
+        if a is None:
+            problems.append(f"编号 {pk} 不是{branch.name}在本年度测评中的村，不能报送。")
+        elif a.status != Assessment.Status.SUBMITTED:
+            if a.status in SENT:
+                repeated.append(a.village.name)
+                problems.append(f"{a.village.name}已报送镇街，不能重复报送。")
+            else:
+                problems.append(f"{a.village.name}当前状态为“{a.get_status_display()}”，尚未提交，不能报送。")
+    if repeated and len(repeated) == len(problems):
+        raise RepeatedForwardError(f"所选的村此前已报送镇街，本次没有重复报送：{'、'.join(repeated)}。")
+    if problems:
+        raise WorkflowError(problems)
+    forwarded = []
+    for pk in ids:
+        forwarded.append(
+            assessment_transition(assessment=locked[pk], action="forward", actor=actor, request=request)
+        )
+    names = [a.village.name for a in forwarded]
+    audit_log(
+        action="branch.forward",
+        actor=actor,
+        request=request,
+        obj=branch,
+        township_id=branch.township_id,
+        message=f"{branch.name}向镇街报送{len(forwarded)}个村：{'、'.join(names)}",
+        detail={"campaign": campaign.pk, "count": len(forwarded), "assessments": ids},
+    )
+    return forwarded

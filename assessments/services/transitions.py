@@ -3,9 +3,12 @@
 from django.db import transaction
 from django.utils import timezone
 
+from audit.services import audit_log
+
 from .. import workflow
 from ..models import Assessment, BonusClaim, Evidence, IndicatorScore, Signoff, VetoCheck
 from ..permissions import actor_sides
+from ..scoring import cn_date
 from ..workflow import Guard, Side
 from .common import WorkflowError, record_event
 
@@ -32,7 +35,7 @@ def guard_problems(assessment, guards, now=None):
     for guard in guards:
         if guard == Guard.SELF_WINDOW_OPEN and not self_window_open(assessment, now):
             problems.append(
-                f"自评截止日（{campaign.self_deadline:%Y年%m月%d日}）已过，如需修改请联系镇纪委延期。"
+                f"自评截止日（{cn_date(campaign.self_deadline)}）已过，如需修改请联系镇纪委延期。"
             )
         elif guard == Guard.COMPLETE:
             missing = list(
@@ -97,9 +100,28 @@ def guard_problems(assessment, guards, now=None):
 
 
 def assessment_transition(*, assessment, action, actor, reason="", request=None, sides=None):
-    """Apply `action` to the assessment. Refused steps raise WorkflowError and change nothing.
+    """Apply `action`; a refusal changes nothing, is audited, and raises WorkflowError."""
+    try:
+        return _transition(
+            assessment=assessment, action=action, actor=actor, reason=reason, request=request, sides=sides
+        )
+    except WorkflowError as refused:
+        audit_log(
+            action="assessment.transition_refused",
+            actor=None if sides and Side.SYSTEM in sides else actor,
+            request=request,
+            obj=assessment,
+            township_id=assessment.township_id,
+            village_id=assessment.village_id,
+            result="failure",
+            message=f"{action}: {refused}"[:300],
+            detail={"action": action, "problems": refused.problems},
+        )
+        raise
 
-    A repeated request (double click, browser retry) finds the state already changed and is refused,
+
+def _transition(*, assessment, action, actor, reason="", request=None, sides=None):
+    """A repeated request (double click, browser retry) finds the state already changed and is refused,
     so it can never apply twice.
     """
     t = workflow.get(action)

@@ -1,0 +1,58 @@
+"""Shared pieces of 定级: who acts for a campaign, the standard's grades, whom to notify."""
+
+from django.db.models import Q
+
+from accounts.models import Membership, Role
+from accounts.scoping import scope_for
+
+from ...models import Assessment, Campaign
+from ...workflow import Side
+
+S = Assessment.Status
+CITY = "city"
+
+
+def campaign_actor_sides(user, campaign):
+    """The sides a user acts as for a whole campaign (the campaign-level mirror of actor_sides)."""
+    scope = scope_for(user)
+    sides = set()
+    if campaign.level == Campaign.Level.VILLAGE:
+        if scope.holds(Role.TOWNSHIP_REVIEWER, campaign.township_id):
+            sides.add(Side.REVIEWER)
+        if scope.holds(Role.CITY_OFFICE, campaign.region_id):
+            sides.add(Side.CITY)
+    elif scope.holds(Role.CITY_OFFICE, campaign.region_id):
+        sides.add(Side.REVIEWER)
+    return frozenset(sides)
+
+
+def standard_grades(standard):
+    """The standard's grades, best first."""
+    return list(standard.grades.order_by("rank"))
+
+
+def lock_assessment(assessment):
+    return (
+        Assessment.objects.select_for_update(of=("self",))
+        .select_related("campaign", "campaign__standard", "village", "township")
+        .get(pk=assessment.pk)
+    )
+
+
+def subject_members(assessments):
+    """{assessment pk: [users]}: a village's 两委 and 监委会 members, or a township's reviewers."""
+    assessments = list(assessments)
+    by_village = {a.village_id: a.pk for a in assessments if a.village_id}
+    by_township = {a.township_id: a.pk for a in assessments if not a.village_id}
+    rows = Membership.objects.filter(
+        Q(village_id__in=by_village, role__in=[Role.VILLAGE_COMMITTEE, Role.VILLAGE_SUPERVISOR])
+        | Q(township_id__in=by_township, role=Role.TOWNSHIP_REVIEWER),
+        user__is_active=True,
+    ).select_related("user")
+    members = {}
+    for m in rows:
+        pk = by_village.get(m.village_id) if m.village_id else by_township.get(m.township_id)
+        users = members.setdefault(pk, [])
+        if m.user not in users:
+            users.append(m.user)
+    return members

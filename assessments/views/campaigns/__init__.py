@@ -1,0 +1,389 @@
+"""Campaign pages: the list, creating and editing a campaign, its progress, reopening one village.
+
+Every campaign and assessment comes through the scoped selectors (out of scope is a 404); writes go
+through the services.
+"""
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db import IntegrityError, transaction
+from django.db.models import Case, Count, IntegerField, Q, Value, When
+from django.http import Http404, QueryDict
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from accounts.roles import Cap
+from accounts.scoping import require_cap, scope_for
+from indices.models import IndexStandard
+from indices.selectors import standard_list_for_user
+from villages.models import AnnualTarget
+from villages.selectors import branch_list_for_user, township_is_wide_for_user
+
+from ...forms_campaign import CampaignCreateForm, CampaignEditForm, ReopenForm, TargetForm
+from ...models import Assessment, Campaign
+from ...selectors import (
+    assessment_get_for_user,
+    assessment_list_for_user,
+    assessment_scope_q,
+    campaign_get_for_user,
+    campaign_list_for_user,
+)
+from ...services import WorkflowError
+from ...services import campaigns as services
+from .access import (
+    can_create_campaigns,
+    can_manage_campaign,
+    creatable_regions,
+    creatable_townships,
+    deny,
+    managed_campaign,
+    scores_visible,
+)
+from .branch import branch_board, branch_forward
+
+__all__ = [
+    "assessment_reopen",
+    "branch_board",
+    "branch_forward",
+    "campaign_create",
+    "campaign_detail",
+    "campaign_edit",
+    "campaign_list",
+]
+
+S = Assessment.Status
+PAGE_SIZE = 50
+REOPENABLE = frozenset({S.DRAFT, S.RETURNED, S.SUBMITTED})
+
+
+# --- List -----------------------------------------------------------------------------------------
+
+
+@require_cap(Cap.CAMPAIGN_VIEW)
+@require_GET
+def campaign_list(request):
+    """Campaigns in scope with their assessments counted per status, all in the one SQL query."""
+    user = request.user
+    visible = assessment_scope_q(user, prefix="assessments__")
+    counts = {
+        f"n_{s.value}": Count("assessments", filter=visible & Q(assessments__status=s.value), distinct=True)
+        for s in S
+    }
+    campaigns = (
+        campaign_list_for_user(user).annotate(**counts).order_by("-year", "level", "township__name", "-pk")
+    )
+    page = Paginator(campaigns, PAGE_SIZE).get_page(request.GET.get("page"))
+    for c in page.object_list:
+        c.status_counts = [(s.value, s.label, getattr(c, f"n_{s.value}")) for s in S]
+    context = {
+        "page_obj": page,
+        "can_create": can_create_campaigns(user),
+    }
+    return render(request, "assessments/campaign_list.html", context)
+
+
+# --- Create ---------------------------------------------------------------------------------------
+
+
+def _standards_for(user, level, township=None, region=None):
+    """Standards of the right level the user may see and that apply to this township or region."""
+    qs = standard_list_for_user(user).filter(level=level).exclude(status=IndexStandard.Status.RETIRED)
+    region = region or township.region
+    applies = Q(township__isnull=True, region__isnull=True) | Q(township__isnull=True, region=region)
+    if township is not None:
+        applies |= Q(township=township)
+    return qs.filter(applies).order_by("-year", "code", "-version", "-pk")
+
+
+def _pick(queryset, raw):
+    """The object with the id given in the query (None if not in `queryset`), else the first one."""
+    raw = (raw or "").strip()
+    if raw:
+        return queryset.filter(pk=int(raw)).first() if raw.isdigit() and len(raw) < 12 else None
+    return queryset.first()
+
+
+def _standard_grades(form, standards):
+    """The grade scheme for the target section: the standard posted, else the one preselected."""
+    raw = form.data.get("standard") if form.is_bound else None
+    standard = _pick(standards, raw) or standards.first()
+    return list(standard.grades.all()) if standard is not None else []
+
+
+@require_cap(Cap.CAMPAIGN_MANAGE)
+@require_http_methods(["GET", "POST"])
+def campaign_create(request):
+    user = request.user
+    townships, regions = creatable_townships(user), creatable_regions(user)
+    level = request.GET.get("level")
+    if level not in Campaign.Level.values:
+        level = Campaign.Level.VILLAGE if townships.exists() else Campaign.Level.TOWNSHIP
+    township = region = None
+    if level == Campaign.Level.VILLAGE:
+        township = _pick(townships, request.GET.get("township"))
+        if township is None:
+            raise Http404
+        standards = _standards_for(user, IndexStandard.Level.VILLAGE, township=township)
+        villages = township.villages.filter(is_active=True).order_by("sort_order", "name")
+    else:
+        region = _pick(regions, request.GET.get("region"))
+        if region is None:
+            raise Http404
+        standards = _standards_for(user, IndexStandard.Level.TOWNSHIP, region=region)
+        villages = None
+    data = request.POST if request.method == "POST" else None
+    form = CampaignCreateForm(data, standards=standards, villages=villages)
+    target_form = existing_target = None
+    if township is not None:
+        year = form.data.get("year") if form.is_bound else form.fields["year"].initial
+        year = int(year) if str(year).isdigit() and len(str(year)) == 4 else None
+        existing_target = AnnualTarget.objects.filter(township=township, year=year).first() if year else None
+        target_form = TargetForm(data, grades=_standard_grades(form, standards))
+    if request.method == "POST" and form.is_valid() and (target_form is None or target_form.is_valid()):
+        if target_form is not None and target_form.wanted and existing_target is not None:
+            target_form.add_error(
+                None, f"{township.name}{existing_target.year}年度目标已设置，可在测评设置中修改。"
+            )
+        else:
+            campaign = _create(request, form, target_form, township, region)
+            if campaign is not None:
+                messages.success(
+                    request, f"已创建{campaign.name}，共 {campaign.assessments.count()} 个测评对象。"
+                )
+                return redirect("assessments:campaign_detail", pk=campaign.pk)
+    context = {
+        "form": form,
+        "target_form": target_form,
+        "existing_target": existing_target,
+        "level": level,
+        "township": township,
+        "region": region,
+        "townships": townships,
+        "regions": regions,
+        "can_village": townships.exists(),
+        "can_township": regions.exists(),
+    }
+    return render(request, "assessments/campaign_create.html", context)
+
+
+def _create(request, form, target_form, township, region):
+    data = form.cleaned_data
+    common = {
+        "actor": request.user,
+        "year": data["year"],
+        "standard": data["standard"],
+        "name": data["name"],
+        "self_deadline": data["self_deadline"],
+        "submission_deadline": data["submission_deadline"],
+        "city_deadline": data["city_deadline"],
+        "request": request,
+    }
+    try:
+        with transaction.atomic():
+            if township is None:
+                return services.campaign_create_township_level(region=region, **common)
+            campaign = services.campaign_create(township=township, villages=data["villages"], **common)
+            if target_form.wanted:
+                services.annual_target_save(
+                    township=township,
+                    year=data["year"],
+                    actor=request.user,
+                    request=request,
+                    **target_form.service_kwargs(),
+                )
+            return campaign
+    except ValidationError as e:
+        for message in e.messages:
+            form.add_error(None, message)
+    except IntegrityError:
+        form.add_error(None, f"{(township or region).name}{data['year']}年度测评已存在。")
+    return None
+
+
+# --- Detail ---------------------------------------------------------------------------------------
+
+DETAIL_SORTS = {
+    "subject": ("village__sort_order", "village__name", "township__name"),
+    "branch": ("village__branch__sort_order", "village__branch__name", "village__sort_order"),
+    "status": ("status_order", "village__sort_order", "township__name"),
+    "submitted": ("submitted_at", "village__sort_order"),
+    "self_total": ("self_total", "village__sort_order"),
+}
+SCORE_SORTS = {"final": ("final_score", "village__sort_order")}
+STATUS_ORDER = Case(
+    *(When(status=s.value, then=Value(i)) for i, s in enumerate(S)), output_field=IntegerField()
+)
+
+
+def _sorted(queryset, key, sorts):
+    fields = sorts.get(key.lstrip("-"))
+    if fields is None:
+        key, fields = "subject", sorts["subject"]
+    if key.startswith("-"):
+        fields = ("-" + fields[0], *fields[1:])
+    return queryset.order_by(*fields, "pk")
+
+
+def _int(raw):
+    raw = (raw or "").strip()
+    return int(raw) if raw.isdigit() and len(raw) < 12 else None
+
+
+@require_cap(Cap.CAMPAIGN_VIEW)
+@require_GET
+def campaign_detail(request, pk):
+    user = request.user
+    campaign = campaign_get_for_user(user, pk)
+    scope = scope_for(user)
+    village_level = campaign.level == Campaign.Level.VILLAGE
+    wide = village_level and township_is_wide_for_user(user, campaign.township)
+    show_scores = scores_visible(user, campaign, wide=wide if village_level else None)
+    can_manage = can_manage_campaign(user, campaign)
+    assessments = assessment_list_for_user(user).filter(campaign=campaign)
+    totals = assessments.aggregate(
+        total=Count("pk"), **{s.value: Count("pk", filter=Q(status=s.value)) for s in S}
+    )
+    q = request.GET.get("q", "").strip()[:50]
+    rows = assessments
+    if q:
+        rows = rows.filter(Q(village__name__icontains=q) | Q(township__name__icontains=q))
+    status = request.GET.get("status", "")
+    if status in S.values:
+        rows = rows.filter(status=status)
+    branch_id = _int(request.GET.get("branch"))
+    if branch_id is not None:
+        rows = rows.filter(village__branch_id=branch_id)
+    sort = request.GET.get("sort", "subject")
+    rows = _sorted(
+        rows.annotate(status_order=STATUS_ORDER), sort, DETAIL_SORTS | (SCORE_SORTS if show_scores else {})
+    )
+    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    today = timezone.localdate()
+    reopen_open = (
+        can_manage
+        and not campaign.is_confirmed
+        and campaign.self_deadline is not None
+        and today > campaign.self_deadline
+    )
+    grade_names = {g.code: g.name for g in campaign.standard.grades.all()} if show_scores else {}
+    for a in page.object_list:
+        a.can_reopen = reopen_open and a.status in REOPENABLE
+        a.grade_name = grade_names.get(a.effective_grade, a.effective_grade)
+    branches, target = [], None
+    if village_level:
+        branches = list(
+            branch_list_for_user(user).filter(township_id=campaign.township_id).order_by("sort_order", "name")
+        )
+        for b in branches:
+            b.board = wide or b.pk in scope.branch_ids
+        if wide:  # the year's target is the township's own planning (villages.selectors.targets_for_user)
+            target = (
+                AnnualTarget.objects.filter(township_id=campaign.township_id, year=campaign.year)
+                .prefetch_related("grade_counts")
+                .first()
+            )
+    context = {
+        "campaign": campaign,
+        "page_obj": page,
+        "totals": totals,
+        "status_totals": [(s.value, s.label, totals[s.value]) for s in S],
+        "statuses": S.choices,
+        "q": q,
+        "status": status,
+        "branch_id": branch_id,
+        "branches": branches,
+        "board_branches": [b for b in branches if b.board],
+        "target": target,
+        "show_scores": show_scores,
+        "can_manage": can_manage,
+        "reopen_open": reopen_open,
+        "today": today,
+        "editable": can_manage and not campaign.is_confirmed,
+    }
+    return render(request, "assessments/campaign_detail.html", context)
+
+
+# --- Edit -----------------------------------------------------------------------------------------
+
+
+@require_cap(Cap.CAMPAIGN_MANAGE)
+@require_http_methods(["GET", "POST"])
+def campaign_edit(request, pk):
+    campaign = managed_campaign(request, pk)
+    initial = {
+        f: getattr(campaign, f) for f in ("name", "self_deadline", "submission_deadline", "city_deadline")
+    }
+    data = request.POST if request.method == "POST" and not campaign.is_confirmed else None
+    form = CampaignEditForm(data, initial=initial)
+    target_form = target = None
+    if campaign.level == Campaign.Level.VILLAGE:
+        target = (
+            AnnualTarget.objects.filter(township_id=campaign.township_id, year=campaign.year)
+            .prefetch_related("grade_counts")
+            .first()
+        )
+        target_form = TargetForm(data, grades=campaign.standard.grades.all(), target=target)
+    if data is not None and form.is_valid() and (target_form is None or target_form.is_valid()):
+        try:
+            with transaction.atomic():
+                services.campaign_update(
+                    campaign=campaign, actor=request.user, request=request, **form.cleaned_data
+                )
+                if target_form is not None and target_form.wanted and target_form.has_changed():
+                    services.annual_target_save(
+                        township=campaign.township,
+                        year=campaign.year,
+                        actor=request.user,
+                        request=request,
+                        **target_form.service_kwargs(),
+                    )
+        except ValidationError as e:
+            for message in e.messages:
+                form.add_error(None, message)
+        except WorkflowError as e:
+            for message in e.problems:
+                form.add_error(None, message)
+        else:
+            messages.success(request, "测评设置已保存。")
+            return redirect("assessments:campaign_detail", pk=campaign.pk)
+    context = {"campaign": campaign, "form": form, "target_form": target_form, "target": target}
+    return render(request, "assessments/campaign_edit.html", context)
+
+
+# --- Reopen one village after the deadline --------------------------------------------------------
+
+
+@require_cap(Cap.CAMPAIGN_MANAGE)
+@require_POST
+def assessment_reopen(request, pk):
+    assessment = assessment_get_for_user(request.user, pk)
+    campaign = assessment.campaign
+    if not can_manage_campaign(request.user, campaign):
+        deny(request, assessment, f"缺少权限 {Cap.CAMPAIGN_MANAGE}")
+    form = ReopenForm(request.POST)
+    if not form.is_valid():
+        problems = [m for errors in form.errors.values() for m in errors]
+        messages.error(request, f"{assessment.subject_name}未延期：{'；'.join(problems)}")
+    else:
+        try:
+            services.assessment_reopen(
+                assessment=assessment,
+                actor=request.user,
+                until=form.cleaned_data["until"],
+                reason=form.cleaned_data["reason"],
+                request=request,
+            )
+        except WorkflowError as e:
+            messages.error(request, f"{assessment.subject_name}未延期：{'；'.join(e.problems)}")
+        else:
+            until = form.cleaned_data["until"]
+            messages.success(
+                request, f"{assessment.subject_name}已延期填报至{until.year}年{until.month}月{until.day}日。"
+            )
+    # Back to the same page of the table; the query is re-encoded, the path is fixed.
+    query = QueryDict(request.POST.get("back_query", "")[:500]).urlencode()
+    back = reverse("assessments:campaign_detail", args=[campaign.pk])
+    return redirect(f"{back}?{query}" if query else back)

@@ -1,0 +1,176 @@
+"""The grading board, the city's 示范村 board and a village's history across years."""
+
+from itertools import groupby
+
+from django.contrib import messages
+from django.db.models import Count, Prefetch, Q
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+
+from accounts.models import Role
+from accounts.scoping import scope_for
+from villages.selectors import township_is_wide_for_user, village_get_for_user
+
+from ...models import Assessment, VetoEvent
+from ...selectors import assessment_list_for_user, campaign_get_for_user, campaign_list_for_user
+from ...services import grading
+from ...services.common import WorkflowError
+from ...workflow import Side
+from .common import S, assessment_as, deny, grades_for, label_grades
+
+SORTS = {
+    "subject": ("village__sort_order", "village__name", "township__name"),
+    "self_total": ("self_total",),
+    "review_base": ("review_base",),
+    "final_score": ("final_score",),
+    "status": ("status",),
+}
+
+
+def _board_campaign(request, pk):
+    campaign = campaign_get_for_user(request.user, pk)
+    sides = grading.campaign_actor_sides(request.user, campaign)
+    scope = scope_for(request.user)
+    leader = campaign.level == "village" and scope.holds(Role.TOWNSHIP_LEADER, campaign.township_id)
+    if Side.REVIEWER not in sides and not leader:
+        deny(request, campaign, "缺少定级权限")
+    return campaign, Side.REVIEWER in sides
+
+
+@require_GET
+def grading_board(request, pk):
+    campaign, can_edit = _board_campaign(request, pk)
+    key = request.GET.get("sort", "subject")
+    fields = SORTS.get(key.lstrip("-")) or SORTS["subject"]
+    if key.startswith("-") and key.lstrip("-") in SORTS:
+        fields = ("-" + fields[0], *fields[1:])
+    rows = list(
+        campaign.assessments.select_related("village", "village__branch", "township", "campaign").order_by(
+            *fields, "pk"
+        )
+    )
+    summary = grading.grading_summary(campaign)
+    label_grades(rows, {campaign.standard_id: summary.grades})
+    top = summary.grades[0] if summary.grades else None
+    city_pick = bool(top and top.final_decision_by == grading.CITY and campaign.level == "village")
+    return render(
+        request,
+        "assessments/grading_board.html",
+        {
+            "campaign": campaign,
+            "rows": rows,
+            "summary": summary,
+            "can_edit": can_edit and not campaign.is_confirmed,
+            "top": top,
+            "city_pick": city_pick,
+            "unit": "村" if campaign.level == "village" else "镇街",
+        },
+    )
+
+
+@require_POST
+def grade_override(request, pk):
+    a, _ = assessment_as(request, pk, Side.REVIEWER)
+    try:
+        grading.grade_override(
+            assessment=a,
+            actor=request.user,
+            grade_code=request.POST.get("grade", ""),
+            reason=request.POST.get("reason", ""),
+            request=request,
+        )
+    except WorkflowError as exc:
+        messages.error(request, "；".join(exc.problems))
+    else:
+        messages.success(request, f"{a.subject_name}的等次已更新。")
+    return redirect(reverse("assessments:grading_board", args=[a.campaign_id]) + f"#row-{a.pk}")
+
+
+@require_POST
+def confirm_grades(request, pk):
+    campaign, can_edit = _board_campaign(request, pk)
+    if not can_edit:
+        deny(request, campaign, "只读用户不能确认定级")
+    try:
+        grading.campaign_confirm_grades(campaign=campaign, actor=request.user, request=request)
+    except WorkflowError as exc:
+        messages.error(request, "；".join(exc.problems))
+    else:
+        messages.success(request, "本年度等次已确认，结果已通知各参评对象。")
+    return redirect("assessments:grading_board", pk=campaign.pk)
+
+
+# --- The city's board ---------------------------------------------------------------------------
+
+
+@require_GET
+def city_board(request):
+    scope = scope_for(request.user)
+    if Role.CITY_OFFICE not in scope.roles:
+        deny(request, None, "非市级用户")
+    candidates = list(
+        assessment_list_for_user(request.user)
+        .filter(campaign__level="village", city_candidate=True, campaign__region_id__in=scope.region_ids)
+        .order_by("township__name", "-campaign__year", "-final_score", "pk")
+    )
+    grades = grades_for(a.campaign.standard_id for a in candidates)
+    label_grades(candidates, grades)
+    for a in candidates:
+        a.other_grades = grades.get(a.campaign.standard_id, [])[1:]
+    groups = [
+        (key, list(items))
+        for key, items in groupby(candidates, key=lambda a: (a.township.name, a.campaign.year))
+    ]
+    done = Q(assessments__status__in=[S.REVIEWED, S.CONFIRMED])
+    township_campaigns = (
+        campaign_list_for_user(request.user)
+        .filter(level="township", region_id__in=scope.region_ids)
+        .annotate(reviewed_count=Count("assessments", filter=done, distinct=True))
+    )
+    return render(
+        request,
+        "assessments/city_board.html",
+        {"groups": groups, "township_campaigns": township_campaigns, "decisions": Assessment.CityDecision},
+    )
+
+
+@require_POST
+def city_decide(request, pk):
+    a, _ = assessment_as(request, pk, Side.CITY)
+    try:
+        grading.city_decide(
+            assessment=a,
+            actor=request.user,
+            decision=request.POST.get("decision", ""),
+            grade_code=request.POST.get("grade", ""),
+            reason=request.POST.get("reason", ""),
+            request=request,
+        )
+    except WorkflowError as exc:
+        messages.error(request, "；".join(exc.problems))
+    else:
+        messages.success(request, f"{a.subject_name}的市级认定结果已保存。")
+    return redirect(reverse("assessments:city_board") + f"#cand-{a.pk}")
+
+
+# --- A village's history -------------------------------------------------------------------------
+
+
+@require_GET
+def village_history(request, village_pk):
+    village = village_get_for_user(request.user, village_pk)
+    wide = township_is_wide_for_user(request.user, village.township)
+    rows = (
+        Assessment.objects.filter(village=village, campaign__level="village")
+        .select_related("campaign")
+        .prefetch_related(Prefetch("veto_events", queryset=VetoEvent.objects.select_related("veto_item")))
+        .order_by("-campaign__year")
+    )
+    if not wide:
+        rows = rows.filter(campaign__grades_confirmed_at__isnull=False)
+    rows = list(rows)
+    label_grades(rows, grades_for(a.campaign.standard_id for a in rows))
+    return render(
+        request, "assessments/history_village.html", {"village": village, "rows": rows, "wide": wide}
+    )

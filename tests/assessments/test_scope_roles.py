@@ -1,0 +1,28 @@
+"""A role counts only at the node where it is held (a leader of one township is not its reviewer)."""
+
+import pytest
+
+from accounts.models import Membership, Role
+from accounts.roles import Cap
+from accounts.scoping import scope_for
+from assessments.permissions import actor_sides
+from assessments.workflow import Side
+from tests.factories import user_with_role
+
+
+@pytest.mark.django_db
+def test_reviewing_one_township_and_leading_another_gives_review_rights_only_in_the_first(org):
+    user = user_with_role(Role.TOWNSHIP_REVIEWER, org.other_town)
+    Membership.objects.create(user=user, role=Role.TOWNSHIP_LEADER, township=org.town)
+    scope = scope_for(user)
+    assert scope.can_in_township(Cap.ORG_MANAGE, org.other_town) is True
+    assert scope.can_in_township(Cap.ORG_MANAGE, org.town) is False
+    assert scope.nodes(Role.TOWNSHIP_REVIEWER) == {org.other_town.pk}
+
+
+@pytest.mark.django_db
+def test_reviewer_side_follows_the_reviewer_membership_not_any_township_role(cycle):
+    user = user_with_role(Role.TOWNSHIP_REVIEWER, cycle.org.other_town)
+    Membership.objects.create(user=user, role=Role.TOWNSHIP_LEADER, township=cycle.org.town)
+    assert Side.REVIEWER not in actor_sides(user, cycle.a["东村"])
+    assert actor_sides(cycle.reviewer, cycle.a["东村"]) == {Side.REVIEWER}
