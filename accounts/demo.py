@@ -51,10 +51,14 @@ def _password():
 
 def load_township(path):
     data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-    region, _ = Region.objects.get_or_create(name=data["region"]["name"], defaults={"kind": data["region"]["kind"]})
+    region, _ = Region.objects.get_or_create(
+        name=data["region"]["name"], defaults={"kind": data["region"]["kind"]}
+    )
     t = data["township"]
     township, _ = Township.objects.update_or_create(
-        region=region, name=t["name"], defaults={"kind": t["kind"], "ledger_due_day": t.get("ledger_due_day", 2)}
+        region=region,
+        name=t["name"],
+        defaults={"kind": t["kind"], "ledger_due_day": t.get("ledger_due_day", 2)},
     )
     villages = {}
     order = 0
@@ -84,7 +88,9 @@ def load_township(path):
                 "sort_order": u_order,
             },
         )
-        chosen = list(villages.values()) if u.get("villages") == "全部" else [villages[n] for n in u["villages"]]
+        chosen = (
+            list(villages.values()) if u.get("villages") == "全部" else [villages[n] for n in u["villages"]]
+        )
         unit.villages.set(chosen)
         units[unit.name] = unit
     WorkingGroupMember.objects.filter(township=township).delete()
@@ -120,7 +126,11 @@ def load_township(path):
         for name in batch["villages"]:
             CreationBatch.objects.update_or_create(
                 village=villages[name],
-                defaults={"township": township, "year": batch["year"], "is_benchmark": name == batch["benchmark"]},
+                defaults={
+                    "township": township,
+                    "year": batch["year"],
+                    "is_benchmark": name == batch["benchmark"],
+                },
             )
     return township
 
@@ -133,7 +143,9 @@ def load_standards():
     for rel, year in DEMO_STANDARDS:
         path = FIXTURES / rel
         meta = yaml.safe_load(path.read_text(encoding="utf-8"))["meta"]
-        existing = IndexStandard.objects.filter(code=meta["code"], year=year, version=str(meta["version"])).first()
+        existing = IndexStandard.objects.filter(
+            code=meta["code"], year=year, version=str(meta["version"])
+        ).first()
         if existing is None:
             with path.open("rb") as fh:
                 existing = standard_import(source=fh, fmt="yaml", actor=None, year=year)
@@ -164,7 +176,7 @@ def seed_demo(password=None):
         validate_password(password)
     baogou = load_township(FIXTURES / DEMO_TOWNSHIPS[0])
     sanguan = load_township(FIXTURES / DEMO_TOWNSHIPS[1])
-    load_standards()
+    standards = load_standards()
     branch = baogou.branches.order_by("sort_order").first()
     village = branch.villages.order_by("sort_order").first()
     unit = baogou.units.get(name="经管站")
@@ -183,4 +195,14 @@ def seed_demo(password=None):
         _account("demo_city", "演示市清廉村居办", Role.CITY_OFFICE, baogou.region, pw()),
         _account("demo_admin", "演示系统管理员", Role.ADMIN, None, pw(), admin=True),
     ]
+    from assessments.demo import seed_campaigns
+
+    users = {a.username: User.objects.get(username=a.username) for a in accounts}
+    seed_campaigns(
+        township=baogou,
+        village_standard=standards[0],
+        committee=users["demo_village"],
+        supervisor=users["demo_supervisor"],
+        city_user=users["demo_city"],
+    )
     return accounts

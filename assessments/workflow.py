@@ -50,6 +50,9 @@ class Transition:
     guards: tuple = ()
     confirm: str = ""
     style: str = "primary"
+    # Campaign-wide steps run for every assessment at once by a service (the grading board's
+    # confirmation); they are never offered, nor accepted, for a single assessment.
+    campaign_wide: bool = False
 
 
 def _t(action, label, sources, target, sides, **kw):
@@ -141,7 +144,13 @@ TRANSITIONS = (
     ),
     # Applied to every reviewed assessment at once when the township confirms the grades.
     _t(
-        "confirm_grade", "确认定级", {S.REVIEWED}, S.CONFIRMED, {Side.REVIEWER}, guards=(Guard.NOT_CONFIRMED,)
+        "confirm_grade",
+        "确认定级",
+        {S.REVIEWED},
+        S.CONFIRMED,
+        {Side.REVIEWER},
+        guards=(Guard.NOT_CONFIRMED,),
+        campaign_wide=True,
     ),
 )
 
@@ -167,5 +176,5 @@ def allowed(action, state, sides):
 
 
 def available(state, sides):
-    """The transitions (buttons) open to these sides in this state, in table order."""
-    return [t for t in TRANSITIONS if state in t.sources and t.sides & set(sides)]
+    """The per-assessment transitions (buttons) open to these sides in this state, in table order."""
+    return [t for t in TRANSITIONS if state in t.sources and t.sides & set(sides) and not t.campaign_wide]

@@ -50,3 +50,6 @@ class AuditChainHead(models.Model):
     class Meta:
         verbose_name = "审计链头"
         verbose_name_plural = verbose_name
+
+    def __str__(self):
+        return self.last_hash[:12]

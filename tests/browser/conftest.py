@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.assessments.conftest import cycle, standard  # noqa: F401  (shared with the page tests)
+
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 CHROMIUM = os.environ.get("QL_CHROMIUM", shutil.which("chromium") or "/usr/bin/chromium")
