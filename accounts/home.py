@@ -66,6 +66,8 @@ def home_cards(user):
         add("导入指数标准", "从 YAML 或 Excel 导入新版本，校验通过后一次写入。", reverse("indices:standard_import"))
     if scope.can("users.view") and (scope.is_admin or scope.township_ids or scope.region_ids):
         add("用户与角色", "查看本辖区用户及其角色授权。", reverse("accounts:user_list"))
+    if scope.can("city.select"):
+        add("示范村市级评选", "各镇街报市的示范村候选村：认定为示范村，或认定为其他等次并说明理由。", reverse("assessments:city_board"))
     if scope.can("audit.view"):
         add("审计日志", "登录、授权、导入、修改等操作记录。", reverse("audit:event_list"))
     if scope.is_admin:

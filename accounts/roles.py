@@ -20,6 +20,7 @@ class Cap(StrEnum):
     ADMIN_SITE = "admin.site"
     CAMPAIGN_VIEW = "campaign.view"  # the yearly campaigns and their progress, within the user's scope
     CAMPAIGN_MANAGE = "campaign.manage"  # create campaigns, set deadlines and targets, reopen a village
+    CITY_SELECT = "city.select"  # decide on the 示范村 candidates of the city's townships
 
 
 ROLE_CAPS = {
@@ -46,6 +47,7 @@ ROLE_CAPS = {
         Cap.CAMPAIGN_VIEW,
     },
     Role.CITY_OFFICE: {
+        Cap.CITY_SELECT,
         Cap.ORG_VIEW,
         Cap.UNITS_VIEW,
         Cap.STANDARDS_VIEW,

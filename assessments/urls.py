@@ -28,6 +28,7 @@ urlpatterns = [
     # Township review, grading, the city's decision and history
     path("a/<int:pk>/review/", review.review_edit, name="review_edit"),
     path("a/<int:pk>/review/score/<int:score_pk>/", review.score_review, name="review_score_save"),
+    path("a/<int:pk>/review/accept-remaining/", review.accept_remaining, name="review_accept_remaining"),
     path("a/<int:pk>/review/bonus/<int:claim_pk>/", review.bonus_review, name="review_bonus_save"),
     path("a/<int:pk>/review/veto/<int:check_pk>/", review.veto_review, name="review_veto_save"),
     path("<int:pk>/grading/", review.grading_board, name="grading_board"),

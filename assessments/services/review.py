@@ -266,3 +266,34 @@ def _sync(target, source):
         "final_grade",
     ):
         setattr(target, field, getattr(source, field))
+
+
+def scores_accept_remaining(*, assessment, actor, request=None):
+    """采纳其余自评: every indicator not reviewed yet that has a self score takes it as the review score.
+
+    Only unreviewed rows are touched (`review_score IS NULL` in the UPDATE itself), so a score another
+    reviewer has just saved is never overwritten. Returns the number of indicators accepted.
+    """
+    with transaction.atomic():
+        a = lock_for_review(assessment=assessment, actor=actor, request=request)
+        rows = IndicatorScore.objects.filter(assessment=a, review_score__isnull=True, self_score__isnull=False)
+        codes = list(rows.order_by("indicator__sort_order").values_list("indicator__code", flat=True))
+        count = rows.update(
+            review_score=F("self_score"),
+            review_note="",
+            reviewed_by=actor,
+            reviewed_at=timezone.now(),
+            updated_by=actor,
+            version=F("version") + 1,
+        )
+        if count:
+            record_event(
+                assessment=a,
+                actor=actor,
+                action="review_accept_remaining",
+                subject=f"采纳其余 {count} 项指标的自评分",
+                to_value="、".join(codes)[:200],
+                request=request,
+            )
+            assessment_recompute(a)
+    return count

@@ -100,8 +100,9 @@ def test_unreviewed_villages_and_a_target_total_that_does_not_match_are_warned(c
     Assessment.objects.filter(pk__in=ids[8:]).update(status=S.IN_REVIEW, final_grade="TISHENG")
     summary = grading_summary(campaign)
     assert summary.warnings == [
-        "尚有 2 个村未完成初审，当前分布为暂定。",
-        "提升村：目标 1 个，当前 2 个，多 1 个。",
+        # In-review grades are provisional and do not count: 提升村 has none yet.
+        "尚有 2 个村未完成初审，未计入等次分布。",
+        "提升村：目标 1 个，当前 0 个，少 1 个。",
         "年度目标合计 9 个村，本年度参评 10 个村。",
     ]
     assert not summary.all_reviewed
@@ -333,7 +334,7 @@ def test_the_board_shows_the_distribution_the_override_forms_and_a_disabled_conf
     target(cycle.org.town, 2024, {"SHIFAN": 1, "DABIAO": 1, "TISHENG": 1, "CUJIN": 0})
     client.force_login(cycle.reviewer)
     html = client.get(_board(cycle.campaign)).content.decode()
-    assert "尚有 2 个村未完成初审，当前分布为暂定。" in html
+    assert "尚有 2 个村未完成初审，未计入等次分布。" in html
     assert "“确认定级”须待全部 3 个村完成初审（尚有 2 个未完成）。" in html
     assert reverse("assessments:grade_override", args=[a.pk]) in html
     assert 'data-confirm="确认后各村等次将正式公布' in html

@@ -59,6 +59,9 @@ class GradingSummary:
         return self.total > 0 and self.reviewed == self.total
 
 
+DONE = (S.REVIEWED, S.CONFIRMED)
+
+
 def _previous_confirmed(campaign):
     """This township's village assessments of earlier, confirmed years."""
     return Assessment.objects.filter(
@@ -81,20 +84,21 @@ def grading_summary(campaign):
     by_code = {r.code: r for r in rows}
     summary = GradingSummary(campaign=campaign, grades=grades, rows=rows)
     unit = "村" if campaign.level == Campaign.Level.VILLAGE else "镇街"
-    done = {S.REVIEWED, S.CONFIRMED}
+    done = DONE
     counts = campaign.assessments.values("status", "final_grade").annotate(n=Count("id")).order_by()
     for row in counts:
         summary.total += row["n"]
         if row["status"] in done:
             summary.reviewed += row["n"]
-        if row["final_grade"] in by_code:
+        # Only reviewed grades count: a draft's provisional grade from its self scores is no grade yet.
+        if row["status"] in done and row["final_grade"] in by_code:
             by_code[row["final_grade"]].count += row["n"]
         else:
             summary.ungraded += row["n"]
     qinglian = [g.code for g in grades if g.counts_as_qinglian]
     summary.qualified = sum(r.count for r in rows if r.counts_as_qinglian)
     if summary.not_reviewed:
-        summary.warnings.append(f"尚有 {summary.not_reviewed} 个{unit}未完成初审，当前分布为暂定。")
+        summary.warnings.append(f"尚有 {summary.not_reviewed} 个{unit}未完成初审，未计入等次分布。")
     if campaign.level != Campaign.Level.VILLAGE:
         return summary
     target = (
@@ -117,7 +121,7 @@ def _compare_counts(summary, target, grades, by_code):
     campaign = summary.campaign
     if target.cumulative and grades:
         top = grades[0].code
-        this_year_top = campaign.assessments.filter(final_grade=top).values("village_id")
+        this_year_top = campaign.assessments.filter(final_grade=top, status__in=DONE).values("village_id")
         by_code[top].previous = (
             _previous_confirmed(campaign)
             .filter(_effective_in([top]))
@@ -148,7 +152,9 @@ def _compare_counts(summary, target, grades, by_code):
 def _compare_share(summary, target, qinglian):
     campaign = summary.campaign
     if target.cumulative:
-        this_year = campaign.assessments.filter(final_grade__in=qinglian).values("village_id")
+        this_year = campaign.assessments.filter(final_grade__in=qinglian, status__in=DONE).values(
+            "village_id"
+        )
         summary.qualified_previous = (
             _previous_confirmed(campaign)
             .filter(_effective_in(qinglian), village__in=campaign.assessments.values("village_id"))
@@ -176,7 +182,11 @@ def _lowest_still_lowest(summary, grades):
         _previous_confirmed(campaign)
         .filter(campaign__year=campaign.year - 1)
         .filter(_effective_in([lowest.code]))
-        .filter(village_id__in=campaign.assessments.filter(final_grade=lowest.code).values("village_id"))
+        .filter(
+            village_id__in=campaign.assessments.filter(final_grade=lowest.code, status__in=DONE).values(
+                "village_id"
+            )
+        )
         .count()
     )
     if still:

@@ -6,9 +6,10 @@ Every object comes through the scoped selectors; a user without the needed workf
 
 from .board import city_board, city_decide, confirm_grades, grade_override, grading_board, village_history
 from .common import label_grades, review_result_context
-from .edit import bonus_review, review_edit, score_review, veto_event_create, veto_review
+from .edit import accept_remaining, bonus_review, review_edit, score_review, veto_event_create, veto_review
 
 __all__ = [
+    "accept_remaining",
     "bonus_review",
     "city_board",
     "city_decide",

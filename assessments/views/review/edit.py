@@ -281,3 +281,15 @@ def veto_event_create(request, pk):
     else:
         messages.success(request, f"已登记否决事项，{a.subject_name}调整为最低等次，并已通知该村。")
     return redirect(reverse("assessments:review_edit", args=[a.pk]) + "#veto-event")
+
+
+@require_POST
+def accept_remaining(request, pk):
+    a, _ = assessment_as(request, pk, Side.REVIEWER)
+    try:
+        count = review.scores_accept_remaining(assessment=a, actor=request.user, request=request)
+    except WorkflowError as exc:
+        return _refused(request, a, exc, "scores")
+    a.refresh_from_db()
+    message = f"已采纳其余 {count} 项指标的自评分。" if count else "没有尚未初审且有自评分的指标。"
+    return _saved(request, a, {"anchor": "scores", "accepted": count}, message)
