@@ -1,5 +1,6 @@
 """Test settings: fast hashing, plain static storage, files in a temporary folder."""
 
+import os
 import tempfile
 
 from .base import *  # noqa: F403
@@ -13,3 +14,8 @@ EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 ALLOWED_HOSTS = ["*"]
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
+
+# A file, not the in-memory shared cache: only a file database honours the busy timeout and WAL, so
+# the live-server browser tests meet concurrent requests the way the embedded edition does.
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
+    DATABASES["default"]["TEST"] = {"NAME": os.path.join(tempfile.gettempdir(), f"ql-test-{os.getpid()}.sqlite3")}  # noqa: F405
