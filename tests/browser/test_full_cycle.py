@@ -103,7 +103,7 @@ def _forward(browser, live_server, campaign, ours):
 
 
 def test_the_whole_cycle_on_the_demo_township(live_server, browser, shot, demo_cycle):
-    campaign, ours, users = demo_cycle
+    campaign, ours, _users = demo_cycle
     v11 = ours.scores.get(indicator__code="V1.1")
     month_rule = v11.indicator.rules.get(per="月")
 
