@@ -21,13 +21,38 @@ class Cap(StrEnum):
     CAMPAIGN_VIEW = "campaign.view"  # the yearly campaigns and their progress, within the user's scope
     CAMPAIGN_MANAGE = "campaign.manage"  # create campaigns, set deadlines and targets, reopen a village
     CITY_SELECT = "city.select"  # decide on the 示范村 candidates of the city's townships
+    LEDGER_VIEW = "ledger.view"  # monthly supervision ledgers and the compliance matrix, within scope
+    LEDGER_SUBMIT = "ledger.submit"  # a responsible unit fills, uploads and submits its own ledger
+    LEDGER_MANAGE = "ledger.manage"  # the township confirms deductions and turns problems into 整改
+    RECTIFY_VIEW = "rectify.view"  # rectification items within scope
+    RECTIFY_RESPOND = "rectify.respond"  # the village answers its own items with evidence
+    RECTIFY_MANAGE = "rectify.manage"  # the township creates, verifies and closes items
+    TASKS_VIEW = "tasks.view"  # the plan's task list and its progress
+    TASKS_MANAGE = "tasks.manage"  # import and edit the task list
+    TASKS_REPORT = "tasks.report"  # a responsible unit reports monthly progress on its tasks
 
 
 ROLE_CAPS = {
-    Role.VILLAGE_COMMITTEE: {Cap.ORG_VIEW, Cap.STANDARDS_VIEW, Cap.CAMPAIGN_VIEW},
-    Role.VILLAGE_SUPERVISOR: {Cap.ORG_VIEW, Cap.STANDARDS_VIEW, Cap.CAMPAIGN_VIEW},
-    Role.BRANCH_SECRETARY: {Cap.ORG_VIEW, Cap.STANDARDS_VIEW, Cap.CAMPAIGN_VIEW},
-    Role.UNIT_STAFF: {Cap.ORG_VIEW, Cap.UNITS_VIEW, Cap.STANDARDS_VIEW, Cap.CAMPAIGN_VIEW},
+    Role.VILLAGE_COMMITTEE: {
+        Cap.ORG_VIEW,
+        Cap.STANDARDS_VIEW,
+        Cap.CAMPAIGN_VIEW,
+        Cap.RECTIFY_VIEW,
+        Cap.RECTIFY_RESPOND,
+    },
+    Role.VILLAGE_SUPERVISOR: {Cap.ORG_VIEW, Cap.STANDARDS_VIEW, Cap.CAMPAIGN_VIEW, Cap.RECTIFY_VIEW},
+    Role.BRANCH_SECRETARY: {Cap.ORG_VIEW, Cap.STANDARDS_VIEW, Cap.CAMPAIGN_VIEW, Cap.RECTIFY_VIEW},
+    Role.UNIT_STAFF: {
+        Cap.ORG_VIEW,
+        Cap.UNITS_VIEW,
+        Cap.STANDARDS_VIEW,
+        Cap.CAMPAIGN_VIEW,
+        Cap.LEDGER_VIEW,
+        Cap.LEDGER_SUBMIT,
+        Cap.RECTIFY_VIEW,
+        Cap.TASKS_VIEW,
+        Cap.TASKS_REPORT,
+    },
     Role.TOWNSHIP_REVIEWER: {
         Cap.ORG_VIEW,
         Cap.ORG_MANAGE,
@@ -38,6 +63,12 @@ ROLE_CAPS = {
         Cap.AUDIT_VIEW,
         Cap.CAMPAIGN_VIEW,
         Cap.CAMPAIGN_MANAGE,
+        Cap.LEDGER_VIEW,
+        Cap.LEDGER_MANAGE,
+        Cap.RECTIFY_VIEW,
+        Cap.RECTIFY_MANAGE,
+        Cap.TASKS_VIEW,
+        Cap.TASKS_MANAGE,
     },
     Role.TOWNSHIP_LEADER: {
         Cap.ORG_VIEW,
@@ -45,6 +76,9 @@ ROLE_CAPS = {
         Cap.STANDARDS_VIEW,
         Cap.USERS_VIEW,
         Cap.CAMPAIGN_VIEW,
+        Cap.LEDGER_VIEW,
+        Cap.RECTIFY_VIEW,
+        Cap.TASKS_VIEW,
     },
     Role.CITY_OFFICE: {
         Cap.CITY_SELECT,
@@ -55,6 +89,9 @@ ROLE_CAPS = {
         Cap.USERS_VIEW,
         Cap.CAMPAIGN_VIEW,
         Cap.CAMPAIGN_MANAGE,
+        Cap.LEDGER_VIEW,
+        Cap.RECTIFY_VIEW,
+        Cap.TASKS_VIEW,
     },
     Role.ADMIN: set(Cap),
 }

@@ -29,6 +29,7 @@ urlpatterns = [
     path("org/", include("villages.urls")),
     path("standards/", include("indices.urls")),
     path("assessments/", include("assessments.urls")),
+    path("ledgers/", include("ledgers.urls")),
     path("audit/", include("audit.urls")),
     path("admin/", admin.site.urls),
 ]

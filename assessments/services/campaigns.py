@@ -38,6 +38,51 @@ def _check_dates(self_deadline, submission_deadline, city_deadline):
         raise ValidationError("截止日期须依次为：自评截止日 ≤ 报送截止日 ≤ 报市截止日。")
 
 
+def _create(*, level, region, township, year, standard, name, deadlines, actor, subjects, request):
+    """The part both levels share: check, create the campaign and one assessment per subject, audit."""
+    wanted = IndexStandard.Level.VILLAGE if level == Campaign.Level.VILLAGE else IndexStandard.Level.TOWNSHIP
+    if standard.level != wanted:
+        raise ValidationError(
+            f"{Campaign.Level(level).label}须使用{IndexStandard.Level(wanted).label}指数标准。"
+        )
+    _check_dates(*deadlines)
+    if level == Campaign.Level.VILLAGE:
+        exists = Campaign.objects.filter(township=township, year=year, level=level).exists()
+        taken = f"{township.name}{year}年度测评已存在。"
+    else:
+        exists = Campaign.objects.filter(region=region, year=year, level=level).exists()
+        taken = f"{region.name}{year}年度镇街测评已存在。"
+    if exists:
+        raise ValidationError(taken)
+    self_deadline, submission_deadline, city_deadline = deadlines
+    campaign = Campaign.objects.create(
+        level=level,
+        region=region,
+        township=township,
+        year=year,
+        standard=standard,
+        name=name,
+        self_deadline=self_deadline,
+        submission_deadline=submission_deadline,
+        city_deadline=city_deadline,
+        created_by=actor,
+    )
+    assessments = Assessment.objects.bulk_create(
+        Assessment(campaign=campaign, village=village, township=subject_township)
+        for village, subject_township in subjects
+    )
+    _populate(assessments, standard)
+    audit_log(
+        action="campaign.create",
+        actor=actor,
+        request=request,
+        obj=campaign,
+        township_id=township.pk if township else None,
+        message=f"创建{campaign.name}（{len(assessments)}个{'村' if township else '镇街'}）",
+    )
+    return campaign
+
+
 @transaction.atomic
 def campaign_create(
     *,
@@ -53,39 +98,21 @@ def campaign_create(
     request=None,
 ):
     """A village-level campaign for a township, with one assessment per participating village."""
-    if standard.level != IndexStandard.Level.VILLAGE:
-        raise ValidationError("村级测评须使用村级指数标准。")
-    _check_dates(self_deadline, submission_deadline, city_deadline)
-    if Campaign.objects.filter(township=township, year=year, level=Campaign.Level.VILLAGE).exists():
-        raise ValidationError(f"{township.name}{year}年度测评已存在。")
-    campaign = Campaign.objects.create(
+    villages = list(villages if villages is not None else township.villages.filter(is_active=True))
+    if any(v.township_id != township.pk for v in villages):
+        raise ValidationError("参评村须属于本镇街。")
+    return _create(
         level=Campaign.Level.VILLAGE,
         region=township.region,
         township=township,
         year=year,
         standard=standard,
         name=name or f"{township.name}{year}年度“清廉村居”测评",
-        self_deadline=self_deadline,
-        submission_deadline=submission_deadline,
-        city_deadline=city_deadline,
-        created_by=actor,
-    )
-    villages = list(villages if villages is not None else township.villages.filter(is_active=True))
-    if any(v.township_id != township.pk for v in villages):
-        raise ValidationError("参评村须属于本镇街。")
-    assessments = Assessment.objects.bulk_create(
-        Assessment(campaign=campaign, village=v, township=township) for v in villages
-    )
-    _populate(assessments, standard)
-    audit_log(
-        action="campaign.create",
+        deadlines=(self_deadline, submission_deadline, city_deadline),
         actor=actor,
+        subjects=[(v, township) for v in villages],
         request=request,
-        obj=campaign,
-        township_id=township.pk,
-        message=f"创建{campaign.name}（{len(assessments)}个村）",
     )
-    return campaign
 
 
 @transaction.atomic
@@ -102,30 +129,18 @@ def campaign_create_township_level(
     request=None,
 ):
     """A township-level campaign of a city: each of its townships self-assesses, the city reviews."""
-    if standard.level != IndexStandard.Level.TOWNSHIP:
-        raise ValidationError("镇街测评须使用镇街指数标准。")
-    _check_dates(self_deadline, submission_deadline, city_deadline)
-    if Campaign.objects.filter(region=region, year=year, level=Campaign.Level.TOWNSHIP).exists():
-        raise ValidationError(f"{region.name}{year}年度镇街测评已存在。")
-    campaign = Campaign.objects.create(
+    return _create(
         level=Campaign.Level.TOWNSHIP,
         region=region,
+        township=None,
         year=year,
         standard=standard,
         name=name or f"{region.name}{year}年度镇街“清廉村居”建设测评",
-        self_deadline=self_deadline,
-        submission_deadline=submission_deadline,
-        city_deadline=city_deadline,
-        created_by=actor,
+        deadlines=(self_deadline, submission_deadline, city_deadline),
+        actor=actor,
+        subjects=[(None, t) for t in region.townships.all()],
+        request=request,
     )
-    assessments = Assessment.objects.bulk_create(
-        Assessment(campaign=campaign, township=t) for t in region.townships.all()
-    )
-    _populate(assessments, standard)
-    audit_log(
-        action="campaign.create", actor=actor, request=request, obj=campaign, message=f"创建{campaign.name}"
-    )
-    return campaign
 
 
 @transaction.atomic
