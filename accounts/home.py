@@ -60,6 +60,12 @@ def home_cards(user):
         add("导入组织机构", "从 Excel 批量导入村（社区）、党总支和责任单位，逐行校验。", reverse("villages:township_list"))
     if scope.can("campaign.view"):
         add("测评年度", "各年度“清廉村居”测评：时间安排、自评与报送进度。", reverse("assessments:campaign_list"))
+    if scope.can("ledger.view"):
+        add(
+            "日常监管台账",
+            "按月填报或上传《日常监管台账》，查看各责任单位按时、逾期、未报情况。",
+            reverse("ledgers:ledger_list"),
+        )
     if scope.can("standards.view"):
         add("指数标准", "按年度查看村级、镇街指数标准：维度、指标、分值、加分项、否决项和等次。", reverse("indices:standard_list"))
     if scope.can("standards.manage"):

@@ -81,6 +81,13 @@ class LedgerEntry(models.Model):
         GRAVE = "grave", "严重"
         NEGATIVE_LIST = "negative_list", "涉及负面清单"
 
+    class RectifyStatus(models.TextChoices):
+        OPEN = "open", "未整改"
+        IN_PROGRESS = "in_progress", "整改中"
+        RESPONDED = "responded", "已整改待验收"
+        CLOSED = "closed", "已销号"
+        OVERDUE = "overdue", "逾期"
+
     submission = models.ForeignKey(LedgerSubmission, on_delete=models.CASCADE, related_name="entries")
     seq = models.PositiveIntegerField("序号")
     village = models.ForeignKey("villages.Village", on_delete=models.PROTECT, related_name="ledger_entries")
@@ -95,6 +102,11 @@ class LedgerEntry(models.Model):
     requirement = models.TextField("整改要求", blank=True)
     owner = models.CharField("整改责任人", max_length=30, blank=True)
     deadline = models.DateField("整改时限", null=True, blank=True)
+    rectify_status = models.CharField(
+        "整改状态", max_length=12, choices=RectifyStatus.choices, blank=True, default=""
+    )
+    rectify_note = models.TextField("整改情况说明及佐证", blank=True)
+    closed_on = models.DateField("销号日期", null=True, blank=True)
     self_reported = models.BooleanField("主动发现/报告", default=False)
     note = models.CharField("备注", max_length=300, blank=True)
     # The township confirms a problem before its deduction counts towards the yearly score.

@@ -1,15 +1,299 @@
-# Placeholder views: replaced by the real pages.
-from django.http import Http404
+"""Monthly ledger pages: list, web entry, Excel template/upload, submission, confirmation, compliance.
+
+Every unit comes through a scoped selector (out of scope is a 404). Only the unit's own staff write its
+ledger; township roles read it, and the township reviewer confirms deductions.
+"""
+
+import datetime as dt
+from urllib.parse import quote
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from accounts.models import Role
+from accounts.roles import Cap
+from accounts.scoping import require_cap, scope_for
+from audit.models import AuditEvent
+from audit.services import audit_log
+
+from ..compliance import COUNTED, LABELS, LEDGER_START_MONTH, State, compliance_matrix
+from ..excel import template_bytes
+from ..forms import EntryConfirmForm, EntryFormSet, LedgerHeaderForm, LedgerUploadForm
+from ..models import LedgerEntry, LedgerSubmission
+from ..selectors import (
+    entry_get_for_user,
+    indicator_codes_for_township,
+    ledger_for_unit_month,
+    ledger_list_for_user,
+    ledger_unit_get_for_user,
+    ledger_units_for_user,
+    township_choices_for_compliance,
+)
+from ..services.ledger import (
+    LedgerError,
+    entry_confirm_deduction,
+    ledger_import_excel,
+    ledger_save_web,
+)
+from ..services.ledger import (
+    ledger_submit as submit_service,
+)
+
+PAGE_SIZE = 30
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-def _todo(request, *args, **kwargs):
+def _int(request, name):
+    value = request.GET.get(name, "").strip()
+    return int(value) if value.isdigit() else None
+
+
+def _previous_month(today):
+    first = today.replace(day=1) - dt.timedelta(days=1)
+    return first.year, first.month
+
+
+def _deny(request, unit, cap):
+    audit_log(
+        action="access.denied", request=request, obj=unit, township_id=unit.township_id,
+        result=AuditEvent.Result.FAILURE, message=f"缺少权限 {cap}",
+        detail={"path": request.path, "method": request.method},
+    )  # fmt: skip
     raise Http404
 
 
-ledger_list = _todo
-compliance = _todo
-ledger_edit = _todo
-ledger_template = _todo
-ledger_upload = _todo
-ledger_submit = _todo
-entry_confirm = _todo
+def _unit_month(request, unit_pk, year, month, *, write=False):
+    if not (1 <= month <= 12 and 2000 <= year <= 2100):
+        raise Http404
+    unit = ledger_unit_get_for_user(request.user, unit_pk)
+    if write and not scope_for(request.user).holds(Role.UNIT_STAFF, unit.pk):
+        _deny(request, unit, Cap.LEDGER_SUBMIT)
+    return unit
+
+
+@require_cap(Cap.LEDGER_VIEW)
+@require_GET
+def ledger_list(request):
+    ledgers = ledger_list_for_user(request.user)
+    units = ledger_units_for_user(request.user)
+    filters = {"unit": _int(request, "unit"), "year": _int(request, "year"), "month": _int(request, "month")}
+    if filters["unit"]:
+        ledgers = ledgers.filter(unit_id=filters["unit"])
+    if filters["year"]:
+        ledgers = ledgers.filter(year=filters["year"])
+    if filters["month"]:
+        ledgers = ledgers.filter(month=filters["month"])
+    scope = scope_for(request.user)
+    year, month = _previous_month(timezone.localdate())
+    own_units = [u for u in units if scope.holds(Role.UNIT_STAFF, u.pk)]
+    context = {
+        "page_obj": Paginator(ledgers, PAGE_SIZE).get_page(request.GET.get("page")),
+        "units": units,
+        "filters": filters,
+        "own_units": own_units,
+        "shortcut": (year, month),
+        "months": range(1, 13),
+    }
+    return render(request, "ledgers/ledger_list.html", context)
+
+
+def _unit_villages(unit):
+    return unit.villages.order_by("sort_order", "name")
+
+
+def _formset(unit, year, month, submission, data=None):
+    queryset = submission.entries.order_by("seq") if submission else LedgerEntry.objects.none()
+    kwargs = {
+        "villages": _unit_villages(unit),
+        "year": year,
+        "month": month,
+        "indicator_codes": indicator_codes_for_township(unit.township),
+    }
+    return EntryFormSet(data, queryset=queryset, form_kwargs=kwargs, prefix="rows")
+
+
+def _rows_from(formset):
+    rows = []
+    for form in formset.forms:
+        if formset._should_delete_form(form) or (form.instance.pk is None and not form.has_changed()):
+            continue
+        data = dict(form.cleaned_data)
+        village = data.pop("village")
+        data.pop("id", None)
+        data.pop("DELETE", None)
+        data["village_id"] = village.pk
+        rows.append(data)
+    return rows
+
+
+@require_cap(Cap.LEDGER_VIEW)
+@require_http_methods(["GET", "POST"])
+def ledger_edit(request, unit_pk, year, month):
+    unit = _unit_month(request, unit_pk, year, month, write=request.method == "POST")
+    scope = scope_for(request.user)
+    submission = ledger_for_unit_month(unit, year, month)
+    initial = {"version": submission.version if submission else 1}
+    if submission:
+        initial.update(
+            filled_by_name=submission.filled_by_name,
+            approved_by_name=submission.approved_by_name,
+            zero_report=submission.zero_report,
+        )
+    if request.method == "POST":
+        header = LedgerHeaderForm(request.POST)
+        formset = _formset(unit, year, month, submission, request.POST)
+        if header.is_valid() and formset.is_valid():
+            try:
+                ledger_save_web(
+                    unit=unit, year=year, month=month, header=header.cleaned_data, rows=_rows_from(formset),
+                    version=header.cleaned_data["version"], actor=request.user, request=request,
+                )  # fmt: skip
+            except LedgerError as error:
+                messages.error(request, str(error))
+            else:
+                messages.success(request, "台账已保存。")
+                return redirect("ledgers:ledger_edit", unit.pk, year, month)
+    else:
+        header = LedgerHeaderForm(initial=initial)
+        formset = _formset(unit, year, month, submission)
+    return _render_edit(request, unit, year, month, submission, header, formset, scope)
+
+
+def _render_edit(request, unit, year, month, submission, header, formset, scope, upload=None, form=None):
+    can_confirm = scope.can(Cap.LEDGER_MANAGE) and (
+        scope.is_admin or scope.holds(Role.TOWNSHIP_REVIEWER, unit.township_id)
+    )
+    context = {
+        "unit": unit,
+        "year": year,
+        "month": month,
+        "submission": submission,
+        "header": header,
+        "formset": formset,
+        "can_edit": scope.holds(Role.UNIT_STAFF, unit.pk),
+        "can_confirm": can_confirm,
+        "upload_form": form or LedgerUploadForm(),
+        "upload": upload,
+        "entries": submission.entries.select_related("village").order_by("seq") if submission else [],
+    }
+    return render(request, "ledgers/ledger_edit.html", context)
+
+
+@require_cap(Cap.LEDGER_VIEW)
+@require_GET
+def ledger_template(request, unit_pk, year, month):
+    unit = _unit_month(request, unit_pk, year, month)
+    submission = ledger_for_unit_month(unit, year, month)
+    data = template_bytes(
+        unit=unit, year=year, month=month, villages=list(_unit_villages(unit)),
+        indicator_codes=indicator_codes_for_township(unit.township), submission=submission,
+        entries=list(submission.entries.order_by("seq")) if submission else (),
+    )  # fmt: skip
+    name = f"{unit.name}{year}年{month}月日常监管台账.xlsx"
+    response = HttpResponse(data, content_type=XLSX)
+    response["Content-Disposition"] = (
+        f"attachment; filename=\"ledger-{unit.pk}-{year}-{month:02d}.xlsx\"; filename*=UTF-8''{quote(name)}"
+    )
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@require_cap(Cap.LEDGER_SUBMIT)
+@require_POST
+def ledger_upload(request, unit_pk, year, month):
+    unit = _unit_month(request, unit_pk, year, month, write=True)
+    form = LedgerUploadForm(request.POST, request.FILES)
+    result = None
+    if form.is_valid():
+        villages = {v.name: v.pk for v in _unit_villages(unit)}
+        result = ledger_import_excel(
+            unit=unit, year=year, month=month, file=form.cleaned_data["file"], villages=villages,
+            indicator_codes=indicator_codes_for_township(unit.township),
+            max_bytes=settings.QL_IMPORT_MAX_BYTES, actor=request.user, request=request,
+        )  # fmt: skip
+        if result.ok:
+            messages.success(request, f"上传成功：{result.summary()}。")
+            return redirect("ledgers:ledger_edit", unit.pk, year, month)
+    submission = ledger_for_unit_month(unit, year, month)
+    initial = {"version": submission.version if submission else 1}
+    return _render_edit(
+        request, unit, year, month, submission, LedgerHeaderForm(initial=initial),
+        _formset(unit, year, month, submission), scope_for(request.user), upload=result, form=form,
+    )  # fmt: skip
+
+
+@require_cap(Cap.LEDGER_SUBMIT)
+@require_POST
+def ledger_submit(request, unit_pk, year, month):
+    unit = _unit_month(request, unit_pk, year, month, write=True)
+    version = request.POST.get("version", "")
+    try:
+        submit_service(
+            unit=unit, year=year, month=month, actor=request.user, request=request,
+            version=int(version) if version.isdigit() else None,
+        )  # fmt: skip
+    except LedgerError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, f"{year}年{month}月台账已报送。")
+    return redirect("ledgers:ledger_edit", unit.pk, year, month)
+
+
+@require_cap(Cap.LEDGER_MANAGE)
+@require_POST
+def entry_confirm(request, pk):
+    entry = entry_get_for_user(request.user, pk)
+    unit = entry.submission.unit
+    scope = scope_for(request.user)
+    if not (scope.is_admin or scope.holds(Role.TOWNSHIP_REVIEWER, unit.township_id)):
+        _deny(request, unit, Cap.LEDGER_MANAGE)
+    form = EntryConfirmForm(request.POST)
+    if form.is_valid():
+        try:
+            entry_confirm_deduction(
+                entry=entry, deduction=form.cleaned_data["confirmed_deduction"],
+                reason=form.cleaned_data["reason"], actor=request.user, request=request,
+            )  # fmt: skip
+        except LedgerError as error:
+            messages.error(request, str(error))
+        else:
+            messages.success(request, f"第 {entry.seq} 条记录的扣分已确认。")
+    else:
+        messages.error(request, "；".join(e for errors in form.errors.values() for e in errors))
+    sub = entry.submission
+    return redirect("ledgers:ledger_edit", unit.pk, sub.year, sub.month)
+
+
+@require_cap(Cap.LEDGER_VIEW)
+@require_GET
+def compliance(request):
+    today = timezone.localdate()
+    year = _int(request, "year") or today.year
+    if not 2000 <= year <= 2100:
+        raise Http404
+    townships = list(township_choices_for_compliance(request.user))
+    chosen = _int(request, "township")
+    township = next((t for t in townships if t.pk == chosen), townships[0] if townships else None)
+    units = []
+    if township is not None:
+        units = ledger_units_for_user(request.user).filter(township=township)
+    matrix = compliance_matrix(units=units, year=year, today=today)
+    context = {
+        "townships": townships,
+        "township": township,
+        "year": year,
+        "years": range(today.year, today.year - 5, -1),
+        "matrix": matrix,
+        "months": range(1, 13),
+        "legend": [(s, LABELS[s]) for s in (*COUNTED, State.NOT_APPLICABLE)],
+        "totals": [(LABELS[s], matrix.totals[s], s.badge) for s in COUNTED],
+        "history": [(y, [(LABELS[s], counts[s]) for s in COUNTED]) for y, counts in matrix.history],
+        "start_month": LEDGER_START_MONTH,
+        "submitted_status": LedgerSubmission.Status.SUBMITTED,
+    }
+    return render(request, "ledgers/compliance.html", context)

@@ -1,13 +1,174 @@
-# Placeholder views: replaced by the real pages.
+"""整改 pages: the scoped list with counts, the detail with history, and the POST-only writes."""
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Count, Q
 from django.http import Http404
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods, require_POST
+
+from accounts.models import Role
+from accounts.roles import Cap
+from accounts.scoping import require_cap, scope_for
+from villages.models import Village
+
+from ..forms_rectification import RectificationCreateForm, RespondForm, VerifyForm
+from ..models import Rectification
+from ..services import rectification as svc
+
+PAGE_SIZE = 30
+SORTS = {
+    "deadline": ("deadline", "id"),
+    "-deadline": ("-deadline", "-id"),
+    "village": ("village__name", "deadline"),
+    "-village": ("-village__name", "deadline"),
+}
 
 
-def _todo(request, *args, **kwargs):
-    raise Http404
+def _error_text(exc):
+    return "；".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
 
 
-rectification_list = _todo
-rectification_create = _todo
-rectification_detail = _todo
-rectification_respond = _todo
-rectification_verify = _todo
+@require_cap(Cap.RECTIFY_VIEW)
+@require_http_methods(["GET"])
+def rectification_list(request):
+    items = svc.rectification_list_for_user(request.user)
+    counts = items.aggregate(
+        total=Count("id"),
+        open=Count("id", filter=Q(status=Rectification.Status.OPEN)),
+        responded=Count("id", filter=Q(status=Rectification.Status.RESPONDED)),
+        closed=Count("id", filter=Q(status=Rectification.Status.CLOSED)),
+        overdue=Count("id", filter=Q(is_overdue=True)),
+    )
+    status = request.GET.get("status", "")
+    if status in Rectification.Status.values:
+        items = items.filter(status=status)
+    source = request.GET.get("source", "")
+    if source in Rectification.Source.values:
+        items = items.filter(source=source)
+    overdue = request.GET.get("overdue") == "1"
+    if overdue:
+        items = items.filter(is_overdue=True)
+    q = request.GET.get("q", "").strip()[:50]
+    if q:
+        items = items.filter(village__name__icontains=q)
+    sort = request.GET.get("sort", "deadline")
+    items = items.order_by(*SORTS.get(sort, SORTS["deadline"]))
+    page = Paginator(items, PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {
+        "page_obj": page,
+        "counts": counts,
+        "status": status,
+        "source": source,
+        "overdue": overdue,
+        "q": q,
+        "statuses": Rectification.Status.choices,
+        "sources": Rectification.Source.choices,
+    }
+    return render(request, "ledgers/rectification_list.html", context)
+
+
+@require_cap(Cap.RECTIFY_VIEW)
+@require_http_methods(["GET"])
+def rectification_detail(request, pk):
+    item = svc.rectification_get_for_user(request.user, pk)
+    actions = {t.action for t in svc.available(request.user, item)}
+    labels = dict(Rectification.Status.choices)
+    events = list(item.events.select_related("actor"))
+    for e in events:
+        e.label = svc.ACTION_LABELS.get(e.action, e.action)
+        e.from_label = labels.get(e.from_status, "—")
+        e.to_label = labels.get(e.to_status, "—")
+    context = {
+        "item": item,
+        "events": events,
+        "can_respond": "respond" in actions,
+        "can_verify": "accept" in actions,
+        "respond_form": RespondForm(initial={"version": item.version}),
+        "verify_form": VerifyForm(initial={"version": item.version}),
+    }
+    return render(request, "ledgers/rectification_detail.html", context)
+
+
+def _creatable_villages(user):
+    scope = scope_for(user)
+    if scope.is_admin:
+        return Village.objects.select_related("township").order_by("township__name", "name")
+    towns = scope.nodes(Role.TOWNSHIP_REVIEWER)
+    return (
+        Village.objects.filter(township_id__in=towns)
+        .select_related("township")
+        .order_by("sort_order", "name")
+    )
+
+
+@require_cap(Cap.RECTIFY_MANAGE)
+@require_http_methods(["GET", "POST"])
+def rectification_create(request):
+    villages = _creatable_villages(request.user)
+    form = RectificationCreateForm(request.POST or None, villages=villages)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            item = svc.rectification_create(
+                township=data["village"].township,
+                village=data["village"],
+                source=data["source"],
+                problem=data["problem"],
+                requirement=data["requirement"],
+                owner=data["owner"],
+                deadline=data["deadline"],
+                actor=request.user,
+            )
+        except (ValidationError, PermissionDenied) as exc:
+            form.add_error(None, _error_text(exc))
+        else:
+            messages.success(request, "整改事项已创建。")
+            return redirect("ledgers:rectification_detail", pk=item.pk)
+    return render(request, "ledgers/rectification_create.html", {"form": form})
+
+
+def _write(request, pk, form_class, call):
+    item = svc.rectification_get_for_user(request.user, pk)
+    if svc.side_of(request.user, item) is None:
+        raise Http404
+    form = form_class(request.POST)
+    if not form.is_valid():
+        messages.error(request, "提交内容不完整，请检查后重试。")
+        return redirect("ledgers:rectification_detail", pk=item.pk)
+    try:
+        call(item, form.cleaned_data)
+    except svc.ConflictError as exc:
+        messages.error(request, str(exc))
+    except (ValidationError, PermissionDenied) as exc:
+        messages.error(request, _error_text(exc))
+    else:
+        messages.success(request, "已保存。")
+    return redirect("ledgers:rectification_detail", pk=item.pk)
+
+
+@require_cap(Cap.RECTIFY_RESPOND)
+@require_POST
+def rectification_respond(request, pk):
+    return _write(
+        request,
+        pk,
+        RespondForm,
+        lambda item, d: svc.rectification_respond(
+            item=item, actor=request.user, response=d["response"], expected_version=d["version"]
+        ),
+    )
+
+
+@require_cap(Cap.RECTIFY_MANAGE)
+@require_POST
+def rectification_verify(request, pk):
+    return _write(
+        request,
+        pk,
+        VerifyForm,
+        lambda item, d: svc.rectification_verify(
+            item=item, actor=request.user, accept=d["accept"], note=d["note"], expected_version=d["version"]
+        ),
+    )

@@ -1,12 +1,158 @@
-# Placeholder views: replaced by the real pages.
+"""工作任务 pages: the plan's task list, a task with its monthly progress, the import and the report."""
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
 from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods, require_POST
+
+from accounts.models import Role
+from accounts.roles import Cap
+from accounts.scoping import require_cap, scope_for
+from villages.models import ResponsibleUnit, Township
+from villages.xlsx import WorkbookRefused
+
+from ..forms_rectification import TaskImportForm, TaskProgressForm
+from ..models import PlanTask
+from ..services import tasks as svc
+
+PAGE_SIZE = 50
 
 
-def _todo(request, *args, **kwargs):
-    raise Http404
+@require_cap(Cap.TASKS_VIEW)
+@require_http_methods(["GET"])
+def task_list(request):
+    tasks = svc.task_list_for_user(request.user)
+    years = sorted(set(tasks.values_list("year", flat=True)), reverse=True)
+    year = request.GET.get("year", "")
+    year = int(year) if year.isdigit() else (years[0] if years else None)
+    if year:
+        tasks = tasks.filter(year=year)
+    key_points = list(dict.fromkeys(tasks.order_by("number").values_list("key_point", flat=True)))
+    key_point = request.GET.get("key_point", "")
+    if key_point:
+        tasks = tasks.filter(key_point=key_point)
+    unit = request.GET.get("unit", "")
+    if unit.isdigit():
+        tasks = tasks.filter(units=int(unit))
+    status = request.GET.get("status", "")
+    if status in PlanTask.Status.values:
+        tasks = tasks.filter(status=status)
+    tasks = tasks.order_by("township__name", "year", "number")
+    page = Paginator(tasks, PAGE_SIZE).get_page(request.GET.get("page"))
+    units = (
+        ResponsibleUnit.objects.filter(
+            plan_tasks__in=svc.task_list_for_user(request.user).filter(year=year).values("pk")
+        )
+        .distinct()
+        .order_by("sort_order", "name")
+    )
+    context = {
+        "page_obj": page,
+        "years": years,
+        "year": year,
+        "key_points": key_points,
+        "key_point": key_point,
+        "units": units,
+        "unit": unit,
+        "status": status,
+        "statuses": PlanTask.Status.choices,
+        "today": timezone.localdate(),
+    }
+    return render(request, "ledgers/task_list.html", context)
 
 
-task_list = _todo
-task_import = _todo
-task_detail = _todo
-task_progress = _todo
+@require_cap(Cap.TASKS_VIEW)
+@require_http_methods(["GET"])
+def task_detail(request, pk):
+    task = svc.task_get_for_user(request.user, pk)
+    today = timezone.localdate()
+    mine = svc.reporting_units(request.user, task)
+    form = TaskProgressForm(initial={"year": today.year, "month": today.month})
+    context = {"task": task, "my_units": mine, "form": form, "today": today}
+    return render(request, "ledgers/task_detail.html", context)
+
+
+@require_cap(Cap.TASKS_REPORT)
+@require_POST
+def task_progress(request, pk):
+    task = svc.task_get_for_user(request.user, pk)
+    mine = svc.reporting_units(request.user, task)
+    if not mine:
+        raise Http404
+    form = TaskProgressForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "填报内容不完整，请检查年、月、进展情况和状态。")
+        return redirect("ledgers:task_detail", pk=task.pk)
+    data = form.cleaned_data
+    unit = next((u for u in mine if u.pk == data["unit"]), None) if data["unit"] else mine[0]
+    if unit is None:
+        raise Http404
+    try:
+        svc.task_progress_report(
+            task=task,
+            unit=unit,
+            actor=request.user,
+            year=data["year"],
+            month=data["month"],
+            text=data["text"],
+            status=data["status"],
+            request=request,
+        )
+    except (ValidationError, PermissionDenied) as exc:
+        messages.error(request, "；".join(getattr(exc, "messages", [str(exc)])))
+    else:
+        messages.success(request, f"已填报{data['year']}年{data['month']}月进展。")
+    return redirect("ledgers:task_detail", pk=task.pk)
+
+
+def _import_townships(user):
+    scope = scope_for(user)
+    if scope.is_admin:
+        return Township.objects.order_by("name")
+    return Township.objects.filter(pk__in=scope.nodes(Role.TOWNSHIP_REVIEWER)).order_by("name")
+
+
+@require_cap(Cap.TASKS_MANAGE)
+@require_http_methods(["GET", "POST"])
+def task_import(request):
+    townships = list(_import_townships(request.user))
+    if not townships:
+        raise Http404
+    form = TaskImportForm(
+        request.POST or None, request.FILES or None, initial={"year": timezone.localdate().year}
+    )
+    problems = []
+    if request.method == "POST" and form.is_valid():
+        chosen = request.POST.get("township", "")
+        township = next(
+            (t for t in townships if str(t.pk) == chosen), townships[0] if len(townships) == 1 else None
+        )
+        if township is None:
+            form.add_error(None, "请选择镇街。")
+        else:
+            try:
+                created = svc.task_import(
+                    township=township,
+                    year=form.cleaned_data["year"],
+                    file=form.cleaned_data["file"],
+                    actor=request.user,
+                    request=request,
+                )
+            except (WorkbookRefused, svc.TaskImportError) as exc:
+                problems = exc.problems
+            except (ValidationError, PermissionDenied) as exc:
+                form.add_error(None, "；".join(getattr(exc, "messages", [str(exc)])))
+            else:
+                messages.success(request, f"已导入 {len(created)} 项任务。")
+                return redirect(f"{_list_url()}?year={form.cleaned_data['year']}")
+    context = {"form": form, "townships": townships, "problems": problems}
+    return render(request, "ledgers/task_import.html", context)
+
+
+def _list_url():
+    from django.urls import reverse
+
+    return reverse("ledgers:task_list")

@@ -16,6 +16,7 @@ from ...models import AssessmentEvent, BonusClaim, Evidence, IndicatorScore, Vet
 from ...scoring import normal
 from ...services import grading, review
 from ...services.common import ConflictError, WorkflowError
+from ...services.totals import supervision_deduction_sources
 from ...services.transitions import guard_problems
 from ...workflow import Side
 from .common import S, assessment_as, child_or_404, grades_for, label_grades, wants_json
@@ -112,6 +113,7 @@ def review_edit(request, pk):
             "veto_items": a.campaign.standard.veto_items.all() if a.status == S.CONFIRMED else [],
             "veto_events": veto_events,
             "unreviewed": sum(1 for s in scores if s.review_score is None),
+            "deduction_sources": supervision_deduction_sources(a),
             "back": reverse("assessments:review_edit", args=[a.pk]),
         },
     )

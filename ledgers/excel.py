@@ -1,0 +1,421 @@
+"""The 《日常监管台账》 workbook (FORMS.md): the blank template and the parser of uploaded files.
+
+Nothing here writes to the database. Opening the file reuses villages.xlsx (size, OLE2/encrypted, xlsm,
+zip-bomb checks, read_only + data_only); `parse_ledger` returns typed rows and every problem found.
+"""
+
+import datetime as dt
+import io
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.datavalidation import DataValidation
+
+from villages.workbook import normalise_label
+from villages.xlsx import Problem, WorkbookRefused, file_problem, open_workbook, set_text_cell
+
+from .models import LedgerEntry
+
+SHEET = "日常监管台账"
+LISTS_SHEET = "下拉选项"
+TITLE = "“清廉村居”建设日常监管台账"
+MAX_ROWS = 20_000
+MAX_HEADER_SCAN = 15
+YES, NO = "是", "否"
+
+HEADER_LABELS = {
+    "unit": "报送单位",
+    "township": "所属镇街",
+    "month": "台账月份",
+    "filled_by": "填报人",
+    "approved_by": "审核人",
+    "report_date": "报送日期",
+    "has_problems": "本月是否有问题",
+}
+# key → column header, in sheet order (FORMS.md, 18 columns)
+COLUMNS = {
+    "seq": "序号",
+    "village": "村（社区）名称",
+    "category": "监管事项类别",
+    "indicator": "关联指标",
+    "method": "监管方式",
+    "checked_on": "检查（发现）日期",
+    "checker": "检查人员",
+    "finding": "问题描述",
+    "level": "问题等级",
+    "deduction": "拟扣分",
+    "requirement": "整改要求",
+    "owner": "整改责任人",
+    "deadline": "整改时限",
+    "rectify_status": "整改状态",
+    "rectify_note": "整改情况说明及佐证",
+    "closed_on": "销号日期",
+    "self_reported": "是否主动发现/报告",
+    "note": "备注",
+}
+WIDTHS = (6, 16, 14, 10, 14, 14, 12, 36, 14, 8, 30, 12, 12, 14, 30, 12, 12, 20)
+HEADER_ROW = 6  # title, four header-block rows, blank row above the column headers
+CATEGORIES = {label: value for value, label in LedgerEntry.Category.choices}
+METHODS = {label: value for value, label in LedgerEntry.Method.choices}
+LEVELS = {label: value for value, label in LedgerEntry.Level.choices if value}
+RECTIFY = {label: value for value, label in LedgerEntry.RectifyStatus.choices}
+MONTH_RE = re.compile(r"^(\d{4})\s*年\s*(\d{1,2})\s*月$")
+DATE_RE = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?$")
+
+
+def month_label(year, month):
+    return f"{year}年{month}月"
+
+
+# ----------------------------------------------------------------------------------------- template
+def template_bytes(*, unit, year, month, villages, indicator_codes, submission=None, entries=()):
+    """The unit's workbook for the month, with drop-down lists; pre-filled from `entries` if given."""
+    wb = Workbook()
+    ws = wb.active
+    ws.title = SHEET
+    ws.cell(1, 1, TITLE).font = Font(bold=True, size=16)
+    ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(COLUMNS))
+    ws.cell(1, 1).alignment = Alignment(horizontal="center")
+    sub = submission
+    has_problems = "" if sub is None else (NO if sub.zero_report else YES)
+    block = (
+        ("unit", unit.name, "township", unit.township.name, "month", month_label(year, month)),
+        ("filled_by", sub.filled_by_name if sub else "", "approved_by", sub.approved_by_name if sub else ""),
+        ("report_date", "", "has_problems", has_problems),
+    )
+    for r, items in enumerate(block, start=2):
+        for i in range(0, len(items), 2):
+            label_cell = ws.cell(r, 1 + i * 2, HEADER_LABELS[items[i]])
+            label_cell.font = Font(bold=True)
+            set_text_cell(ws.cell(r, 2 + i * 2), items[i + 1])
+    for c, (header, width) in enumerate(zip(COLUMNS.values(), WIDTHS, strict=True), start=1):
+        cell = ws.cell(HEADER_ROW, c, header)
+        cell.font = Font(bold=True)
+        cell.alignment = Alignment(wrap_text=True, vertical="center")
+        ws.column_dimensions[get_column_letter(c)].width = width
+    ws.freeze_panes = ws.cell(HEADER_ROW + 1, 3)
+
+    lists = wb.create_sheet(LISTS_SHEET)
+    lists.sheet_state = "hidden"
+    columns = list(COLUMNS)
+    options = {
+        "village": [v.name for v in villages],
+        "category": list(CATEGORIES),
+        "indicator": list(indicator_codes or []),
+        "method": list(METHODS),
+        "level": list(LEVELS),
+        "rectify_status": list(RECTIFY),
+        "self_reported": [YES, NO],
+    }
+    last = HEADER_ROW + 2000
+    for n, (key, values) in enumerate(options.items(), start=1):
+        letter = get_column_letter(n)
+        lists.cell(1, n, COLUMNS[key])
+        for r, value in enumerate(values, start=2):
+            set_text_cell(lists.cell(r, n), value)
+        if not values:
+            continue
+        target = get_column_letter(columns.index(key) + 1)
+        dv = DataValidation(
+            type="list",
+            formula1=f"'{LISTS_SHEET}'!${letter}$2:${letter}${len(values) + 1}",
+            allow_blank=True,
+            showErrorMessage=True,
+            errorTitle="输入无效",
+            error=f"请从下拉列表中选择{COLUMNS[key]}。",
+        )
+        dv.add(f"{target}{HEADER_ROW + 1}:{target}{last}")
+        ws.add_data_validation(dv)
+    has_dv = DataValidation(type="list", formula1=f'"{YES},{NO}"', allow_blank=True)
+    has_dv.add("F4")
+    ws.add_data_validation(has_dv)
+
+    names = {v.pk: v.name for v in villages}
+    labels = {
+        "category": dict(LedgerEntry.Category.choices),
+        "method": dict(LedgerEntry.Method.choices),
+        "level": dict(LedgerEntry.Level.choices),
+        "rectify_status": dict(LedgerEntry.RectifyStatus.choices),
+    }
+    for r, e in enumerate(entries, start=HEADER_ROW + 1):
+        values = (
+            e.seq, names.get(e.village_id, ""), labels["category"][e.category], e.indicator_code,
+            labels["method"][e.method], e.checked_on, e.checker, e.finding,
+            labels["level"][e.level] if e.level else "", e.proposed_deduction, e.requirement, e.owner,
+            e.deadline, labels["rectify_status"].get(e.rectify_status, ""), e.rectify_note, e.closed_on,
+            YES if e.self_reported else NO, e.note,
+        )  # fmt: skip
+        for c, value in enumerate(values, start=1):
+            set_text_cell(ws.cell(r, c), float(value) if isinstance(value, Decimal) else value)
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+# ------------------------------------------------------------------------------------------ parsing
+@dataclass
+class ParsedLedger:
+    header: dict = field(default_factory=dict)
+    rows: list = field(default_factory=list)  # dicts of LedgerEntry field values (village as id)
+    problems: list = field(default_factory=list)
+    zero_report: bool = False
+    filled_by: str = ""
+    approved_by: str = ""
+
+
+def _text(value):
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat()
+    return str(value).strip()
+
+
+def _date(value):
+    """A date from a date cell or typed text, or raise ValueError."""
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    m = DATE_RE.match(_text(value))
+    if not m:
+        raise ValueError
+    return dt.date(*(int(x) for x in m.groups()))
+
+
+def _parse_month(value):
+    if isinstance(value, dt.datetime | dt.date):
+        return value.year, value.month
+    m = MONTH_RE.match(_text(value).replace(" ", ""))
+    return (int(m.group(1)), int(m.group(2))) if m else None
+
+
+def _read_header_block(rows):
+    """(label → value, header row number, header cells), consuming rows up to the column headers."""
+    wanted = {normalise_label(v): k for k, v in HEADER_LABELS.items()}
+    block, first_header = {}, normalise_label(COLUMNS["seq"])
+    for number, values in enumerate(rows, start=1):
+        cells = [normalise_label(v) for v in values]
+        if cells and cells[0] == first_header:
+            return block, number, values
+        for i, label in enumerate(cells):
+            key = wanted.get(label.split("（")[0])
+            if key and key not in block:
+                block[key] = values[i + 1] if i + 1 < len(values) else None
+        if number >= MAX_HEADER_SCAN:
+            break
+    return block, None, None
+
+
+def parse_ledger(data, *, unit, year, month, villages, indicator_codes):
+    """Check the whole workbook; `villages` maps name → id of the unit's supervised villages."""
+    wb = open_workbook(data)
+    try:
+        if SHEET not in wb.sheetnames:
+            raise WorkbookRefused(
+                [file_problem(f"不是日常监管台账模板：缺少工作表“{SHEET}”。请使用“下载模板”。")]
+            )
+        ws = wb[SHEET]
+        ws.reset_dimensions()
+        rows = ws.iter_rows(max_col=len(COLUMNS) + 4, values_only=True)
+        block, header_row, header_values = _read_header_block(rows)
+        if header_row is None:
+            raise WorkbookRefused([file_problem("不是日常监管台账模板：找不到以“序号”开头的表头行。")])
+        columns = _match_columns(header_values)
+        result = ParsedLedger(header=block)
+        _check_header(result, block, unit=unit, year=year, month=month)
+        seen, count = {}, 0
+        for number, values in enumerate(rows, start=header_row + 1):
+            if all(v is None or (isinstance(v, str) and not v.strip()) for v in values):
+                continue
+            count += 1
+            if count > MAX_ROWS:
+                raise WorkbookRefused(
+                    [file_problem(f"记录超过 {MAX_ROWS} 行，不能导入，请分月份或精简后再上传。")]
+                )
+            row = _check_row(result.problems, number, values, columns, year, month, villages, indicator_codes)
+            if row is not None:
+                if row["seq"] in seen:
+                    _fail(
+                        result.problems, number, "seq", f"序号 {row['seq']} 与第 {seen[row['seq']]} 行重复。"
+                    )
+                else:
+                    seen[row["seq"]] = number
+                    result.rows.append(row)
+        has = _text(block.get("has_problems"))
+        result.zero_report = count == 0
+        if has == NO and any(r["level"] for r in result.rows):
+            result.problems.append(
+                Problem(
+                    SHEET,
+                    None,
+                    HEADER_LABELS["has_problems"],
+                    "填“否”（本月无问题），但台账中有问题等级不为空的记录。",
+                )
+            )
+        if has == YES and count == 0:
+            result.problems.append(
+                Problem(SHEET, None, HEADER_LABELS["has_problems"], "填“是”，但台账中没有任何记录。")
+            )
+        if has not in (YES, NO, ""):
+            result.problems.append(Problem(SHEET, None, HEADER_LABELS["has_problems"], "请填写“是”或“否”。"))
+        result.filled_by = _text(block.get("filled_by"))[:30]
+        result.approved_by = _text(block.get("approved_by"))[:30]
+        return result
+    finally:
+        wb.close()
+
+
+def _match_columns(values):
+    found = {normalise_label(v): i for i, v in enumerate(values) if v is not None}
+    missing = [h for h in COLUMNS.values() if normalise_label(h) not in found]
+    if missing:
+        raise WorkbookRefused(
+            [file_problem(f"不是日常监管台账模板：缺少表头“{h}”。请使用“下载模板”。") for h in missing]
+        )
+    return {k: found[normalise_label(h)] for k, h in COLUMNS.items()}
+
+
+def _check_header(result, block, *, unit, year, month):
+    problems = result.problems
+    name = normalise_label(block.get("unit"))
+    if name != normalise_label(unit.name):
+        problems.append(
+            Problem(
+                SHEET,
+                None,
+                HEADER_LABELS["unit"],
+                f"报送单位“{_text(block.get('unit'))}”与本页的单位“{unit.name}”不一致。",
+            )
+        )
+    town = normalise_label(block.get("township"))
+    if town and town != normalise_label(unit.township.name):
+        problems.append(
+            Problem(
+                SHEET,
+                None,
+                HEADER_LABELS["township"],
+                f"所属镇街“{_text(block.get('township'))}”与“{unit.township.name}”不一致。",
+            )
+        )
+    if _parse_month(block.get("month")) != (year, month):
+        problems.append(
+            Problem(
+                SHEET,
+                None,
+                HEADER_LABELS["month"],
+                f"台账月份“{_text(block.get('month'))}”与本页的月份“{month_label(year, month)}”不一致。",
+            )
+        )
+
+
+def _fail(problems, number, key, message):
+    problems.append(Problem(SHEET, number, COLUMNS[key], message))
+
+
+def _check_row(problems, number, values, columns, year, month, villages, indicator_codes):
+    """One row as model field values, or None after recording its problems."""
+    before = len(problems)
+
+    def raw(key):
+        i = columns[key]
+        return values[i] if i < len(values) else None
+
+    def text(key, max_length=None):
+        value = _text(raw(key))
+        if max_length and len(value) > max_length:
+            _fail(problems, number, key, f"不能超过 {max_length} 个字。")
+        return value
+
+    def choice(key, options, required=True):
+        value = text(key)
+        if not value:
+            if required:
+                _fail(problems, number, key, "必填。")
+            return ""
+        if value not in options:
+            _fail(problems, number, key, f"“{value}”不是可选值，应为：{'、'.join(options)}。")
+            return ""
+        return options[value]
+
+    def date(key, required=False):
+        value = raw(key)
+        if value in (None, ""):
+            if required:
+                _fail(problems, number, key, "必填。")
+            return None
+        try:
+            return _date(value)
+        except (ValueError, TypeError):
+            _fail(problems, number, key, f"“{_text(value)}”不是日期，请填写如 {year}-{month:02d}-15。")
+            return None
+
+    row = {}
+    seq = raw("seq")
+    try:
+        row["seq"] = int(_text(seq))
+        if row["seq"] <= 0:
+            raise ValueError
+    except ValueError:
+        _fail(problems, number, "seq", "序号须为正整数。")
+    village = text("village")
+    if not village:
+        _fail(problems, number, "village", "必填。")
+    elif village not in villages:
+        _fail(problems, number, "village", f"“{village}”不是本单位监管的村（社区）。")
+    row["village_id"] = villages.get(village)
+    row["category"] = choice("category", CATEGORIES)
+    code = text("indicator", 20)
+    if code and indicator_codes is not None and code not in indicator_codes:
+        _fail(problems, number, "indicator", f"指标“{code}”不在本年度村级指数标准中。")
+    row["indicator_code"] = code
+    row["method"] = choice("method", METHODS)
+    row["checked_on"] = date("checked_on", required=True)
+    if row["checked_on"] and (row["checked_on"].year, row["checked_on"].month) != (year, month):
+        _fail(
+            problems,
+            number,
+            "checked_on",
+            f"日期 {row['checked_on']:%Y-%m-%d} 不在 {month_label(year, month)} 内。",
+        )
+    row["checker"] = text("checker", 60)
+    if not row["checker"]:
+        _fail(problems, number, "checker", "必填。")
+    row["finding"] = text("finding")
+    row["level"] = choice("level", LEVELS, required=False)
+    raw_deduction = raw("deduction")
+    try:
+        row["proposed_deduction"] = Decimal(_text(raw_deduction) or "0").quantize(Decimal("0.01"))
+        if row["proposed_deduction"] < 0:
+            _fail(problems, number, "deduction", "拟扣分不能为负数。")
+        elif row["proposed_deduction"] >= 100000:
+            _fail(problems, number, "deduction", "拟扣分过大。")
+    except InvalidOperation:
+        _fail(problems, number, "deduction", f"“{_text(raw_deduction)}”不是数字。")
+    row["requirement"] = text("requirement")
+    row["owner"] = text("owner", 30)
+    row["deadline"] = date("deadline")
+    row["rectify_status"] = choice("rectify_status", RECTIFY, required=False)
+    row["rectify_note"] = text("rectify_note")
+    row["closed_on"] = date("closed_on")
+    flag = text("self_reported")
+    if flag not in (YES, NO, ""):
+        _fail(problems, number, "self_reported", "请填写“是”或“否”。")
+    row["self_reported"] = flag == YES
+    row["note"] = text("note", 300)
+    if row["level"]:
+        if not row["finding"]:
+            _fail(problems, number, "finding", "有问题等级的记录须填写问题描述。")
+        if not row["requirement"]:
+            _fail(problems, number, "requirement", "有问题的记录须填写整改要求。")
+        if row["deadline"] is None and not _text(raw("deadline")):
+            _fail(problems, number, "deadline", "有问题的记录须填写整改时限。")
+    elif row["finding"] and not _text(raw("level")):
+        _fail(problems, number, "level", "填写了问题描述，请选择问题等级。")
+    return row if len(problems) == before else None

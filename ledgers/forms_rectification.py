@@ -1,0 +1,52 @@
+"""Forms of the rectification and task pages: thin, the services validate the rules."""
+
+from django import forms
+
+from .models import PlanTask, Rectification
+
+
+class RectificationCreateForm(forms.Form):
+    village = forms.ModelChoiceField(label="村（社区）", queryset=None)
+    source = forms.ChoiceField(label="来源", choices=Rectification.Source.choices)
+    problem = forms.CharField(label="问题", widget=forms.Textarea(attrs={"rows": 3}), max_length=2000)
+    requirement = forms.CharField(label="整改要求", widget=forms.Textarea(attrs={"rows": 3}), max_length=2000)
+    owner = forms.CharField(label="整改责任人", max_length=30, required=False)
+    deadline = forms.DateField(label="整改时限", widget=forms.DateInput(attrs={"type": "date"}))
+
+    def __init__(self, *args, villages, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["village"].queryset = villages
+
+
+class RespondForm(forms.Form):
+    response = forms.CharField(
+        label="整改情况说明", widget=forms.Textarea(attrs={"rows": 4}), max_length=4000
+    )
+    version = forms.IntegerField(widget=forms.HiddenInput)
+
+
+class VerifyForm(forms.Form):
+    accept = forms.TypedChoiceField(
+        label="验收结论",
+        choices=[("1", "验收通过，销号"), ("0", "验收不通过，退回整改")],
+        coerce=lambda v: v == "1",
+        widget=forms.RadioSelect,
+    )
+    note = forms.CharField(label="验收意见", max_length=300, required=False)
+    version = forms.IntegerField(widget=forms.HiddenInput)
+
+
+class TaskImportForm(forms.Form):
+    year = forms.IntegerField(label="计划年度", min_value=2000, max_value=2100)
+    file = forms.FileField(label="任务清单（.xlsx）")
+
+
+class TaskProgressForm(forms.Form):
+    unit = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    year = forms.IntegerField(label="年", min_value=2000, max_value=2100)
+    month = forms.IntegerField(label="月", min_value=1, max_value=12)
+    text = forms.CharField(label="进展情况", widget=forms.Textarea(attrs={"rows": 3}), max_length=4000)
+    status = forms.ChoiceField(
+        label="状态",
+        choices=[(PlanTask.Status.IN_PROGRESS, "推进中"), (PlanTask.Status.DONE, "已完成")],
+    )

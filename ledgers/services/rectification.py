@@ -1,0 +1,282 @@
+"""整改事项: creation, the village's response and the township's verification.
+
+Every change is one named function: atomic, locks the row, checks the optimistic `version`, writes a
+RectificationEvent and an audit row, and queues notifications on commit. The allowed transitions are
+the table below (pure data); `_apply` is the one function that applies it.
+"""
+
+import datetime
+from dataclasses import dataclass
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import BooleanField, Case, Q, Value, When
+from django.http import Http404
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.models import Membership, Role
+from accounts.scoping import scope_for
+from accounts.services import notify
+from audit.services import audit_log
+from villages.selectors import village_scope_q
+
+from ..models import Rectification, RectificationEvent
+
+S = Rectification.Status
+
+
+class ConflictError(Exception):
+    def __init__(self, message="该整改事项已被他人修改，请刷新页面后重试。"):
+        super().__init__(message)
+
+
+@dataclass(frozen=True)
+class Transition:
+    action: str
+    label: str
+    source: str
+    target: str
+    side: str  # "village": the village committee of the item's village; "reviewer": township reviewer
+
+
+TRANSITIONS = (
+    Transition("respond", "反馈整改情况", S.OPEN, S.RESPONDED, "village"),
+    Transition("accept", "验收通过并销号", S.RESPONDED, S.CLOSED, "reviewer"),
+    Transition("reject", "验收不通过", S.RESPONDED, S.OPEN, "reviewer"),
+)
+BY_ACTION = {t.action: t for t in TRANSITIONS}
+ACTION_LABELS = {"create": "创建", **{t.action: t.label for t in TRANSITIONS}}
+
+
+def today_local():
+    return timezone.localdate()
+
+
+def is_overdue(item, today=None):
+    today = today or today_local()
+    return item.status != S.CLOSED and item.deadline < today
+
+
+def overdue_case(today=None):
+    """`is_overdue` as SQL, so lists filter and count overdue items in the database."""
+    today = today or today_local()
+    return Case(
+        When(~Q(status=S.CLOSED) & Q(deadline__lt=today), then=Value(True)),
+        default=Value(False),
+        output_field=BooleanField(),
+    )
+
+
+# ---- reads ------------------------------------------------------------------------------------
+
+
+def rectification_list_for_user(user, *, today=None):
+    scope = scope_for(user)
+    return (
+        Rectification.objects.filter(village_scope_q(scope, prefix="village__"))
+        .select_related("village", "township")
+        .annotate(is_overdue=overdue_case(today))
+    )
+
+
+def rectification_get_for_user(user, pk, *, today=None):
+    try:
+        return rectification_list_for_user(user, today=today).get(pk=pk)
+    except (Rectification.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+
+
+def side_of(user, item):
+    """Which side of the table the user holds for this item (None if neither)."""
+    scope = scope_for(user)
+    if scope.is_admin or scope.holds(Role.TOWNSHIP_REVIEWER, item.township_id):
+        return "reviewer"
+    if scope.holds(Role.VILLAGE_COMMITTEE, item.village_id):
+        return "village"
+    return None
+
+
+def available(user, item):
+    side = side_of(user, item)
+    return [t for t in TRANSITIONS if t.source == item.status and t.side == side]
+
+
+# ---- writes -----------------------------------------------------------------------------------
+
+
+def _reviewers(township_id):
+    return [
+        m.user
+        for m in Membership.objects.filter(
+            role=Role.TOWNSHIP_REVIEWER, township_id=township_id
+        ).select_related("user")
+    ]
+
+
+def _village_users(village_id):
+    return [
+        m.user
+        for m in Membership.objects.filter(
+            role__in=[Role.VILLAGE_COMMITTEE, Role.VILLAGE_SUPERVISOR], village_id=village_id
+        ).select_related("user")
+    ]
+
+
+def _url(item):
+    return reverse("ledgers:rectification_detail", args=[item.pk])
+
+
+def _event(item, actor, action, from_status, note=""):
+    RectificationEvent.objects.create(
+        rectification=item,
+        actor=actor,
+        action=action,
+        from_status=from_status,
+        to_status=item.status,
+        note=note,
+    )
+    audit_log(
+        action=f"rectification.{action}",
+        actor=actor,
+        obj=item,
+        township_id=item.township_id,
+        village_id=item.village_id,
+        message=f"整改事项 {item.pk}：{ACTION_LABELS[action]}",
+        detail={"from": from_status, "to": item.status},
+    )
+
+
+def _apply(*, item, actor, action, expected_version, note="", changes=None):
+    """Lock, check side, state and version, change, write the event. Returns the fresh row."""
+    t = BY_ACTION[action]
+    with transaction.atomic():
+        try:
+            locked = Rectification.objects.select_for_update().get(pk=item.pk)
+        except Rectification.DoesNotExist:
+            raise Http404 from None
+        if side_of(actor, locked) != t.side:
+            raise PermissionDenied("您无权进行此操作。")
+        if expected_version is not None and int(expected_version) != locked.version:
+            raise ConflictError()
+        if locked.status != t.source:
+            raise ValidationError(f"当前状态为“{locked.get_status_display()}”，不能{t.label}。")
+        from_status = locked.status
+        for key, value in (changes or {}).items():
+            setattr(locked, key, value)
+        locked.status = t.target
+        locked.version += 1
+        locked.save()
+        _event(locked, actor, action, from_status, note)
+    return locked
+
+
+def rectification_create(
+    *,
+    township,
+    village,
+    source,
+    problem,
+    requirement,
+    owner,
+    deadline,
+    actor,
+    ledger_entry=None,
+    assessment=None,
+):
+    scope = scope_for(actor)
+    if not (scope.is_admin or scope.holds(Role.TOWNSHIP_REVIEWER, township.pk)):
+        raise PermissionDenied("只有本镇街纪委审核人员可以创建整改事项。")
+    if village.township_id != township.pk:
+        raise ValidationError("该村（社区）不属于本镇街。")
+    if not (problem or "").strip() or not (requirement or "").strip():
+        raise ValidationError("问题和整改要求不能为空。")
+    if deadline is None:
+        raise ValidationError("请填写整改时限。")
+    with transaction.atomic():
+        if ledger_entry is not None and Rectification.objects.filter(ledger_entry=ledger_entry).exists():
+            raise ValidationError("该台账问题已转为整改事项。")
+        item = Rectification.objects.create(
+            township=township,
+            village=village,
+            source=source,
+            problem=problem.strip(),
+            requirement=requirement.strip(),
+            owner=owner or "",
+            deadline=deadline,
+            ledger_entry=ledger_entry,
+            assessment=assessment,
+            created_by=actor,
+        )
+        _event(item, actor, "create", "")
+        notify(
+            users=_village_users(village.pk),
+            title="新的整改事项",
+            body=f"{village.name}：{item.problem[:60]}",
+            url=_url(item),
+        )
+    return item
+
+
+def rectification_from_ledger_entry(*, entry, actor):
+    """Turn a ledger problem into an item; an entry becomes at most one item."""
+    if not entry.has_problem:
+        raise ValidationError("该台账记录没有问题，无需整改。")
+    village = entry.village
+    deadline = entry.deadline or (entry.checked_on + datetime.timedelta(days=30))
+    return rectification_create(
+        township=village.township,
+        village=village,
+        source=Rectification.Source.LEDGER,
+        problem=entry.finding or "（台账问题）",
+        requirement=entry.requirement or "按台账要求整改",
+        owner=entry.owner,
+        deadline=deadline,
+        actor=actor,
+        ledger_entry=entry,
+    )
+
+
+def rectification_respond(*, item, actor, response, expected_version):
+    response = (response or "").strip()
+    if not response:
+        raise ValidationError("请填写整改情况说明。")
+    item = _apply(
+        item=item,
+        actor=actor,
+        action="respond",
+        expected_version=expected_version,
+        note=response,
+        changes={"response": response, "responded_at": timezone.now()},
+    )
+    notify(
+        users=_reviewers(item.township_id),
+        title="整改事项待验收",
+        body=f"{item.village.name}：{item.problem[:60]}",
+        url=_url(item),
+    )
+    return item
+
+
+def rectification_verify(*, item, actor, accept, note, expected_version, today=None):
+    note = (note or "").strip()
+    if not accept and not note:
+        raise ValidationError("验收不通过时须填写意见。")
+    changes = {"verified_at": timezone.now(), "verify_note": note[:300]}
+    if accept:
+        changes["closed_on"] = today or today_local()
+    item = _apply(
+        item=item,
+        actor=actor,
+        action="accept" if accept else "reject",
+        expected_version=expected_version,
+        note=note,
+        changes=changes,
+    )
+    notify(
+        users=_village_users(item.village_id),
+        title="整改事项已销号" if accept else "整改事项验收未通过",
+        body=note or item.problem[:60],
+        url=_url(item),
+    )
+    return item

@@ -1,0 +1,221 @@
+"""Excel upload of the monthly ledger: refusals, row-level problems, reconciliation on re-upload."""
+
+import datetime as dt
+import io
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+from openpyxl import load_workbook
+
+from accounts.models import Role
+from audit.models import AuditEvent
+from ledgers.excel import HEADER_ROW, SHEET, parse_ledger, template_bytes
+from ledgers.models import LedgerEntry, LedgerSubmission
+from tests.factories import user_with_role
+
+YEAR, MONTH = 2024, 4
+
+
+def row(seq, village="东村", day=10, **over):
+    values = {
+        "seq": seq, "village": village, "category": "三资管理", "indicator": "", "method": "日常检查",
+        "date": dt.date(YEAR, MONTH, day), "checker": "张三", "finding": "", "level": "", "deduction": None,
+        "requirement": "", "owner": "", "deadline": None,
+    }  # fmt: skip
+    values.update(over)
+    return values
+
+
+def problem_row(seq, **over):
+    return row(seq, finding="公开不及时", level="一般", deduction=1, requirement="立即公开",
+               deadline=dt.date(YEAR, MONTH + 1, 10), **over)  # fmt: skip
+
+
+def ledger_xlsx(unit, rows=(), *, year=YEAR, month=MONTH, has=None, unit_name=None, month_text=None):
+    """A filled copy of the downloaded template."""
+    data = template_bytes(
+        unit=unit, year=year, month=month, villages=list(unit.villages.all()), indicator_codes=None
+    )
+    wb = load_workbook(io.BytesIO(data))
+    ws = wb[SHEET]
+    if unit_name is not None:
+        ws["B2"] = unit_name
+    if month_text is not None:
+        ws["J2"] = month_text
+    ws["F4"] = has if has is not None else ("是" if rows else "否")
+    keys = ("seq", "village", "category", "indicator", "method", "date", "checker", "finding", "level",
+            "deduction", "requirement", "owner", "deadline")  # fmt: skip
+    for r, values in enumerate(rows, start=HEADER_ROW + 1):
+        for c, key in enumerate(keys, start=1):
+            ws.cell(r, c, values[key])
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+def upload(client, unit, data, name="台账.xlsx", year=YEAR, month=MONTH):
+    url = reverse("ledgers:ledger_upload", args=[unit.pk, year, month])
+    return client.post(url, {"file": SimpleUploadedFile(name, data)})
+
+
+@pytest.fixture
+def staff(client, org):
+    user = user_with_role(Role.UNIT_STAFF, org.unit)
+    client.force_login(user)
+    return user
+
+
+def test_template_has_header_block_validations_and_chinese_filename(client, org, staff):
+    response = client.get(reverse("ledgers:ledger_template", args=[org.unit.pk, YEAR, MONTH]))
+    assert response.status_code == 200
+    assert "filename*=UTF-8''" in response["Content-Disposition"]
+    wb = load_workbook(io.BytesIO(response.content))
+    ws = wb[SHEET]
+    assert ws["B2"].value == "经管站" and ws["J2"].value == "2024年4月"
+    assert ws.cell(HEADER_ROW, 1).value == "序号" and ws.cell(HEADER_ROW, 18).value == "备注"
+    assert ws.freeze_panes == "C7"
+    assert wb["下拉选项"].sheet_state == "hidden"
+    formulas = {dv.formula1 for dv in ws.data_validations.dataValidation}
+    assert "'下拉选项'!$A$2:$A$3" in formulas  # the unit's two villages
+
+
+def test_valid_upload_writes_rows_and_audit(client, org, staff):
+    response = upload(client, org.unit, ledger_xlsx(org.unit, [row(1), problem_row(2, village="南村")]))
+    assert response.status_code == 302
+    sub = LedgerSubmission.objects.get(unit=org.unit, year=YEAR, month=MONTH)
+    assert sub.source == "excel" and len(sub.source_sha256) == 64 and not sub.zero_report
+    assert list(sub.entries.values_list("seq", "village__name", "level")) == [
+        (1, "东村", ""),
+        (2, "南村", "general"),
+    ]
+    event = AuditEvent.objects.filter(action="ledger.import").latest("id")
+    assert (
+        event.result == "success"
+        and event.detail["created"] == 2
+        and event.detail["sha256"] == sub.source_sha256
+    )
+
+
+def test_reupload_reconciles_by_seq_and_identical_file_changes_nothing(client, org, staff):
+    upload(client, org.unit, ledger_xlsx(org.unit, [row(1), row(2), row(3)]))
+    changed = ledger_xlsx(org.unit, [row(1), row(2, checker="李四"), row(4)])
+    response = upload(client, org.unit, changed)
+    assert response.status_code == 302
+    event = AuditEvent.objects.filter(action="ledger.import").latest("id")
+    assert (event.detail["created"], event.detail["updated"], event.detail["deleted"]) == (1, 1, 1)
+    upload(client, org.unit, changed)
+    event = AuditEvent.objects.filter(action="ledger.import").latest("id")
+    assert (event.detail["created"], event.detail["updated"], event.detail["deleted"]) == (0, 0, 0)
+    assert list(LedgerEntry.objects.values_list("seq", "checker")) == [(1, "张三"), (2, "李四"), (4, "张三")]
+
+
+def test_errors_in_several_rows_are_all_listed_and_nothing_is_written(client, org, staff):
+    rows = [
+        row(1, village="西村"),  # supervised by 民政科, not by 经管站
+        row(2, day=1, category="吃喝"),
+        row(3, deduction=-2),
+        row(4, level="较重"),
+    ]
+    data = ledger_xlsx(org.unit, rows)
+    wb = load_workbook(io.BytesIO(data))
+    wb[SHEET].cell(HEADER_ROW + 2, 6, dt.date(YEAR, MONTH + 1, 1))  # row 2: a date in the next month
+    out = io.BytesIO()
+    wb.save(out)
+    response = upload(client, org.unit, out.getvalue())
+    assert response.status_code == 200
+    problems = {(p.row, p.column, p.message) for p in response.context["upload"].problems}
+    assert (7, "村（社区）名称", "“西村”不是本单位监管的村（社区）。") in problems
+    assert (
+        8,
+        "监管事项类别",
+        "“吃喝”不是可选值，应为：四议两公开、三资管理、工程项目、惠民资金、三务公开、作风纪律、村务监督、其他。",
+    ) in problems
+    assert (8, "检查（发现）日期", "日期 2024-05-01 不在 2024年4月 内。") in problems
+    assert (9, "拟扣分", "拟扣分不能为负数。") in problems
+    assert (10, "问题描述", "有问题等级的记录须填写问题描述。") in problems
+    assert "未导入任何数据" in response.content.decode()
+    assert not LedgerEntry.objects.exists()
+    failure = AuditEvent.objects.filter(action="ledger.import").latest("id")
+    assert failure.result == "failure" and failure.detail["problems"] == len(problems)
+
+
+@pytest.mark.parametrize(
+    ("data", "name", "message"),
+    [
+        (b"not a zip at all", "台账.xlsx", "文件已损坏或不是 xlsx 格式"),
+        (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 512, "台账.xlsx", "文件已加密"),
+        (b"PK\x03\x04", "台账.xlsm", "不接受启用宏的工作簿"),
+    ],
+)
+def test_unreadable_files_are_refused(client, org, staff, data, name, message):
+    response = upload(client, org.unit, data, name=name)
+    assert message in response.context["upload"].problems[0].message
+    assert not LedgerSubmission.objects.exists()
+
+
+def test_oversized_file_is_refused(client, org, staff, settings):
+    settings.QL_IMPORT_MAX_BYTES = 1000
+    response = upload(client, org.unit, ledger_xlsx(org.unit, [row(1)]))
+    assert "文件大小超过上限" in response.context["upload"].problems[0].message
+    assert not LedgerSubmission.objects.exists()
+
+
+def test_wrong_template_names_the_missing_header(client, org, staff):
+    wb = load_workbook(io.BytesIO(ledger_xlsx(org.unit, [row(1)])))
+    wb[SHEET].cell(HEADER_ROW, 9, "等级")
+    out = io.BytesIO()
+    wb.save(out)
+    response = upload(client, org.unit, out.getvalue())
+    messages = [p.message for p in response.context["upload"].problems]
+    assert messages == ["不是日常监管台账模板：缺少表头“问题等级”。请使用“下载模板”。"]
+    assert not LedgerEntry.objects.exists()
+
+
+def test_wrong_unit_or_month_is_refused(client, org, staff):
+    data = ledger_xlsx(org.unit, [row(1)], unit_name="民政科", month_text="2024年5月")
+    response = upload(client, org.unit, data)
+    messages = [p.message for p in response.context["upload"].problems]
+    assert "报送单位“民政科”与本页的单位“经管站”不一致。" in messages
+    assert "台账月份“2024年5月”与本页的月份“2024年4月”不一致。" in messages
+    assert not LedgerSubmission.objects.exists()
+
+
+def test_empty_file_with_no_problems_is_a_zero_report(client, org, staff):
+    response = upload(client, org.unit, ledger_xlsx(org.unit, [], has="否"))
+    assert response.status_code == 302
+    sub = LedgerSubmission.objects.get()
+    assert sub.zero_report and not sub.entries.exists()
+
+
+def test_other_unit_staff_cannot_upload(client, org):
+    client.force_login(user_with_role(Role.UNIT_STAFF, org.other_unit))
+    response = upload(client, org.unit, ledger_xlsx(org.unit, [row(1)]))
+    assert response.status_code == 404
+    assert not LedgerSubmission.objects.exists()
+
+
+def test_more_rows_than_the_limit_are_refused(client, org, staff, monkeypatch):
+    monkeypatch.setattr("ledgers.excel.MAX_ROWS", 2)
+    response = upload(client, org.unit, ledger_xlsx(org.unit, [row(1), row(2), row(3)]))
+    assert [p.message for p in response.context["upload"].problems] == [
+        "记录超过 2 行，不能导入，请分月份或精简后再上传。"
+    ]
+    assert not LedgerSubmission.objects.exists()
+
+
+def test_indicator_code_must_be_in_the_standard_but_blank_is_accepted(org):
+    data = ledger_xlsx(org.unit, [row(1, indicator="V9.9"), row(2, indicator="V1.1"), row(3)])
+    villages = {"东村": org.village.pk, "南村": org.cousin.pk}
+    parsed = parse_ledger(
+        data, unit=org.unit, year=YEAR, month=MONTH, villages=villages, indicator_codes=["V1.1"]
+    )
+    assert [(p.row, p.column, p.message) for p in parsed.problems] == [
+        (7, "关联指标", "指标“V9.9”不在本年度村级指数标准中。")
+    ]
+    assert [r["seq"] for r in parsed.rows] == [2, 3]
+
+
+def test_has_problems_yes_without_rows_is_refused(client, org, staff):
+    response = upload(client, org.unit, ledger_xlsx(org.unit, [], has="是"))
+    assert [p.message for p in response.context["upload"].problems] == ["填“是”，但台账中没有任何记录。"]
