@@ -36,6 +36,14 @@ class LedgerEntryForm(forms.ModelForm):
     def __init__(self, *args, villages=None, year=None, month=None, indicator_codes=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.year, self.month, self.indicator_codes = year, month, indicator_codes
+        for field in self.fields.values():
+            widget = field.widget
+            if isinstance(widget, forms.CheckboxInput):
+                widget.attrs.setdefault("class", "form-check-input")
+            elif isinstance(widget, forms.Select):
+                widget.attrs.setdefault("class", "form-select form-select-sm")
+            else:
+                widget.attrs.setdefault("class", "form-control form-control-sm")
         self.fields["village"].queryset = villages if villages is not None else Village.objects.none()
         self.fields["village"].label = "村（社区）名称"
         self.fields["village"].error_messages["invalid_choice"] = "不是本单位监管的村（社区）。"

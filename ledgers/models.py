@@ -5,6 +5,8 @@ problems in it, in the township review and in the city's feedback become rectifi
 closure; confirmed ledger deductions feed the village's yearly score within the standard's cap.
 """
 
+import uuid
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -267,3 +269,27 @@ class TaskProgress(models.Model):
 
     def __str__(self):
         return f"{self.task} {self.year}年{self.month}月"
+
+
+class RectificationEvidence(models.Model):
+    """整改佐证: a file the village attaches to its response, checked like assessment evidence."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    rectification = models.ForeignKey(Rectification, on_delete=models.CASCADE, related_name="evidence")
+    file = models.FileField(upload_to="rectifications/%Y/%m/", max_length=200)
+    original_name = models.CharField("文件名", max_length=255)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveBigIntegerField("大小")
+    sha256 = models.CharField(max_length=64)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "整改佐证"
+        verbose_name_plural = verbose_name
+        ordering = ["uploaded_at"]
+
+    def __str__(self):
+        return self.original_name

@@ -9,7 +9,9 @@ urlpatterns = [
     path("", ledger.ledger_list, name="ledger_list"),
     path("compliance/", ledger.compliance, name="compliance"),
     path("units/<int:unit_pk>/<int:year>/<int:month>/", ledger.ledger_edit, name="ledger_edit"),
-    path("units/<int:unit_pk>/<int:year>/<int:month>/template/", ledger.ledger_template, name="ledger_template"),
+    path(
+        "units/<int:unit_pk>/<int:year>/<int:month>/template/", ledger.ledger_template, name="ledger_template"
+    ),
     path("units/<int:unit_pk>/<int:year>/<int:month>/upload/", ledger.ledger_upload, name="ledger_upload"),
     path("units/<int:unit_pk>/<int:year>/<int:month>/submit/", ledger.ledger_submit, name="ledger_submit"),
     path("entries/<int:pk>/confirm/", ledger.entry_confirm, name="entry_confirm"),
@@ -17,8 +19,21 @@ urlpatterns = [
     path("rectifications/", rectification.rectification_list, name="rectification_list"),
     path("rectifications/new/", rectification.rectification_create, name="rectification_create"),
     path("rectifications/<int:pk>/", rectification.rectification_detail, name="rectification_detail"),
-    path("rectifications/<int:pk>/respond/", rectification.rectification_respond, name="rectification_respond"),
+    path(
+        "rectifications/<int:pk>/respond/", rectification.rectification_respond, name="rectification_respond"
+    ),
     path("rectifications/<int:pk>/verify/", rectification.rectification_verify, name="rectification_verify"),
+    path(
+        "rectifications/<int:pk>/evidence/",
+        rectification.rectification_evidence_upload,
+        name="rectification_evidence_upload",
+    ),
+    path(
+        "rectification-files/<uuid:evidence_pk>/",
+        rectification.rectification_evidence_download,
+        name="rectification_evidence_download",
+    ),
+    path("entries/<int:pk>/rectify/", ledger.entry_rectify, name="entry_rectify"),
     # Plan tasks
     path("tasks/", tasks.task_list, name="task_list"),
     path("tasks/import/", tasks.task_import, name="task_import"),

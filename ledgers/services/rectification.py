@@ -46,7 +46,7 @@ TRANSITIONS = (
     Transition("reject", "验收不通过", S.RESPONDED, S.OPEN, "reviewer"),
 )
 BY_ACTION = {t.action: t for t in TRANSITIONS}
-ACTION_LABELS = {"create": "创建", **{t.action: t.label for t in TRANSITIONS}}
+ACTION_LABELS = {"create": "创建", "evidence": "上传整改佐证", **{t.action: t.label for t in TRANSITIONS}}
 
 
 def today_local():
@@ -280,3 +280,48 @@ def rectification_verify(*, item, actor, accept, note, expected_version, today=N
         url=_url(item),
     )
     return item
+
+
+def rectification_evidence_upload(*, item, actor, uploaded_file):
+    """Attach a file to the village's response (while the item is open). The file is checked by content
+    (assessments.uploads); if recording it fails, the stored file is removed again."""
+    from assessments.uploads import validate_upload
+
+    from ..models import RectificationEvidence
+
+    if side_of(actor, item) != "village":
+        raise PermissionDenied("只有本村村“两委”成员可以上传整改佐证。")
+    if item.status != Rectification.Status.OPEN:
+        raise ValidationError("只有未整改（或验收未通过）的事项可以补充佐证材料。")
+    checked = validate_upload(uploaded_file)
+    evidence = RectificationEvidence(
+        rectification=item,
+        original_name=checked.original_name,
+        content_type=checked.content_type,
+        size=checked.size,
+        sha256=checked.sha256,
+        uploaded_by=actor,
+    )
+    try:
+        with transaction.atomic():
+            uploaded_file.seek(0)
+            evidence.file.save(f"{evidence.pk}.{checked.ext}", uploaded_file, save=False)
+            evidence.save(force_insert=True)
+            _event(item, actor, "evidence", item.status, note=checked.original_name)
+    except Exception:
+        if evidence.file.name:
+            evidence.file.storage.delete(evidence.file.name)
+        raise
+    return evidence
+
+
+def rectification_evidence_get_for_user(user, pk):
+    """A response file, through the rectification scope: out of scope answers 404 like missing."""
+    from ..models import RectificationEvidence
+
+    try:
+        evidence = RectificationEvidence.objects.select_related("rectification").get(pk=pk)
+    except (RectificationEvidence.DoesNotExist, ValueError, TypeError, ValidationError):
+        raise Http404 from None
+    rectification_get_for_user(user, evidence.rectification_id)
+    return evidence

@@ -179,7 +179,9 @@ def _render_edit(request, unit, year, month, submission, header, formset, scope,
         "can_confirm": can_confirm,
         "upload_form": form or LedgerUploadForm(),
         "upload": upload,
-        "entries": submission.entries.select_related("village").order_by("seq") if submission else [],
+        "entries": submission.entries.select_related("village", "rectification").order_by("seq")
+        if submission
+        else [],
     }
     return render(request, "ledgers/ledger_edit.html", context)
 
@@ -267,6 +269,29 @@ def entry_confirm(request, pk):
         messages.error(request, "；".join(e for errors in form.errors.values() for e in errors))
     sub = entry.submission
     return redirect("ledgers:ledger_edit", unit.pk, sub.year, sub.month)
+
+
+@require_cap(Cap.LEDGER_MANAGE)
+@require_POST
+def entry_rectify(request, pk):
+    """Turn a ledger problem into a rectification item (the township reviewer of the unit's township)."""
+    from django.core.exceptions import PermissionDenied, ValidationError
+
+    from ..services.rectification import rectification_from_ledger_entry
+
+    entry = entry_get_for_user(request.user, pk)
+    unit = entry.submission.unit
+    scope = scope_for(request.user)
+    if not (scope.is_admin or scope.holds(Role.TOWNSHIP_REVIEWER, unit.township_id)):
+        _deny(request, unit, Cap.LEDGER_MANAGE)
+    try:
+        item = rectification_from_ledger_entry(entry=entry, actor=request.user)
+    except (ValidationError, PermissionDenied) as error:
+        messages.error(request, "；".join(getattr(error, "messages", [str(error)])))
+        sub = entry.submission
+        return redirect("ledgers:ledger_edit", unit.pk, sub.year, sub.month)
+    messages.success(request, f"第 {entry.seq} 条记录已转为整改事项。")
+    return redirect("ledgers:rectification_detail", item.pk)
 
 
 @require_cap(Cap.LEDGER_VIEW)

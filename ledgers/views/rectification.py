@@ -87,6 +87,7 @@ def rectification_detail(request, pk):
         "can_verify": "accept" in actions,
         "respond_form": RespondForm(initial={"version": item.version}),
         "verify_form": VerifyForm(initial={"version": item.version}),
+        "files": list(item.evidence.all()),
     }
     return render(request, "ledgers/rectification_detail.html", context)
 
@@ -172,3 +173,50 @@ def rectification_verify(request, pk):
             item=item, actor=request.user, accept=d["accept"], note=d["note"], expected_version=d["version"]
         ),
     )
+
+
+@require_cap(Cap.RECTIFY_RESPOND)
+@require_POST
+def rectification_evidence_upload(request, pk):
+    from assessments.uploads import UploadError
+
+    item = svc.rectification_get_for_user(request.user, pk)
+    files = request.FILES.getlist("files")
+    if not files:
+        messages.error(request, "请选择要上传的文件。")
+    for f in files:
+        try:
+            svc.rectification_evidence_upload(item=item, actor=request.user, uploaded_file=f)
+        except PermissionDenied:
+            raise Http404 from None
+        except (UploadError, ValidationError) as err:
+            text = err.message if isinstance(err, ValidationError) and hasattr(err, "message") else str(err)
+            messages.error(request, f"{f.name}：{text}")
+        else:
+            messages.success(request, f"已上传 {f.name}。")
+    return redirect("ledgers:rectification_detail", item.pk)
+
+
+@require_cap(Cap.RECTIFY_VIEW)
+def rectification_evidence_download(request, evidence_pk):
+    from django.http import FileResponse
+
+    from audit.services import audit_log
+
+    evidence = svc.rectification_evidence_get_for_user(request.user, evidence_pk)
+    item = evidence.rectification
+    audit_log(
+        action="rectification.evidence_download",
+        request=request,
+        obj=item,
+        township_id=item.township_id,
+        village_id=item.village_id,
+        message=evidence.original_name,
+    )
+    response = FileResponse(
+        evidence.file.open("rb"), as_attachment=True, filename=evidence.original_name,
+        content_type=evidence.content_type,
+    )  # fmt: skip
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "no-store"
+    return response
