@@ -205,4 +205,7 @@ def seed_demo(password=None):
         supervisor=users["demo_supervisor"],
         city_user=users["demo_city"],
     )
+    from ledgers.demo import seed_ledgers
+
+    seed_ledgers(township=baogou, reviewer=users["demo_jiwei"])
     return accounts

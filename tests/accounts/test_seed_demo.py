@@ -9,7 +9,11 @@ from villages.models import AnnualTarget, CreationBatch, PartyBranch, Responsibl
 
 
 def _counts():
+    from assessments.models import Assessment, Campaign
+    from ledgers.models import LedgerEntry, LedgerSubmission, Rectification
+
     models = (Township, PartyBranch, Village, ResponsibleUnit, AnnualTarget, CreationBatch, IndexStandard, User, Membership)
+    models += (Campaign, Assessment, LedgerSubmission, LedgerEntry, Rectification)
     return {m.__name__: m.objects.count() for m in models}
 
 
@@ -43,6 +47,8 @@ def test_seed_demo_is_idempotent_and_models_the_two_townships():
         assert batch.filter(is_benchmark=True).count() == 1
 
     assert set(IndexStandard.objects.values_list("level", flat=True)) == {"village", "township"}
+    assert counts["Campaign"] == 2 and counts["Assessment"] == 132
+    assert counts["Rectification"] > 0
     # One account per role, and the printed password is the one that works.
     assert {a.role for a in second} == set(Role)
     for account in second:

@@ -16,7 +16,8 @@ def test_village_member_logs_in_and_sees_only_its_own_village(live_server, page,
     assert page.get_by_text("本村：东村").is_visible()
     shot(page, "village-home")
 
-    page.click("text=村（社区）")
+    page.click("a.dropdown-toggle:has-text('组织机构')")
+    page.click(".dropdown-menu.show >> text=村（社区）")
     page.wait_for_load_state("networkidle")
     table = page.locator("table").first.inner_text()
     assert "东村" in table
