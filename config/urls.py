@@ -30,6 +30,8 @@ urlpatterns = [
     path("standards/", include("indices.urls")),
     path("assessments/", include("assessments.urls")),
     path("ledgers/", include("ledgers.urls")),
+    path("reports/", include("reports.urls")),
+    path("dashboard/", include("dashboards.urls")),
     path("audit/", include("audit.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -1,0 +1,76 @@
+"""Export jobs: every long export (campaign-wide workbooks and PDFs, the city package) is a row here
+that a Celery task fills in. The page polls the row; a failed or killed job can run again.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+
+class ExportJob(models.Model):
+    class Kind(models.TextChoices):
+        CITY_PACKAGE = "city_package", "示范村报市材料包"
+        SCORE_MATRIX_XLSX = "score_matrix_xlsx", "村×指标得分汇总表（Excel）"
+        GRADE_ROSTER_XLSX = "grade_roster_xlsx", "定级名册（Excel）"
+        GRADE_ROSTER_PDF = "grade_roster_pdf", "定级名册（PDF）"
+        RANKING_PDF = "ranking_pdf", "清廉指数排名（PDF）"
+        COMPLIANCE_XLSX = "compliance_xlsx", "台账报送情况（Excel）"
+        RECTIFICATION_XLSX = "rectification_xlsx", "整改清单（Excel）"
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "排队中"
+        RUNNING = "running", "生成中"
+        DONE = "done", "已完成"
+        FAILED = "failed", "失败"
+
+    kind = models.CharField("类型", max_length=24, choices=Kind.choices)
+    township = models.ForeignKey("villages.Township", on_delete=models.CASCADE, related_name="export_jobs")
+    campaign = models.ForeignKey(
+        "assessments.Campaign", on_delete=models.CASCADE, null=True, blank=True, related_name="export_jobs"
+    )
+    year = models.PositiveSmallIntegerField("年度")
+    status = models.CharField("状态", max_length=10, choices=Status.choices, default=Status.QUEUED)
+    progress = models.PositiveSmallIntegerField("进度", default=0)
+    step = models.CharField("当前步骤", max_length=200, blank=True)
+    attempt = models.PositiveSmallIntegerField("执行次数", default=0)
+    # What the data looked like when the job was queued; a different fingerprint now means stale.
+    fingerprint = models.CharField("数据指纹", max_length=64, blank=True)
+    file = models.FileField(upload_to="exports/%Y/%m/", max_length=200, blank=True)
+    filename = models.CharField("文件名", max_length=200, blank=True)
+    size = models.PositiveBigIntegerField("大小", default=0)
+    sha256 = models.CharField(max_length=64, blank=True)
+    error = models.TextField("失败原因", blank=True)
+    summary = models.JSONField("内容摘要", default=dict, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField("创建时间", auto_now_add=True)
+    started_at = models.DateTimeField("开始时间", null=True, blank=True)
+    heartbeat_at = models.DateTimeField("最近进展", null=True, blank=True)
+    finished_at = models.DateTimeField("完成时间", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "导出任务"
+        verbose_name_plural = verbose_name
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["township", "kind", "year", "-created_at"])]
+        constraints = [
+            models.CheckConstraint(condition=Q(progress__lte=100), name="export_job_progress_max_100"),
+            # One job in flight per document: a double click or a second reviewer joins the running one.
+            models.UniqueConstraint(
+                fields=["township", "kind", "year"],
+                condition=Q(status__in=["queued", "running"]),
+                name="export_job_one_active_per_document",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.year}年 {self.get_kind_display()}"
+
+    @property
+    def is_active(self):
+        return self.status in (self.Status.QUEUED, self.Status.RUNNING)
+
+    @property
+    def is_done(self):
+        return self.status == self.Status.DONE

@@ -33,6 +33,8 @@ INSTALLED_APPS = [
     "assessments",
     "ledgers",
     "reports",
+    "reminders",
+    "dashboards",
 ]
 
 MIDDLEWARE = [
