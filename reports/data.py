@@ -67,7 +67,13 @@ class DimensionBlock:
 
     @property
     def review_sum(self):
-        return sum((r.review_score if r.review_score is not None else (r.self_score or ZERO) for r in self.rows), ZERO)
+        """The reviewed subtotal (unreviewed lines count at their self score); None before any review."""
+        if all(r.review_score is None for r in self.rows):
+            return None
+        return sum(
+            (r.review_score if r.review_score is not None else (r.self_score or ZERO) for r in self.rows),
+            ZERO,
+        )
 
 
 @dataclass
@@ -118,6 +124,7 @@ class VillageDocument:
     reviewers: list
     reviewed_on: str
     demonstration: DemonstrationApplication | None
+    masked: bool = False  # review results hidden (the village side before confirmation)
 
     @property
     def year(self):
@@ -125,7 +132,10 @@ class VillageDocument:
 
     @property
     def is_reviewed(self):
-        return self.assessment.status in (Assessment.Status.REVIEWED, Assessment.Status.CONFIRMED)
+        return not self.masked and self.assessment.status in (
+            Assessment.Status.REVIEWED,
+            Assessment.Status.CONFIRMED,
+        )
 
     @property
     def proposed_grade_name(self):
@@ -158,14 +168,13 @@ def _rule_lines(indicator):
 
 def village_document(assessment):
     """The data of one assessment's forms (a fixed number of queries)."""
-    a = (
-        Assessment.objects.select_related(
-            "campaign", "campaign__standard", "village", "village__branch", "township"
-        )
-        .get(pk=assessment.pk)
-    )
+    a = Assessment.objects.select_related(
+        "campaign", "campaign__standard", "village", "village__branch", "township"
+    ).get(pk=assessment.pk)
     standard = a.campaign.standard
-    dims = {d.pk: DimensionBlock(d.code, d.name, d.max_score) for d in Dimension.objects.filter(standard=standard)}
+    dims = {
+        d.pk: DimensionBlock(d.code, d.name, d.max_score) for d in Dimension.objects.filter(standard=standard)
+    }
     scores = (
         IndicatorScore.objects.filter(assessment=a)
         .select_related("indicator", "indicator__parent", "reviewed_by")
@@ -398,5 +407,31 @@ def campaign_matrix(campaign):
     qs = Assessment.objects.filter(campaign=campaign).select_related("village", "village__branch", "township")
     for a in qs.order_by("village__sort_order", "township__name"):
         branch = a.village.branch.name if a.village_id and a.village.branch_id else ""
-        rows.append((a.subject_name, branch, cells.get(a.pk, {}), a.final_score, grades.get(a.final_grade, "")))
+        rows.append(
+            (a.subject_name, branch, cells.get(a.pk, {}), a.final_score, grades.get(a.final_grade, ""))
+        )
     return MatrixTable(campaign=campaign, indicators=indicators, rows=rows)
+
+
+def mask_review(doc):
+    """The document as the village side may see it before the grades are confirmed: its own entries
+    only. Works on the in-memory copy; nothing is saved."""
+    from dataclasses import replace
+
+    a = doc.assessment
+    for attr in ("review_base", "bonus_accepted", "supervision_deduction", "final_score"):
+        setattr(a, attr, None)
+    a.proposed_grade = a.final_grade = a.city_grade = ""
+    a.grade_override_reason = ""
+    a.veto_confirmed = False
+    for block in doc.dimensions:
+        block.rows = [replace(r, review_score=None, review_note="") for r in block.rows]
+    doc.bonus = [
+        replace(b, accepted=None, reason="", status="待审核" if b.claimed is not None else b.status)
+        for b in doc.bonus
+    ]
+    doc.vetoes = [replace(v, review="", review_reason="") for v in doc.vetoes]
+    doc.reviewers = []
+    doc.reviewed_on = ""
+    doc.masked = True
+    return doc

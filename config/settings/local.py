@@ -9,3 +9,7 @@ SECRET_KEY = SECRET_KEY or "local-development-only-key-not-for-production-use-01
 STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}  # noqa: F405
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
+
+# With no worker (REDIS_URL unset), long exports run in a background thread of the web process so the
+# page can show their progress; tests run them inline instead.
+REPORTS_EAGER_IN_THREAD = True

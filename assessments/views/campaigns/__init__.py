@@ -302,6 +302,7 @@ def campaign_detail(request, pk):
         "reopen_open": reopen_open,
         "today": today,
         "editable": can_manage and not campaign.is_confirmed,
+        "reports_visible": village_level and scope.can_in_township(Cap.CAMPAIGN_VIEW, campaign.township),
     }
     return render(request, "assessments/campaign_detail.html", context)
 

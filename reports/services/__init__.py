@@ -1,0 +1,3 @@
+from .jobs import ExportError, export_request, export_run, job_is_stale
+
+__all__ = ["ExportError", "export_request", "export_run", "job_is_stale"]

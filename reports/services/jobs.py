@@ -1,0 +1,244 @@
+"""Export jobs: request (join a running one, reuse a fresh one, or queue a new one) and run.
+
+A run is idempotent: it writes to a temporary file, moves it into place, then marks the row done with
+`UPDATE … WHERE attempt = <this attempt>`, so a redelivered task (worker killed mid-way, Celery's
+acks_late + reject_on_worker_lost) simply builds again to the same result, and a late finisher of an
+older attempt cannot overwrite a newer one.
+"""
+
+import hashlib
+import logging
+import os
+import time
+from pathlib import Path
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.services import notify
+from audit.services import audit_log
+
+from ..models import ExportJob
+from .fingerprint import export_fingerprint
+
+log = logging.getLogger(__name__)
+S = ExportJob.Status
+
+
+class ExportError(Exception):
+    """A reason the export cannot be built, shown to the user in Chinese."""
+
+
+def job_is_stale(job):
+    if job.status != S.DONE:
+        return False
+    current = export_fingerprint(kind=job.kind, township=job.township, year=job.year, campaign=job.campaign)
+    return current != job.fingerprint
+
+
+def _enqueue(job_id):
+    from ..tasks import export_build
+
+    if settings.CELERY_TASK_ALWAYS_EAGER and getattr(settings, "REPORTS_EAGER_IN_THREAD", False):
+        # The embedded default has no worker: build in a background thread of this process so the
+        # request returns at once and the page can poll the progress like with a real worker.
+        import threading
+
+        threading.Thread(target=_run_in_thread, args=(job_id,), daemon=True).start()
+    else:
+        export_build.delay(job_id)
+
+
+def _run_in_thread(job_id):
+    from django.db import connection
+
+    try:
+        export_run(job_id=job_id)
+    except Exception:  # the job row carries the error; nothing else to do in a thread
+        log.exception("export job %s failed", job_id)
+    finally:
+        connection.close()
+
+
+def export_request(*, kind, township, year, actor, campaign=None, rebuild=False, request=None):
+    """The job that answers this request: the one in flight for this document, else a finished one whose
+    data has not changed (unless `rebuild`), else a new queued job. Returns (job, created)."""
+    fingerprint = export_fingerprint(kind=kind, township=township, year=year, campaign=campaign)
+    same = ExportJob.objects.filter(township=township, kind=kind, year=year)
+    active = same.filter(status__in=[S.QUEUED, S.RUNNING]).first()
+    if active:
+        return active, False
+    if not rebuild:
+        fresh = same.filter(status=S.DONE, fingerprint=fingerprint).order_by("-finished_at").first()
+        if fresh and fresh.file and Path(fresh.file.path).exists():
+            return fresh, False
+    try:
+        with transaction.atomic():
+            job = ExportJob.objects.create(
+                kind=kind,
+                township=township,
+                year=year,
+                campaign=campaign,
+                fingerprint=fingerprint,
+                created_by=actor,
+                step="排队等待生成",
+            )
+            audit_log(
+                action="export.request",
+                actor=actor,
+                request=request,
+                obj=job,
+                township_id=township.pk,
+                message=f"申请生成{job}",
+                detail={"kind": kind, "year": year, "rebuild": rebuild},
+            )
+            transaction.on_commit(lambda: _enqueue(job.pk))
+    except IntegrityError:
+        # Someone queued the same document a moment ago (double click, two reviewers): join theirs.
+        return same.get(status__in=[S.QUEUED, S.RUNNING]), False
+    return job, True
+
+
+class Progress:
+    """Writes progress to the job row at most every half second (the page polls the row)."""
+
+    def __init__(self, job, attempt):
+        self.job = job
+        self.attempt = attempt
+        self.last = 0.0
+
+    def __call__(self, percent, step, *, force=False):
+        now = time.monotonic()
+        if not force and now - self.last < 0.5:
+            return
+        self.last = now
+        ExportJob.objects.filter(pk=self.job.pk, attempt=self.attempt).update(
+            progress=max(0, min(int(percent), 99)), step=step[:200], heartbeat_at=timezone.now()
+        )
+
+
+def _export_dir():
+    path = Path(settings.MEDIA_ROOT) / "exports"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def export_run(*, job_id):
+    """Build the job's file. Safe to call again for the same job: a finished job is left alone."""
+    from .builders import BUILDERS
+
+    with transaction.atomic():
+        job = (
+            ExportJob.objects.select_for_update()
+            .select_related("township", "campaign", "campaign__standard", "created_by")
+            .filter(pk=job_id)
+            .first()
+        )
+        if job is None or job.status in (S.DONE, S.FAILED):
+            return job
+        attempt = job.attempt + 1
+        ExportJob.objects.filter(pk=job.pk).update(
+            status=S.RUNNING,
+            attempt=attempt,
+            progress=0,
+            step="开始生成",
+            error="",
+            started_at=timezone.now(),
+            heartbeat_at=timezone.now(),
+            # the file shows the data as it was when the build started
+            fingerprint=export_fingerprint(
+                kind=job.kind, township=job.township, year=job.year, campaign=job.campaign
+            ),
+        )
+    job.refresh_from_db()
+    progress = Progress(job, attempt)
+    builder = BUILDERS[job.kind]
+    tmp = _export_dir() / f".job-{job.pk}-{attempt}.part"
+    try:
+        filename, summary = builder(job, tmp, progress)
+        digest, size = _hash(tmp)
+        final_dir = _export_dir() / f"{job.year}" / f"job-{job.pk}"
+        final_dir.mkdir(parents=True, exist_ok=True)
+        final = final_dir / f"{job.kind}-{attempt}{Path(filename).suffix}"
+        os.replace(tmp, final)
+        done = ExportJob.objects.filter(pk=job.pk, attempt=attempt, status=S.RUNNING).update(
+            status=S.DONE,
+            progress=100,
+            step="已完成",
+            file=str(final.relative_to(settings.MEDIA_ROOT)),
+            filename=filename,
+            size=size,
+            sha256=digest,
+            summary=summary,
+            finished_at=timezone.now(),
+        )
+        if not done:  # a newer attempt owns the row now; our file is not referenced
+            final.unlink(missing_ok=True)
+            return ExportJob.objects.get(pk=job.pk)
+        _clean_older_files(job, keep=final)
+        audit_log(
+            action="export.build",
+            actor=job.created_by,
+            obj=job,
+            township_id=job.township_id,
+            message=f"已生成{job}",
+            detail={"sha256": digest, "size": size, "attempt": attempt, **summary},
+        )
+        if job.created_by_id:
+            with transaction.atomic():
+                notify(
+                    users=[job.created_by],
+                    title=f"{job}已生成",
+                    body=f"{job.filename}（{size // 1024} KB）可以下载了。",
+                    url=reverse("reports:center", args=[job.campaign_id]) if job.campaign_id else "",
+                )
+    except Exception as exc:
+        tmp.unlink(missing_ok=True)
+        message = str(exc) if isinstance(exc, ExportError) else f"生成失败：{type(exc).__name__}: {exc}"
+        ExportJob.objects.filter(pk=job.pk, attempt=attempt).update(
+            status=S.FAILED, step="失败", error=message[:2000], finished_at=timezone.now()
+        )
+        audit_log(
+            action="export.build",
+            actor=job.created_by,
+            obj=job,
+            township_id=job.township_id,
+            result="failure",
+            message=message[:300],
+        )
+        if not isinstance(exc, ExportError):
+            raise
+    return ExportJob.objects.get(pk=job.pk)
+
+
+def _hash(path):
+    h = hashlib.sha256()
+    size = 0
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+            size += len(chunk)
+    return h.hexdigest(), size
+
+
+def _clean_older_files(job, *, keep):
+    """Leftovers of earlier attempts of this job (a killed attempt leaves its .part file)."""
+    for stray in _export_dir().glob(f".job-{job.pk}-*.part"):
+        stray.unlink(missing_ok=True)
+    for old in keep.parent.glob(f"{job.kind}-*"):
+        if old != keep:
+            old.unlink(missing_ok=True)
+
+
+def export_retry(*, job, actor, request=None):
+    """Queue a failed (or stuck) job again; the next attempt builds from scratch."""
+    updated = ExportJob.objects.filter(pk=job.pk, status__in=[S.FAILED, S.RUNNING]).update(
+        status=S.QUEUED, step="排队等待重新生成", error="", progress=0, attempt=F("attempt")
+    )
+    if updated:
+        audit_log(action="export.retry", actor=actor, request=request, obj=job, township_id=job.township_id)
+        transaction.on_commit(lambda: _enqueue(job.pk))
+    return updated == 1

@@ -1,0 +1,19 @@
+"""Thin Celery wrappers: they take ids, the services do the work (HackSoft style)."""
+
+from celery import shared_task
+from django.db import OperationalError
+
+
+@shared_task(
+    name="reports.export_build",
+    acks_late=True,
+    reject_on_worker_lost=True,
+    autoretry_for=(OperationalError,),
+    retry_backoff=5,
+    max_retries=3,
+)
+def export_build(job_id):
+    from .services.jobs import export_run
+
+    job = export_run(job_id=job_id)
+    return job.status if job else "missing"
