@@ -16,7 +16,17 @@ from django.utils import timezone
 from indices.models import IndexStandard
 from indices.services import standard_copy
 
-from .models import Assessment, AssessmentEvent, Campaign, Evidence, IndicatorScore, Signoff, VetoCheck
+from .models import (
+    Assessment,
+    AssessmentEvent,
+    BonusClaim,
+    Campaign,
+    DemonstrationApplication,
+    Evidence,
+    IndicatorScore,
+    Signoff,
+    VetoCheck,
+)
 from .services.campaigns import campaign_create
 from .services.totals import assessment_recompute
 
@@ -83,6 +93,67 @@ def _paperwork(assessment, committee, supervisor):
         )
 
 
+SURNAMES = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗"
+BRANDS = ["清风惠民", "阳光村务", "廉韵乡风", "清源善治", "明镜议事", "廉心聚力", "清朗家园"]
+
+
+def _form_fields(assessment, rnd):
+    """The 申请表's basic fields, invented (X某某 names: no real person)."""
+    name = lambda: f"{rnd.choice(SURNAMES)}某{rnd.choice('明华军平东林强')}"  # noqa: E731
+    households = rnd.randint(300, 1200)
+    Assessment.objects.filter(pk=assessment.pk).update(
+        secretary_name=name(),
+        director_name=name(),
+        supervisor_chair_name=name(),
+        households=households,
+        population=households * 3 + rnd.randint(0, 200),
+        party_members=rnd.randint(25, 90),
+        committee_members=rnd.randint(5, 9),
+        collective_income=Decimal(rnd.randint(120, 900)) / 10,
+        achievements="坚持“四议两公开”，村级小微权力清单上墙公开；三资管理全部进入平台，村务监督委员会全程参与工程项目验收。",
+        problems="个别台账记录不够规范，已明确专人负责并每月自查。",
+    )
+
+
+def _candidate_material(assessment, rank, standard, committee, supervisor):
+    """A 示范村 candidate's paperwork for the city package: stamped form, sign-offs, two accepted bonus
+    claims with their evidence, and the 示范村申请表 fields."""
+    _paperwork(assessment, committee, supervisor)
+    # _paperwork signs the coming round; this one was submitted already
+    Signoff.objects.filter(assessment=assessment).update(round=assessment.round)
+    for item in standard.bonus_items.order_by("sort_order")[:2]:
+        points = min(item.per_item_cap, Decimal("1"))
+        claim = BonusClaim.objects.create(
+            assessment=assessment,
+            bonus_item=item,
+            claimed_points=points,
+            explanation=f"{item.name}（演示数据）",
+            status=BonusClaim.Status.ACCEPTED,
+            accepted_points=points,
+            review_reason="材料齐全，予以认定。",
+        )
+        Evidence.objects.create(
+            assessment=assessment,
+            kind=Evidence.Kind.BONUS,
+            bonus_claim=claim,
+            file=ContentFile(DEMO_PDF, name="bonus.pdf"),
+            original_name=f"{item.code}{item.name[:12]}证明材料.pdf",
+            content_type="application/pdf",
+            size=len(DEMO_PDF),
+            sha256=hashlib.sha256(DEMO_PDF).hexdigest(),
+            uploaded_by=committee,
+        )
+    DemonstrationApplication.objects.create(
+        assessment=assessment,
+        brand_name=f"“{BRANDS[(rank - 1) % len(BRANDS)]}”清廉品牌",
+        experience="以村级小微权力清单为抓手，建立“一月一公开、一季一评议”机制，群众满意度逐年提升。（演示数据）",
+        honours="2023年度市级民主法治示范村（演示数据）",
+        satisfaction=f"满意率 {95 + rank % 4}.{rank}%（抽样 200 户）",
+        recommendation_rank=rank,
+        township_opinion="同意推荐。",
+    )
+
+
 def _set_state(assessment, status, *, round_=1, note="演示数据"):
     now = timezone.now()
     stamps = {"submitted_at": now, "forwarded_at": now} if status != S.DRAFT else {}
@@ -118,11 +189,16 @@ def _seed_2024(township, standard, committee, supervisor, city_user):
         low, high = bands[index] if index < len(bands) else (60, 70)
         _set_scores(a, rnd.uniform(low, high), rnd, review=True)
         VetoCheck.objects.filter(assessment=a).update(self_answer=False, review=VetoCheck.Review.CLEARED)
+        _form_fields(a, rnd)
         _set_state(a, S.CONFIRMED, note="2024年度测评已完成（演示数据）")
     Campaign.objects.filter(pk=campaign.pk).update(grades_confirmed_at=timezone.now())
     top = standard.grades.order_by("rank").first()
     candidates = list(campaign.assessments.filter(final_grade=top.code).order_by("-final_score"))
     Assessment.objects.filter(pk__in=[a.pk for a in candidates]).update(city_candidate=True)
+    for rank, a in enumerate(candidates, start=1):
+        a.refresh_from_db()
+        _candidate_material(a, rank, standard, committee, supervisor)
+        assessment_recompute(a)
     second = standard.grades.order_by("rank")[1]
     for i, a in enumerate(candidates):
         confirmed = i < len(candidates) - 1

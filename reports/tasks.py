@@ -17,3 +17,11 @@ def export_build(job_id):
 
     job = export_run(job_id=job_id)
     return job.status if job else "missing"
+
+
+@shared_task(name="reports.evidence_verify", acks_late=True)
+def evidence_verify():
+    from .services.integrity import evidence_verify_all
+
+    result = evidence_verify_all()
+    return {"checked": result["checked"], "problems": len(result["problems"])}

@@ -9,7 +9,8 @@ SECRET_KEY = "test-only-key-0123456789abcdef0123456789abcdef0123456789"
 DEBUG = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}  # noqa: F405
-MEDIA_ROOT = tempfile.mkdtemp(prefix="ql-test-media-")
+# A worker started by an integration test shares the test process's files through QL_TEST_MEDIA_ROOT.
+MEDIA_ROOT = os.environ.get("QL_TEST_MEDIA_ROOT") or tempfile.mkdtemp(prefix="ql-test-media-")
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 ALLOWED_HOSTS = ["*"]
 WHITENOISE_USE_FINDERS = True

@@ -14,7 +14,6 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
 
@@ -236,7 +235,7 @@ def _clean_older_files(job, *, keep):
 def export_retry(*, job, actor, request=None):
     """Queue a failed (or stuck) job again; the next attempt builds from scratch."""
     updated = ExportJob.objects.filter(pk=job.pk, status__in=[S.FAILED, S.RUNNING]).update(
-        status=S.QUEUED, step="排队等待重新生成", error="", progress=0, attempt=F("attempt")
+        status=S.QUEUED, step="排队等待重新生成", error="", progress=0
     )
     if updated:
         audit_log(action="export.retry", actor=actor, request=request, obj=job, township_id=job.township_id)

@@ -1,0 +1,256 @@
+"""Export jobs and the city package: one job per document in flight, fresh files reused, stale ones
+marked, a killed build run again to the same result, tampered evidence refused."""
+
+import io
+import subprocess
+import zipfile
+from pathlib import Path
+
+import openpyxl
+import pytest
+from django.conf import settings
+from django.db import IntegrityError, transaction
+
+from assessments.models import Assessment, DemonstrationApplication, IndicatorScore
+from audit.models import AuditEvent
+from reports.models import ExportJob
+from reports.services import export_request, export_run, job_is_stale
+from reports.services import package as package_module
+from reports.services.jobs import export_retry
+from reports.services.package import safe_part
+
+K = ExportJob.Kind
+S = ExportJob.Status
+ROOT = "甲镇2024年示范村报市材料"
+
+
+def request_package(c, **kw):
+    return export_request(
+        kind=K.CITY_PACKAGE, township=c.org.town, year=2024, campaign=c.campaign, actor=c.reviewer, **kw
+    )
+
+
+def build(c, django_capture_on_commit_callbacks, **kw):
+    with django_capture_on_commit_callbacks(execute=True):
+        job, created = request_package(c, **kw)
+    job.refresh_from_db()
+    return job, created
+
+
+def pdf_text(payload):
+    out = subprocess.run(["pdftotext", "-layout", "-", "-"], input=payload, capture_output=True, check=True)
+    return out.stdout.decode()
+
+
+def members(job):
+    with zipfile.ZipFile(Path(settings.MEDIA_ROOT) / job.file.name) as zf:
+        return {i.filename: zf.read(i) for i in zf.infolist()}
+
+
+def parts():
+    return list((Path(settings.MEDIA_ROOT) / "exports").glob(".job-*.part"))
+
+
+def test_the_city_package_holds_each_candidates_forms_score_sheets_and_evidence_with_an_index(
+    confirmed, django_capture_on_commit_callbacks
+):
+    job, created = build(confirmed, django_capture_on_commit_callbacks)
+    assert created and job.status == S.DONE and job.progress == 100 and job.attempt == 1
+    assert job.filename == f"{ROOT}.zip"
+    files = members(job)
+    # 南村 is recommended first (rank 1), then 东村 (rank 2); 西村 is no candidate
+    code = confirmed.bonus_claim.bonus_item.code
+    assert sorted(files) == sorted(
+        [
+            f"{ROOT}/00_目录.xlsx",
+            f"{ROOT}/01_定级名册.pdf",
+            *(f"{ROOT}/01_南村/{n}" for n in ("申请表.pdf", "示范村申请表.pdf", "评分表.pdf", "评分表.xlsx")),
+            f"{ROOT}/01_南村/盖章申请表_申请表（盖章）.pdf",
+            *(f"{ROOT}/02_东村/{n}" for n in ("申请表.pdf", "示范村申请表.pdf", "评分表.pdf", "评分表.xlsx")),
+            f"{ROOT}/02_东村/盖章申请表_申请表（盖章）.pdf",
+            f"{ROOT}/02_东村/加分佐证/{code}_市级表彰文件.pdf",
+        ]
+    )
+    assert not any("西村" in name for name in files)
+    east = Assessment.objects.get(pk=confirmed.a["东村"].pk)
+    sheet = pdf_text(files[f"{ROOT}/02_东村/评分表.pdf"])
+    assert "东村" in sheet and "评分表" in sheet
+    total = f"{east.final_score.normalize():f}"
+    assert total in sheet
+    demo = pdf_text(files[f"{ROOT}/02_东村/示范村申请表.pdf"])
+    assert "清风东村" in demo and "示范村申请表" in demo
+    with confirmed.bonus_evidence.file.open("rb") as fh:
+        assert files[f"{ROOT}/02_东村/加分佐证/{code}_市级表彰文件.pdf"] == fh.read()
+    book = openpyxl.load_workbook(io.BytesIO(files[f"{ROOT}/02_东村/评分表.xlsx"]))
+    numbers = [c.value for row in book.active.iter_rows() for c in row if isinstance(c.value, (int, float))]
+    assert float(east.final_score) in numbers
+    # the index lists every other file with its size and SHA-256
+    import hashlib
+
+    index = openpyxl.load_workbook(io.BytesIO(files[f"{ROOT}/00_目录.xlsx"])).active
+    listed = {}
+    for row in index.iter_rows(values_only=True):
+        for cell in row:
+            if isinstance(cell, str) and cell.startswith(ROOT + "/"):
+                listed[cell] = row
+    assert set(listed) == set(files) - {f"{ROOT}/00_目录.xlsx"}
+    for name, row in listed.items():
+        assert hashlib.sha256(files[name]).hexdigest() in row
+    assert job.summary == {"villages": 2, "files": len(files), "evidence": 3}
+    assert AuditEvent.objects.filter(action="export.build", object_id=str(job.pk)).count() == 1
+
+
+def test_asking_again_joins_the_running_job_or_reuses_the_fresh_file(
+    confirmed, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=False):
+        first, created = request_package(confirmed)
+    assert created and first.status == S.QUEUED
+    again, created = request_package(confirmed)
+    assert (again.pk, created) == (first.pk, False)
+    # the database refuses a second job in flight for the same document
+    with pytest.raises(IntegrityError), transaction.atomic():
+        ExportJob.objects.create(kind=K.CITY_PACKAGE, township=confirmed.org.town, year=2024)
+    export_run(job_id=first.pk)
+    reused, created = request_package(confirmed)
+    assert (reused.pk, created) == (first.pk, False)
+    assert ExportJob.objects.count() == 1
+
+
+def test_a_change_to_the_candidates_data_makes_the_package_stale_and_a_rebuild_makes_a_new_one(
+    confirmed, django_capture_on_commit_callbacks
+):
+    job, _ = build(confirmed, django_capture_on_commit_callbacks)
+    assert not job_is_stale(job)
+    # a change to a non-candidate does not touch the package
+    IndicatorScore.objects.filter(assessment=confirmed.a["西村"]).update(review_note="复核")
+    assert not job_is_stale(job)
+    app = DemonstrationApplication.objects.get(assessment=confirmed.a["东村"])
+    DemonstrationApplication.objects.filter(pk=app.pk).update(brand_name="新品牌", version=app.version + 1)
+    assert job_is_stale(job)
+    new, created = build(confirmed, django_capture_on_commit_callbacks)
+    assert created and new.pk != job.pk and new.status == S.DONE and not job_is_stale(new)
+    assert "新品牌" in pdf_text(members(new)[f"{ROOT}/02_东村/示范村申请表.pdf"])
+
+
+def test_a_rebuild_without_changes_is_asked_for_explicitly(confirmed, django_capture_on_commit_callbacks):
+    job, _ = build(confirmed, django_capture_on_commit_callbacks)
+    same, created = build(confirmed, django_capture_on_commit_callbacks)
+    assert (same.pk, created) == (job.pk, False)
+    again, created = build(confirmed, django_capture_on_commit_callbacks, rebuild=True)
+    assert created and again.pk != job.pk and again.status == S.DONE
+
+
+class Killed(BaseException):
+    """Stands for kill -9: nothing in the process gets to handle it."""
+
+
+def test_a_build_killed_half_way_runs_again_to_the_same_result_and_leaves_no_temporary_file(
+    confirmed, django_capture_on_commit_callbacks, monkeypatch
+):
+    clean, _ = build(confirmed, django_capture_on_commit_callbacks)
+    clean_files = members(clean)
+    with django_capture_on_commit_callbacks(execute=False):
+        job, _ = request_package(confirmed, rebuild=True)
+    real = package_module.PackageWriter.add_evidence
+    calls = []
+
+    def dies_on_the_second_file(self, *args, **kwargs):
+        calls.append(1)
+        if len(calls) == 2:
+            raise Killed
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(package_module.PackageWriter, "add_evidence", dies_on_the_second_file)
+    with pytest.raises(Killed):
+        export_run(job_id=job.pk)
+    job.refresh_from_db()
+    assert (job.status, job.attempt) == (S.RUNNING, 1) and 0 < job.progress < 100
+    assert len(parts()) == 1
+    # Celery redelivers the message (acks_late + reject_on_worker_lost): the task runs again
+    monkeypatch.setattr(package_module.PackageWriter, "add_evidence", real)
+    export_run(job_id=job.pk)
+    job.refresh_from_db()
+    assert (job.status, job.attempt, job.progress) == (S.DONE, 2, 100)
+    assert parts() == []
+    files = members(job)
+    assert sorted(files) == sorted(clean_files)
+    for name, payload in files.items():
+        if name.endswith(".pdf") and "/加分佐证/" not in name and "盖章" not in name:
+            assert pdf_text(payload) == pdf_text(clean_files[name]), name
+        elif not name.endswith((".xlsx", ".pdf")) or "/加分佐证/" in name or "盖章" in name:
+            assert payload == clean_files[name], name
+    # running a finished job again changes nothing
+    export_run(job_id=job.pk)
+    job.refresh_from_db()
+    assert job.attempt == 2
+
+
+def test_evidence_changed_on_disk_stops_the_build_naming_the_file(
+    confirmed, django_capture_on_commit_callbacks
+):
+    path = Path(confirmed.bonus_evidence.file.path)
+    path.write_bytes(path.read_bytes() + b"tampered")
+    job, _ = build(confirmed, django_capture_on_commit_callbacks)
+    assert job.status == S.FAILED
+    assert job.error == (
+        "佐证文件校验失败：东村「市级表彰文件.pdf」的 SHA-256 与上传时记录的不一致（文件可能被改动或损坏），"
+        "材料包未生成。请联系管理员核查。"
+    )
+    assert not job.file and parts() == []
+    assert AuditEvent.objects.filter(action="export.build", result="failure").count() == 1
+    # once the file is restored, the failed job can be run again
+    path.write_bytes(path.read_bytes()[: -len(b"tampered")])
+    with django_capture_on_commit_callbacks(execute=True):
+        assert export_retry(job=job, actor=confirmed.reviewer)
+    job.refresh_from_db()
+    assert (job.status, job.attempt) == (S.DONE, 2)
+
+
+def test_without_candidates_the_package_says_why(cycle, django_capture_on_commit_callbacks):
+    job, _ = build(cycle, django_capture_on_commit_callbacks)
+    assert job.status == S.FAILED
+    assert job.error == "本年度尚无报市的示范村候选（确认定级后才会产生），无法生成材料包。"
+
+
+@pytest.mark.parametrize(
+    ("name", "safe"),
+    [
+        ("../../etc/passwd", "_.._etc_passwd"),
+        ("a/b\\c.pdf", "a_b_c.pdf"),
+        ("报告\x00.exe", "报告_.exe"),
+        ("...", "未命名"),
+        ("长" * 300 + ".pdf", "长" * 76 + ".pdf"),
+    ],
+)
+def test_names_in_the_zip_cannot_escape_their_folder(name, safe):
+    assert safe_part(name) == safe
+
+
+def test_campaign_exports_build_through_the_same_jobs(confirmed, django_capture_on_commit_callbacks):
+    from reports.data import campaign_table
+
+    table = campaign_table(confirmed.campaign)
+    for kind, suffix in (
+        (K.GRADE_ROSTER_PDF, ".pdf"),
+        (K.GRADE_ROSTER_XLSX, ".xlsx"),
+        (K.RANKING_PDF, ".pdf"),
+        (K.SCORE_MATRIX_XLSX, ".xlsx"),
+        (K.COMPLIANCE_XLSX, ".xlsx"),
+        (K.RECTIFICATION_XLSX, ".xlsx"),
+    ):
+        campaign = None if kind in (K.COMPLIANCE_XLSX, K.RECTIFICATION_XLSX) else confirmed.campaign
+        with django_capture_on_commit_callbacks(execute=True):
+            job, _ = export_request(
+                kind=kind, township=confirmed.org.town, year=2024, campaign=campaign, actor=confirmed.leader
+            )
+        job.refresh_from_db()
+        assert job.status == S.DONE, job.error
+        assert job.filename.startswith("甲镇2024年") and job.filename.endswith(suffix)
+        payload = (Path(settings.MEDIA_ROOT) / job.file.name).read_bytes()
+        if suffix == ".pdf":
+            text = pdf_text(payload)
+            for row in table.rows:
+                assert row.name in text
+        else:
+            openpyxl.load_workbook(io.BytesIO(payload))
