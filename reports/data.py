@@ -26,6 +26,7 @@ from assessments.scoring import cn_date, normal
 from indices.models import Dimension, Grade
 
 DEC = DecimalField(max_digits=9, decimal_places=2)
+GRADED = (Assessment.Status.REVIEWED, Assessment.Status.CONFIRMED)
 ZERO = Decimal("0")
 
 
@@ -363,7 +364,8 @@ def campaign_table(campaign, *, candidates_only=False):
                 final_score=a.final_score,
                 veto=a.veto_confirmed,
                 proposed_grade=names.get(a.proposed_grade, ""),
-                final_grade=a.final_grade,
+                # a grade stands only once reviewed: before that it is a provisional one from self scores
+                final_grade=a.final_grade if a.status in GRADED else "",
                 city_grade=names.get(a.city_grade, ""),
                 override_reason=a.grade_override_reason,
                 candidate=a.city_candidate,
@@ -408,7 +410,13 @@ def campaign_matrix(campaign):
     for a in qs.order_by("village__sort_order", "township__name"):
         branch = a.village.branch.name if a.village_id and a.village.branch_id else ""
         rows.append(
-            (a.subject_name, branch, cells.get(a.pk, {}), a.final_score, grades.get(a.final_grade, ""))
+            (
+                a.subject_name,
+                branch,
+                cells.get(a.pk, {}),
+                a.final_score,
+                grades.get(a.final_grade, "") if a.status in GRADED else "",
+            )
         )
     return MatrixTable(campaign=campaign, indicators=indicators, rows=rows)
 

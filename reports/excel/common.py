@@ -67,7 +67,9 @@ def title_row(ws, row, text_value, last_column):
 
 
 def header_cell(ws, row, column, value):
-    cell = ws.cell(row, column, value)
+    """A bold header cell; escaped too, since headers carry names from the imported standard."""
+    cell = ws.cell(row, column)
+    set_text_cell(cell, value)
     cell.font = BOLD
     cell.fill = HEADER_FILL
     cell.alignment = CENTER
@@ -82,7 +84,9 @@ def header_row(ws, row, headers, start=1):
 
 def merge(ws, first_row, first_column, last_row, last_column):
     if (first_row, first_column) != (last_row, last_column):
-        ws.merge_cells(start_row=first_row, start_column=first_column, end_row=last_row, end_column=last_column)
+        ws.merge_cells(
+            start_row=first_row, start_column=first_column, end_row=last_row, end_column=last_column
+        )
 
 
 def widths(ws, values):
@@ -91,9 +95,7 @@ def widths(ws, values):
 
 
 def borders(ws, first_row, last_row, last_column, first_column=1):
-    for row in ws.iter_rows(
-        min_row=first_row, max_row=last_row, min_col=first_column, max_col=last_column
-    ):
+    for row in ws.iter_rows(min_row=first_row, max_row=last_row, min_col=first_column, max_col=last_column):
         for cell in row:
             cell.border = BORDER
 
@@ -109,3 +111,8 @@ def print_setup(ws, *, title_rows, landscape=True):
     ws.print_options.horizontalCentered = True
     ws.page_margins.left = ws.page_margins.right = 0.4
     ws.page_margins.top = ws.page_margins.bottom = 0.5
+
+
+def freeze(ws, row, column):
+    """Freeze the rows above `row` and the columns left of `column`."""
+    ws.freeze_panes = f"{get_column_letter(column)}{row}"
