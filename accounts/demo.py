@@ -156,6 +156,7 @@ def load_standards():
 def _account(username, full_name, role, node, password, *, admin=False):
     user, _ = User.objects.get_or_create(username=username, defaults={"full_name": full_name})
     user.full_name = full_name
+    user.email = user.email or f"{username}@example.invalid"  # invented: reminder digests need an address
     user.set_password(password)
     user.password_changed_at = timezone.now()
     user.must_change_password = False

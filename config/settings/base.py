@@ -3,6 +3,7 @@
 from datetime import timedelta
 from pathlib import Path
 
+from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
 
 from config.env import BASE_DIR, env
@@ -205,6 +206,18 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 4 * 60 * 60}
 CELERY_TASK_SOFT_TIME_LIMIT = 30 * 60
 CELERY_TASK_TIME_LIMIT = 35 * 60
+# Daily reminders (deadlines, missing ledgers, overdue rectifications) at 08:00 in CELERY_TIMEZONE
+# (Asia/Shanghai); the task is safe to run twice. Without Redis, run `manage.py send_reminders` from cron.
+CELERY_BEAT_SCHEDULE = {
+    "reminders-daily": {"task": "reminders.daily", "schedule": crontab(hour=8, minute=0)},
+    # SECURITY FILE-4: re-hash every stored evidence file weekly, at night
+    "evidence-verify-weekly": {
+        "task": "reports.evidence_verify",
+        "schedule": crontab(hour=2, minute=30, day_of_week=0),
+    },
+}
+# Absolute links in e-mails. QL_SITE_URL (below) is the older name of the same setting and still read.
+SITE_URL = env("DJANGO_SITE_URL", default=env("QL_SITE_URL", default="http://127.0.0.1:8000"))
 
 # --- Cache ----------------------------------------------------------------------------------------
 if REDIS_URL:
