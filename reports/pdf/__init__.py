@@ -1,0 +1,110 @@
+"""PDF formatters of the official forms (WeasyPrint): the village's 申请表, 评分表 and 示范村申请表, and the
+township's 定级名册 and 清廉指数排名. The data comes from reports.data; these functions only lay it out.
+
+Every form goes through `render_pdf`: a Django template (autoescaped) → HTML string → PDF bytes, with
+no base URL and a fetcher that refuses every resource except inline `data:` URLs, so a form never
+reaches the network or the file system.
+"""
+
+from collections import Counter
+
+from django.template.loader import render_to_string
+from django.utils import timezone
+from weasyprint import HTML
+from weasyprint.urls import URLFetcher
+
+from assessments.models import Assessment
+from assessments.scoring import cn_date
+
+__all__ = [
+    "application_form_pdf",
+    "demonstration_form_pdf",
+    "grade_roster_pdf",
+    "ranking_pdf",
+    "render_pdf",
+    "score_sheet_pdf",
+]
+
+TEMPLATES = "reports/pdf/"
+
+
+def render_pdf(template, context):
+    """Render one template of reports/templates/reports/pdf/ to PDF bytes."""
+    html = render_to_string(TEMPLATES + template, context)
+    fetcher = URLFetcher(allowed_protocols={"data"}, allow_redirects=False)
+    return HTML(string=html, base_url=None, url_fetcher=fetcher).write_pdf()
+
+
+# --- per village --------------------------------------------------------------------------------------
+
+
+def _village_context(doc):
+    a = doc.assessment
+    return {
+        "doc": doc,
+        "a": a,
+        "reviewed": doc.is_reviewed,
+        "review_grade": (doc.final_grade_name or doc.proposed_grade_name) if doc.is_reviewed else "",
+    }
+
+
+def application_form_pdf(doc):
+    """《“清廉村居”建设申请表》 of one village."""
+    ctx = _village_context(doc)
+    ctx["claims"] = [b for b in doc.bonus if b.claimed is not None]
+    ctx["signoffs"] = {s.side: s for s in doc.signoffs}
+    return render_pdf("application.html", ctx)
+
+
+def score_sheet_pdf(doc):
+    """评分表 of one village: the standard's tree with self and review scores, bonus, vetoes, totals."""
+    return render_pdf("score_sheet.html", _village_context(doc))
+
+
+def demonstration_form_pdf(doc):
+    """《“清廉村居”建设示范村申请表》 of one candidate; blank fields where nothing was entered yet."""
+    ctx = _village_context(doc)
+    a = doc.assessment
+    decided = not doc.masked and a.city_decision
+    ctx["city_demo"] = bool(decided and a.city_decision == Assessment.CityDecision.CONFIRMED)
+    ctx["city_pass"] = bool(decided and not ctx["city_demo"] and doc.city_grade_name == "达标村")
+    ctx["city_other"] = (
+        doc.city_grade_name if decided and not ctx["city_demo"] and not ctx["city_pass"] else ""
+    )
+    ctx["city_reason"] = a.city_reason if decided else ""
+    return render_pdf("demonstration.html", ctx)
+
+
+# --- campaign-wide ------------------------------------------------------------------------------------
+
+
+def _campaign_context(table):
+    campaign = table.campaign
+    place = campaign.township.name if campaign.township_id else campaign.region.name
+    counts = Counter(r.final_grade for r in table.rows)
+    summary = [(name, counts.get(code, 0)) for code, name in table.grades]
+    ungraded = len(table.rows) - sum(n for _, n in summary)
+    if ungraded:
+        summary.append(("未定级", ungraded))
+    return {
+        "table": table,
+        "place": place,
+        "year": campaign.year,
+        "generated": cn_date(timezone.localdate()),
+        "summary": summary,
+        "total": len(table.rows),
+        "grade_names": dict(table.grades),
+        "subject": "村（社区）" if campaign.level == campaign.Level.VILLAGE else "镇街",
+    }
+
+
+def grade_roster_pdf(table):
+    """定级名册: the campaign's subjects grouped by grade, best grade first."""
+    ctx = _campaign_context(table)
+    ctx["groups"] = table.by_grade()
+    return render_pdf("grade_roster.html", ctx)
+
+
+def ranking_pdf(table):
+    """年度村居清廉指数排名: every subject ranked by total score, with its dimension scores."""
+    return render_pdf("ranking.html", _campaign_context(table))

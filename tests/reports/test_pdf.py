@@ -1,0 +1,201 @@
+"""The printed forms (WeasyPrint): read back with poppler's pdftotext / pdfinfo / pdffonts.
+
+Rendering takes about a second per form, so each test renders only the forms it checks.
+"""
+
+import re
+import subprocess
+
+import pytest
+from django.utils import timezone
+
+from assessments.models import Assessment
+from assessments.scoring import cn_date
+from reports.data import campaign_table, fmt, mask_review, village_document
+from reports.pdf import (
+    application_form_pdf,
+    demonstration_form_pdf,
+    grade_roster_pdf,
+    ranking_pdf,
+    score_sheet_pdf,
+)
+
+
+def poppler(tool, pdf, *args):
+    out = subprocess.run(
+        [tool, *args, "-", "-"] if tool == "pdftotext" else [tool, "-"],
+        input=pdf,
+        capture_output=True,
+        check=True,
+    )
+    return out.stdout.decode()
+
+
+def text_of(pdf):
+    """The PDF's text in reading order without whitespace, so that a table row reads as one string."""
+    return re.sub(r"\s+", "", poppler("pdftotext", pdf, "-raw"))
+
+
+def assert_a4_and_noto(pdf, *, landscape=False):
+    info = poppler("pdfinfo", pdf)
+    size = re.search(r"Page size:\s+([\d.]+) x ([\d.]+) pts", info)
+    w, h = float(size[1]), float(size[2])
+    assert (round(w), round(h)) == ((842, 595) if landscape else (595, 842))
+    fonts = [line.split()[0] for line in poppler("pdffonts", pdf).splitlines()[2:]]
+    assert fonts
+    assert all(re.search(r"Noto-?(Serif|Sans)-?CJK", f) for f in fonts), fonts
+
+
+def doc_of(cycle, name):
+    return village_document(Assessment.objects.get(campaign=cycle.campaign, village__name=name))
+
+
+@pytest.fixture
+def east(confirmed):
+    a = confirmed.a["东村"]
+    Assessment.objects.filter(pk=a.pk).update(
+        secretary_name="张书记",
+        households=321,
+        collective_income="12.50",
+        achievements="<script>alert(1)</script>坚持“四议两公开”",
+        problems="村务公开栏更新不及时，已落实专人负责。",
+    )
+    return confirmed
+
+
+def test_application_form_prints_basic_fields_self_scores_and_four_signoff_blocks(east):
+    doc = doc_of(east, "东村")
+    pdf = application_form_pdf(doc)
+    text = text_of(pdf)
+    assert_a4_and_noto(pdf)
+    assert "“清廉村居”建设申请表" in text
+    assert "村（社区）名称东村所属镇街甲镇" in text
+    assert "所属党总支第一党总支" in text
+    assert "村党组织书记张书记" in text
+    assert "户数321" in text
+    assert "12.5" in text and "12.50" not in text
+    assert f"自评总分{fmt(doc.assessment.self_total)}分" in text
+    dims = doc.dimensions
+    assert (
+        "".join(f"{b.name}（{fmt(b.max_score)}分）" for b in dims) + "".join(fmt(b.self_sum) for b in dims)
+        in text
+    )
+    claim = next(b for b in doc.bonus if b.claimed is not None)
+    assert claim.name in text and "市级表彰文件.pdf" in text
+    assert doc.vetoes[0].description[:10] in text
+    for label in ("村党组织意见", "村务监督委员会意见", "镇街纪（工）委初审意见", "镇街党（工）委意见"):
+        assert label in text
+    assert text.count("（盖章）") >= 5  # four blocks and the header
+    assert f"初审得分：{fmt(doc.assessment.final_score)}分" in text
+    assert f"初审等次：{doc.final_grade_name}" in text
+    assert "None" not in text
+
+
+def test_application_form_prints_user_text_literally(east):
+    text = text_of(application_form_pdf(doc_of(east, "东村")))
+    assert "<script>alert(1)</script>坚持“四议两公开”" in text
+    assert "村务公开栏更新不及时，已落实专人负责。" in text
+
+
+def test_application_form_leaves_review_blank_when_the_village_may_not_see_it(east):
+    doc = mask_review(doc_of(east, "东村"))
+    text = text_of(application_form_pdf(doc))
+    assert "初审得分：分初审等次：审核人（签字）：" in text
+    assert "示范村" not in text
+
+
+def test_score_sheet_prints_tree_subtotals_adjustment_reasons_totals_and_reviewers(east):
+    doc = doc_of(east, "西村")
+    a = doc.assessment
+    pdf = score_sheet_pdf(doc)
+    text = text_of(pdf)
+    assert_a4_and_noto(pdf)
+    assert "“清廉村居”建设评分表" in text
+    assert "村（社区）：西村" in text and "所属镇街：甲镇" in text
+    for block in doc.dimensions:
+        assert f"{block.name}小计{fmt(block.max_score)}{fmt(block.self_sum)}{fmt(block.review_sum)}" in text
+    assert "按实核定" in text  # the reviewer's adjustment reason
+    row = doc.dimensions[0].rows[0]
+    assert row.name[:6] in text and row.rules[0][:8] in text
+    std = doc.standard
+    assert f"加分（封顶{fmt(std.bonus_total_cap)}分）" in text
+    assert f"日常监管扣分（封顶{fmt(std.supervision_deduction_cap)}分）" in text
+    totals = [a.self_total, a.review_base, a.bonus_accepted, a.supervision_deduction, a.final_score]
+    assert "".join(fmt(v) for v in totals) + doc.final_grade_name in text
+    assert doc.reviewers and f"初审人员：{'、'.join(doc.reviewers)}" in text
+    assert f"初审日期：{doc.reviewed_on}" in text
+    assert doc.vetoes[0].review == "不属实" and "经核查不存在" in text
+    assert "None" not in text
+
+
+def test_score_sheet_repeats_the_table_header_on_every_page(east):
+    pdf = score_sheet_pdf(doc_of(east, "东村"))
+    pages = poppler("pdftotext", pdf, "-raw").split("\f")
+    pages = [re.sub(r"\s+", "", p) for p in pages if p.strip()]
+    assert len(pages) >= 3
+    table_pages = [p for p in pages if "小计" in p]
+    assert len(table_pages) >= 2
+    assert all("编号指标分值评分标准自评分自评说明初审得分扣分原因/调整说明" in p for p in table_pages)
+    assert all(re.search(r"第\d+页共" + str(len(pages)) + "页", p) for p in pages)
+
+
+def test_demonstration_form_prints_the_application_and_ticks_the_city_decision(east):
+    a = east.a["东村"]
+    Assessment.objects.filter(pk=a.pk).update(
+        city_decision="confirmed", city_grade="SHIFAN", city_reason="亮点突出"
+    )
+    doc = doc_of(east, "东村")
+    pdf = demonstration_form_pdf(doc)
+    text = text_of(pdf)
+    assert_a4_and_noto(pdf)
+    assert "“清廉村居”建设示范村申请表" in text
+    assert "村（社区）名称东村所属镇街甲镇" in text
+    assert f"镇街初审得分{fmt(doc.assessment.final_score)}分" in text
+    assert "".join(fmt(b.review_sum) for b in doc.dimensions) in text
+    assert "清风东村" in text and "第2位" in text and "一月一公开。" in text
+    assert "镇街党（工）委推荐意见" in text and "市级评审得分" in text
+    assert "√认定为示范村认定为达标村" in text
+    assert "评审意见亮点突出" in text
+
+
+def test_demonstration_form_without_application_prints_blank_fields(east):
+    doc = doc_of(east, "西村")
+    assert doc.demonstration is None
+    text = text_of(demonstration_form_pdf(doc))
+    assert "特色亮点/清廉品牌名称群众满意度测评结果镇街推荐排序" in text
+    assert "认定为示范村认定为达标村" in text and "√" not in text
+    assert "None" not in text
+
+
+def test_grade_roster_groups_villages_by_grade_with_counts_and_stamp_block(east):
+    table = campaign_table(east.campaign)
+    pdf = grade_roster_pdf(table)
+    text = text_of(pdf)
+    assert_a4_and_noto(pdf, landscape=True)
+    assert "甲镇2024年度“清廉村居”定级名册" in text
+    groups = [(name, rows) for name, rows in table.by_grade() if rows]
+    assert len(groups) >= 2
+    for name, rows in groups:
+        assert f"{name}（{len(rows)}个）" in text
+        for r in rows:
+            assert f"{r.branch}{r.name}{fmt(r.review_base)}{fmt(r.bonus)}{fmt(r.deduction)}" in text
+    assert text.index(groups[0][0] + "（") < text.index(groups[1][0] + "（")
+    assert f"共{len(table.rows)}个村（社区）" in text
+    assert "报市评选" in text
+    assert "甲镇纪（工）委（盖章）" in text
+    assert f"生成日期：{cn_date(timezone.localdate())}" in text
+
+
+def test_ranking_lists_villages_by_score_with_dimension_scores(east):
+    table = campaign_table(east.campaign)
+    pdf = ranking_pdf(table)
+    text = text_of(pdf)
+    assert_a4_and_noto(pdf, landscape=True)
+    assert "甲镇2024年度村居清廉指数排名" in text
+    positions = []
+    for r in table.rows:
+        dims = "".join(fmt(r.dimension_scores.get(code)) for code, _, _ in table.dimensions)
+        line = f"{r.rank}{r.name}{r.branch}{dims}{fmt(r.final_score)}"
+        assert line in text
+        positions.append(text.index(line))
+    assert positions == sorted(positions)
