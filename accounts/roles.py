@@ -30,6 +30,7 @@ class Cap(StrEnum):
     TASKS_VIEW = "tasks.view"  # the plan's task list and its progress
     TASKS_MANAGE = "tasks.manage"  # import and edit the task list
     TASKS_REPORT = "tasks.report"  # a responsible unit reports monthly progress on its tasks
+    DASHBOARD_VIEW = "dashboard.view"  # the township and city dashboards (数据看板), within scope
 
 
 ROLE_CAPS = {
@@ -69,6 +70,7 @@ ROLE_CAPS = {
         Cap.RECTIFY_MANAGE,
         Cap.TASKS_VIEW,
         Cap.TASKS_MANAGE,
+        Cap.DASHBOARD_VIEW,
     },
     Role.TOWNSHIP_LEADER: {
         Cap.ORG_VIEW,
@@ -79,6 +81,7 @@ ROLE_CAPS = {
         Cap.LEDGER_VIEW,
         Cap.RECTIFY_VIEW,
         Cap.TASKS_VIEW,
+        Cap.DASHBOARD_VIEW,
     },
     Role.CITY_OFFICE: {
         Cap.CITY_SELECT,
@@ -92,6 +95,7 @@ ROLE_CAPS = {
         Cap.LEDGER_VIEW,
         Cap.RECTIFY_VIEW,
         Cap.TASKS_VIEW,
+        Cap.DASHBOARD_VIEW,
     },
     Role.ADMIN: set(Cap),
 }

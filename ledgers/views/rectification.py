@@ -34,6 +34,9 @@ def _error_text(exc):
 @require_http_methods(["GET"])
 def rectification_list(request):
     items = svc.rectification_list_for_user(request.user)
+    township = request.GET.get("township", "")
+    if township.isdigit():  # the dashboards link here per township
+        items = items.filter(township_id=int(township))
     counts = items.aggregate(
         total=Count("id"),
         open=Count("id", filter=Q(status=Rectification.Status.OPEN)),

@@ -40,6 +40,14 @@ def task_list(request):
     status = request.GET.get("status", "")
     if status in PlanTask.Status.values:
         tasks = tasks.filter(status=status)
+    # the dashboards link here per township, and to the tasks past their date and not done
+    township = request.GET.get("township", "")
+    if township.isdigit():
+        tasks = tasks.filter(township_id=int(township))
+    if request.GET.get("overdue") == "1":
+        tasks = tasks.filter(deadline__lt=timezone.localdate()).exclude(
+            status__in=[PlanTask.Status.DONE, PlanTask.Status.ONGOING]
+        )
     tasks = tasks.order_by("township__name", "year", "number")
     page = Paginator(tasks, PAGE_SIZE).get_page(request.GET.get("page"))
     units = (

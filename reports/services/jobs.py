@@ -131,7 +131,7 @@ def export_run(*, job_id):
 
     with transaction.atomic():
         job = (
-            ExportJob.objects.select_for_update()
+            ExportJob.objects.select_for_update(of=("self",))
             .select_related("township", "campaign", "campaign__standard", "created_by")
             .filter(pk=job_id)
             .first()

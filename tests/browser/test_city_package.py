@@ -14,8 +14,13 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def test_reviewer_builds_and_downloads_the_city_package(
-    live_server, page, shot, confirmed, settings, tmp_path
-):  # noqa: F811
+    live_server,
+    page,
+    shot,
+    confirmed,  # noqa: F811
+    settings,
+    tmp_path,
+):
     # as in the embedded edition: the build runs in a background thread and the page polls it
     settings.REPORTS_EAGER_IN_THREAD = True
     c = confirmed

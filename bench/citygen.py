@@ -1,0 +1,924 @@
+"""Benchmark data: a city-scale 清廉村居 deployment in PostgreSQL (1 city, 20 townships, 1,500 villages, 5 years).
+
+Run:  .venv/bin/python bench/citygen.py [--reset] [--password PW]
+Database: DATABASE_URL (default postgres://postgres@127.0.0.1:5432/bench_city). The database is created
+when missing and migrated; `--reset` drops and recreates it first. Without `--reset` an existing city is
+reused as it is (generation runs in one transaction, so a city is either complete or absent).
+Refuses the `test`, `test_test`, `postgres` and template databases.
+
+What it writes (all invented, nothing real): region 基准市 with 20 townships × 75 villages grouped in 党总支,
+6 责任单位 per township, one account per township role (领导, 纪委) plus a unit account and the city office;
+the two sample standards (fixtures/standards) imported once and copied to each of the 5 years; per township
+and year a village-level campaign (past years confirmed with grades in about the 7/33/13/13 proportions and
+city decisions on 示范村 candidates; the current year in progress in every state), a township-level campaign
+per year; every village × leaf indicator × year an IndicatorScore (bulk-loaded with COPY); totals computed
+here with the project's own score arithmetic (assessments.scoring), including the capped deduction from
+confirmed ledger problems; monthly ledgers per unit from April (on time / late / missing / zero reports),
+rectifications (open, overdue, responded, closed), plan tasks and annual targets.
+"""
+
+import argparse
+import datetime as dt
+import io
+import json
+import os
+import random
+import sys
+import time
+from collections import defaultdict
+from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
+from urllib.parse import urlsplit
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/bench_city"
+FORBIDDEN_DBS = {"test", "test_test", "postgres", "template0", "template1"}
+DEFAULT_PASSWORD = "Bench-lantern-2468"
+REGION_NAME = "基准市"
+
+TOWNSHIPS = 20
+VILLAGES_PER_TOWNSHIP = 75
+BRANCH_SIZE = 8
+YEARS_BACK = 5
+HALF = Decimal("0.5")
+ZERO = Decimal("0")
+
+TOWN_NAMES = [
+    "青石", "柳河", "桃源", "金山", "白沙", "龙泉", "杏林", "云台", "松岭", "梅溪",
+    "兰亭", "竹园", "莲塘", "枫桥", "石门", "双井", "清水", "凤鸣", "麦田", "新安",
+]  # fmt: skip
+VILLAGE_FIRST = "东西南北中上下前后新"
+VILLAGE_SECOND = "庄河坡岭湾桥店屯营寨"
+UNITS = [
+    ("经管站", ["三资管理"]),
+    ("财政所", ["惠民资金"]),
+    ("民政办", ["惠民资金", "村务监督"]),
+    ("农业农村办", ["工程项目"]),
+    ("党建办", ["四议两公开", "作风纪律"]),
+    ("综治中心", ["三务公开"]),
+]
+# Share of each grade among a township's villages in a confirmed year: 7/33/13/13 of 66 (DOMAIN.md).
+GRADE_BANDS = [
+    ("SHIFAN", 7, 93, 97.5),
+    ("DABIAO", 33, 81, 88),
+    ("TISHENG", 13, 71, 78),
+    ("CUJIN", 13, 55, 68),
+]
+FINDINGS = [
+    ("三务公开栏财务收支未按月更新", "补齐公开内容并建立月度更新台账", "disclosure"),
+    ("两笔村级开支无村务监督委员会审核签字", "补办审核手续，今后逐笔审核签字", "supervision"),
+    ("村集体土地承包合同到期未续签", "召开村民代表会议研究处置并公开结果", "sanzi"),
+    ("小型工程验收资料不全", "补齐验收和结算资料并归档", "project"),
+    ("低保评议会议记录缺失", "补充评议记录，规范评议程序", "benefit"),
+    ("村民代表会议决议未按规定公开", "限期公开决议及实施结果", "siyi"),
+]
+TASKS = [
+    ("班子建设", "落实“第一议题”学习制度", "每月开展一次集中学习并形成记录"),
+    ("三资管理", "开展村集体“三资”清产核资", "建立台账，逐村核对，问题限期整改"),
+    ("村务公开", "规范“三务”公开内容和时限", "每月检查一次公开栏并通报"),
+    ("工程项目", "村级小型工程全流程监管", "实行项目立项、招标、验收全过程公开"),
+    ("惠民资金", "惠民惠农资金发放专项检查", "每季度抽查发放记录并入户核实"),
+    ("监督体系", "村务监督委员会履职能力提升", "开展专题培训并实行履职纪实"),
+    ("清廉文化", "打造“一村一品”清廉文化阵地", "每镇培育不少于3个特色品牌"),
+    ("作风建设", "整治群众身边不正之风", "畅通信访渠道，问题线索限时办结"),
+    ("数字监督", "推广“三资”线上审批和智慧印章", "年内实现全覆盖并定期通报使用情况"),
+    ("考核评价", "开展年度清廉村居测评", "按指数标准组织自评、初审和定级"),
+]
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--reset", action="store_true", help="drop and recreate the bench database first")
+    parser.add_argument("--password", default=DEFAULT_PASSWORD, help="password of every bench account")
+    parser.add_argument("--seed", type=int, default=2026)
+    return parser.parse_args()
+
+
+def database_url():
+    url = os.environ.get("DATABASE_URL") or DEFAULT_URL
+    parts = urlsplit(url)
+    if parts.scheme not in ("postgres", "postgresql", "pgsql"):
+        sys.exit(f"citygen needs a PostgreSQL DATABASE_URL, got {url!r}")
+    name = parts.path.lstrip("/")
+    if not name or name in FORBIDDEN_DBS:
+        sys.exit(f"refusing to use database {name!r}: pick a bench database such as bench_city")
+    return url, parts, name
+
+
+def ensure_database(parts, name, reset):
+    import psycopg2
+    from psycopg2 import sql
+
+    conn = psycopg2.connect(
+        host=parts.hostname or "127.0.0.1",
+        port=parts.port or 5432,
+        user=parts.username or "postgres",
+        password=parts.password,
+        dbname="postgres",
+    )
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        if reset:
+            cur.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+            print(f"dropped database {name}")
+        cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
+        if cur.fetchone() is None:
+            cur.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+            print(f"created database {name}")
+    conn.close()
+
+
+def setup_django(url):
+    os.environ["DATABASE_URL"] = url
+    os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings.local"
+    os.environ["DJANGO_DEBUG"] = "false"  # DEBUG would keep every one of the ~250k queries' SQL in memory
+    import django
+
+    django.setup()
+
+
+# --- helpers ----------------------------------------------------------------------------------------
+
+
+def half(value):
+    return (Decimal(value) / HALF).quantize(Decimal("1"), rounding=ROUND_HALF_UP) * HALF
+
+
+def aware(day, hour=10, minute=0):
+    from django.utils import timezone
+
+    return timezone.make_aware(dt.datetime.combine(day, dt.time(hour, minute)))
+
+
+def _pg(value):
+    if value is None:
+        return "\\N"
+    if isinstance(value, bool):
+        return "t" if value else "f"
+    if isinstance(value, (dict, list)):
+        value = json.dumps(value, ensure_ascii=False)
+    elif isinstance(value, (dt.datetime, dt.date)):
+        return value.isoformat()
+    else:
+        value = str(value)
+    return value.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+
+
+def copy_rows(model, fields, rows):
+    """COPY rows (tuples in `fields` order, attnames) into the model's table: ~10× faster than bulk_create."""
+    from django.db import connection
+
+    opts = model._meta
+    columns = ", ".join(connection.ops.quote_name(opts.get_field(f).column) for f in fields)
+    buf = io.StringIO()
+    count = 0
+    for row in rows:
+        buf.write("\t".join(_pg(v) for v in row))
+        buf.write("\n")
+        count += 1
+    buf.seek(0)
+    with connection.cursor() as cur:
+        cur.copy_expert(f"COPY {connection.ops.quote_name(opts.db_table)} ({columns}) FROM STDIN", buf)
+    return count
+
+
+def spread(leaves, base_target, rnd):
+    """Scores per leaf indicator (half points) adding up to `base_target`, with some per-indicator noise."""
+    total = min(half(base_target), sum(m for _, m, _, _ in leaves))
+    ratio = total / sum(m for _, m, _, _ in leaves)
+    got = []
+    for _, top, _, _ in leaves:
+        r = min(Decimal(1), max(ZERO, ratio + Decimal(rnd.uniform(-0.08, 0.08))))
+        got.append(min(top, half(top * r)))
+    order = list(range(len(leaves)))
+    for _ in range(4000):
+        diff = sum(got) - total
+        if diff == 0:
+            break
+        i = rnd.choice(order)
+        if diff < 0 and got[i] + HALF <= leaves[i][1]:
+            got[i] += HALF
+        elif diff > 0 and got[i] - HALF >= 0:
+            got[i] -= HALF
+    return got
+
+
+# --- the city -------------------------------------------------------------------------------------
+
+
+def make_org(rnd):
+    from villages.models import PartyBranch, Region, ResponsibleUnit, Township, Village
+
+    region = Region.objects.create(name=REGION_NAME, kind=Region.Kind.CITY)
+    townships = Township.objects.bulk_create(
+        Township(region=region, name=f"{name}镇", ledger_due_day=2) for name in TOWN_NAMES[:TOWNSHIPS]
+    )
+    n_branches = -(-VILLAGES_PER_TOWNSHIP // BRANCH_SIZE)
+    branches = PartyBranch.objects.bulk_create(
+        PartyBranch(township=t, name=f"第{b + 1}党总支", sort_order=b + 1)
+        for t in townships
+        for b in range(n_branches)
+    )
+    by_town = defaultdict(list)
+    for b in branches:
+        by_town[b.township_id].append(b)
+    names = [f"{a}{b}" for a in VILLAGE_FIRST for b in VILLAGE_SECOND][:VILLAGES_PER_TOWNSHIP]
+    villages = []
+    for t in townships:
+        for i, name in enumerate(names):
+            community = i % 12 == 11
+            villages.append(
+                Village(
+                    township=t,
+                    branch=by_town[t.pk][i // BRANCH_SIZE],
+                    name=f"{name}{'社区' if community else '村'}",
+                    kind=Village.Kind.COMMUNITY if community else Village.Kind.VILLAGE,
+                    code=f"{i + 1:03d}",
+                    sort_order=i + 1,
+                )
+            )
+    villages = Village.objects.bulk_create(villages, batch_size=2000)
+    v_by_town = defaultdict(list)
+    for v in villages:
+        v_by_town[v.township_id].append(v)
+    units = ResponsibleUnit.objects.bulk_create(
+        ResponsibleUnit(
+            township=t,
+            name=name,
+            leader_name=f"{name}负责人",
+            contact_name=f"{name}联络员",
+            areas=areas,
+            sort_order=i + 1,
+        )
+        for t in townships
+        for i, (name, areas) in enumerate(UNITS)
+    )
+    through = ResponsibleUnit.villages.through
+    links = []
+    unit_villages = {}
+    for u in units:
+        vs = v_by_town[u.township_id]
+        # 经管站 supervises every village; the others a third each, in turn.
+        chosen = vs if u.sort_order == 1 else [v for k, v in enumerate(vs) if k % 3 == u.sort_order % 3]
+        unit_villages[u.pk] = chosen
+        links += [through(responsibleunit_id=u.pk, village_id=v.pk) for v in chosen]
+    through.objects.bulk_create(links, batch_size=5000)
+    return region, townships, v_by_town, units, unit_villages
+
+
+def make_users(region, townships, units, password):
+    from django.contrib.auth.hashers import make_password
+    from django.utils import timezone
+
+    from accounts.models import Membership, Role, User
+
+    hashed = make_password(password)  # one PBKDF2 run for every account
+    now = timezone.now()
+    spec = [("bench_city", "基准市清廉村居办", Role.CITY_OFFICE, {"region": region})]
+    first_unit = {}
+    for u in units:
+        first_unit.setdefault(u.township_id, u)
+    for i, t in enumerate(townships, start=1):
+        spec += [
+            (f"bench_t{i:02d}_leader", f"{t.name}领导", Role.TOWNSHIP_LEADER, {"township": t}),
+            (f"bench_t{i:02d}_jiwei", f"{t.name}纪委审核员", Role.TOWNSHIP_REVIEWER, {"township": t}),
+            (f"bench_t{i:02d}_unit", f"{t.name}经管站人员", Role.UNIT_STAFF, {"unit": first_unit[t.pk]}),
+        ]
+    users = User.objects.bulk_create(
+        User(username=name, full_name=full, password=hashed, password_changed_at=now)
+        for name, full, _, _ in spec
+    )
+    Membership.objects.bulk_create(
+        Membership(user=user, role=role, **node) for user, (_, _, role, node) in zip(users, spec, strict=True)
+    )
+    return {u.username: u for u in users}
+
+
+def make_standards(years):
+    """The two sample standards, imported for 2024 and copied (published) to every other bench year."""
+    from indices.models import IndexStandard
+    from indices.services import standard_copy, standard_import
+
+    out = {}
+    for level, rel in (
+        ("village", "fixtures/standards/village_index_standard.sample.yaml"),
+        ("township", "fixtures/standards/township_index_standard.sample.yaml"),
+    ):
+        with (ROOT / rel).open("rb") as fh:
+            base = standard_import(source=fh, fmt="yaml", actor=None, year=2024)
+        for year in years:
+            std = (
+                base
+                if year == 2024
+                else standard_copy(standard=base, new_version=f"{year}-bench", year=year, actor=None)
+            )
+            out[level, year] = std
+    IndexStandard.objects.filter(pk__in=[s.pk for s in out.values()]).update(
+        status=IndexStandard.Status.PUBLISHED
+    )
+    return out
+
+
+def standard_facts(std):
+    from assessments.services.totals import grade_rules
+
+    leaves = [
+        (i.pk, i.max_score, i.dimension_id, i.scored_by)
+        for i in std.indicators.filter(children__isnull=True).order_by("dimension__sort_order", "sort_order")
+    ]
+    return {
+        "leaves": leaves,
+        "dims": {d.pk: d.max_score for d in std.dimensions.all()},
+        "rules": grade_rules(std),
+        "grades": list(std.grades.order_by("rank")),
+        "vetoes": list(std.veto_items.values_list("pk", flat=True)),
+        "bonus": list(std.bonus_items.values_list("pk", "per_item_cap")),
+        "bonus_cap": std.bonus_total_cap,
+        "deduction_cap": std.supervision_deduction_cap,
+    }
+
+
+# --- ledgers --------------------------------------------------------------------------------------
+
+
+def months_of(year, today):
+    from ledgers.compliance import LEDGER_START_MONTH
+
+    last = 12 if year < today.year else today.month - 1
+    return range(LEDGER_START_MONTH, last + 1)
+
+
+def make_ledgers(townships, units, unit_villages, years, today, rnd):
+    """Submissions per unit × month × year, their entries; returns problem entries and the confirmed
+    deduction per (village, year) that assessments.services.totals would find."""
+    from ledgers.models import LedgerEntry, LedgerSubmission
+
+    due_day = {t.pk: t.ledger_due_day for t in townships}
+    subs = []
+    for year in years:
+        for u in units:
+            for month in months_of(year, today):
+                nxt = dt.date(year + month // 12, month % 12 + 1, due_day[u.township_id])
+                roll = rnd.random()
+                if roll < 0.07:
+                    continue  # 未报
+                late = roll < 0.18
+                day = (
+                    nxt + dt.timedelta(days=rnd.randint(1, 6))
+                    if late
+                    else nxt - dt.timedelta(days=rnd.randint(0, 3))
+                )
+                subs.append(
+                    LedgerSubmission(
+                        unit=u,
+                        year=year,
+                        month=month,
+                        status=LedgerSubmission.Status.SUBMITTED,
+                        zero_report=rnd.random() < 0.4,
+                        filled_by_name=u.contact_name,
+                        approved_by_name=u.leader_name,
+                        submitted_at=aware(day, 9 + rnd.randint(0, 8)),
+                    )
+                )
+    # The current month's draft for a few units.
+    subs += [
+        LedgerSubmission(unit=u, year=today.year, month=today.month, filled_by_name=u.contact_name)
+        for u in units
+        if rnd.random() < 0.3
+    ]
+    subs = LedgerSubmission.objects.bulk_create(subs, batch_size=2000)
+    entries = []
+    for s in subs:
+        if s.zero_report or s.status != LedgerSubmission.Status.SUBMITTED:
+            continue
+        villages = unit_villages[s.unit_id]
+        n_ok, n_bad = rnd.randint(1, 4), rnd.randint(1, 3)
+        for seq in range(1, n_ok + n_bad + 1):
+            checked = dt.date(s.year, s.month, rnd.randint(1, 28))
+            base = {
+                "submission": s,
+                "seq": seq,
+                "village": rnd.choice(villages),
+                "method": rnd.choice(list(LedgerEntry.Method.values)),
+                "checked_on": checked,
+                "checker": f"{s.unit.name}检查组",
+            }
+            if seq <= n_ok:
+                entries.append(LedgerEntry(category=rnd.choice(list(LedgerEntry.Category.values)), **base))
+                continue
+            finding, requirement, category = rnd.choice(FINDINGS)
+            deadline = checked + dt.timedelta(days=30)
+            past = deadline < today - dt.timedelta(days=60)
+            closed = (past and rnd.random() < 0.93) or (not past and rnd.random() < 0.4)
+            status = (
+                "closed"
+                if closed
+                else ("overdue" if deadline < today else rnd.choice(["open", "in_progress"]))
+            )
+            confirmed = rnd.random() < (0.8 if past else 0.5)
+            amount = HALF * rnd.randint(1, 3)
+            entries.append(
+                LedgerEntry(
+                    category=category,
+                    finding=finding,
+                    level=rnd.choice(["general", "general", "general", "serious"]),
+                    proposed_deduction=amount,
+                    requirement=requirement,
+                    owner="村党组织书记",
+                    deadline=deadline,
+                    rectify_status=status,
+                    rectify_note="已整改到位，佐证材料已归档。" if closed else "",
+                    closed_on=deadline - dt.timedelta(days=rnd.randint(0, 20)) if closed else None,
+                    deduction_confirmed=confirmed,
+                    confirmed_deduction=amount if confirmed else None,
+                    **base,
+                )
+            )
+    entries = LedgerEntry.objects.bulk_create(entries, batch_size=5000)
+    deductions = defaultdict(list)
+    problems = []
+    for e in entries:
+        if e.level:
+            problems.append(e)
+            if e.deduction_confirmed:
+                deductions[e.village_id, e.checked_on.year].append(e.confirmed_deduction)
+    return len(subs), len(entries), problems, deductions
+
+
+# --- campaigns ------------------------------------------------------------------------------------
+
+
+def plan_states(n, year, today, rnd):
+    """Status per subject: confirmed in past years; the current year in every state of the workflow."""
+    from assessments.models import Assessment
+
+    S = Assessment.Status
+    if year < today.year:
+        return [S.CONFIRMED] * n
+    mix = [(S.DRAFT, 0.12), (S.SUBMITTED, 0.12), (S.FORWARDED, 0.2), (S.IN_REVIEW, 0.13), (S.RETURNED, 0.06)]
+    states = []
+    for status, share in mix:
+        states += [status] * round(n * share)
+    states += [S.REVIEWED] * (n - len(states))
+    rnd.shuffle(states)
+    return states
+
+
+def target_scores(n, confirmed, rnd):
+    if not confirmed:
+        return [rnd.uniform(62, 97) for _ in range(n)]
+    total = sum(c for _, c, _, _ in GRADE_BANDS)
+    bands = []
+    for _, count, low, high in GRADE_BANDS:
+        bands += [(low, high)] * round(n * count / total)
+    bands = (bands + [GRADE_BANDS[1][2:]] * n)[:n]
+    rnd.shuffle(bands)
+    return [rnd.uniform(low, high) for low, high in bands]
+
+
+def make_campaign(*, level, region, township, year, std, facts, subjects, deductions, reviewer, today, rnd):
+    """One campaign with its assessments (totals computed here), scores, veto checks and bonus claims."""
+    from assessments.models import Assessment, BonusClaim, Campaign, IndicatorScore, VetoCheck
+    from assessments.scoring import bonus_total, deduction_total, final_score, propose_grade, q2
+
+    S = Assessment.Status
+    confirmed_year = year < today.year
+    if confirmed_year:
+        deadlines = (dt.date(year, 6, 25), dt.date(year, 6, 30), dt.date(year, 7, 10))
+    else:
+        deadlines = tuple(today + dt.timedelta(days=d) for d in (20, 25, 40))
+    campaign = Campaign.objects.create(
+        level=level,
+        region=region,
+        township=township,
+        year=year,
+        standard=std,
+        name=f"{township.name if township else region.name}{year}年度“清廉村居”{'测评' if township else '镇街测评'}",
+        self_deadline=deadlines[0],
+        submission_deadline=deadlines[1],
+        city_deadline=deadlines[2],
+        grades_confirmed_at=aware(dt.date(year, 7, 5)) if confirmed_year else None,
+        grades_confirmed_by=reviewer if confirmed_year else None,
+    )
+    leaves = facts["leaves"]
+    states = plan_states(len(subjects), year, today, rnd)
+    targets = target_scores(len(subjects), confirmed_year, rnd)
+    rows = []
+    for (village, sub_township), status, target in zip(subjects, states, targets, strict=True):
+        key = (village.pk if village else None, year)
+        lines = deductions.get(key, [])
+        deduction = deduction_total(lines, facts["deduction_cap"])
+        bonus_claims = []
+        if target > 90 and facts["bonus"] and rnd.random() < 0.6:
+            pk, cap = rnd.choice(facts["bonus"])
+            bonus_claims.append((pk, min(cap, Decimal(1))))
+        reviewed = status in (S.REVIEWED, S.CONFIRMED) or status == S.IN_REVIEW
+        accepted = [(p, p) for _, p in bonus_claims] if reviewed else []
+        bonus = bonus_total(accepted, facts["bonus_cap"])
+        base_target = target + float(deduction) - float(bonus)
+        empty_draft = status == S.DRAFT and rnd.random() < 0.5
+        scores = spread(leaves, base_target, rnd)
+        score_rows = []
+        for (ind_pk, top, dim_pk, scored_by), got in zip(leaves, scores, strict=True):
+            village_scores = scored_by == "village_and_township" and not empty_draft
+            self_score = min(top, got + (HALF if rnd.random() < 0.2 else ZERO)) if village_scores else None
+            if status == S.IN_REVIEW:
+                review = got if rnd.random() < 0.5 else None
+            else:
+                review = got if status in (S.REVIEWED, S.CONFIRMED) else None
+            score_rows.append((ind_pk, dim_pk, self_score, review))
+        veto = confirmed_year and rnd.random() < 0.01
+        self_total = sum((s for _, _, s, _ in score_rows if s is not None), ZERO)
+        effective = [(d, r if r is not None else (s if s is not None else ZERO)) for _, d, s, r in score_rows]
+        review_base = sum((e for _, e in effective), ZERO)
+        by_dim = defaultdict(lambda: ZERO)
+        for d, e in effective:
+            by_dim[d] += e
+        ratios = [by_dim[d] / m for d, m in facts["dims"].items() if m]
+        final = final_score(review_base, bonus, deduction)
+        grade = propose_grade(facts["rules"], score=final, veto=veto, dimension_ratios=ratios)
+        day = deadlines[0] - dt.timedelta(days=rnd.randint(0, 20))
+        submitted = status not in (S.DRAFT,)
+        a = Assessment(
+            campaign=campaign,
+            village=village,
+            township=sub_township,
+            status=status,
+            round=0 if status == S.DRAFT else (2 if status == S.RETURNED and rnd.random() < 0.3 else 1),
+            started_at=aware(day - dt.timedelta(days=30)),
+            submitted_at=aware(day) if submitted else None,
+            forwarded_at=aware(day + dt.timedelta(days=2)) if submitted and status != S.SUBMITTED else None,
+            reviewed_at=aware(deadlines[1]) if status in (S.REVIEWED, S.CONFIRMED) else None,
+            secretary_name="村党组织书记" if village else "",
+            households=rnd.randint(200, 1500) if village else None,
+            population=rnd.randint(800, 5000) if village else None,
+            party_members=rnd.randint(20, 120) if village else None,
+            self_total=q2(self_total),
+            self_bonus=bonus_total([(p, p) for _, p in bonus_claims], facts["bonus_cap"]),
+            review_base=q2(review_base),
+            bonus_accepted=bonus,
+            supervision_deduction=deduction,
+            final_score=final,
+            veto_confirmed=veto,
+            proposed_grade=grade,
+            final_grade=grade,
+        )
+        rows.append((a, score_rows, bonus_claims, veto))
+    assessments = Assessment.objects.bulk_create([r[0] for r in rows], batch_size=1000)
+    if confirmed_year and level == Campaign.Level.VILLAGE:
+        top, second = facts["grades"][0].code, facts["grades"][1].code
+        candidates = sorted((a for a in assessments if a.final_grade == top), key=lambda a: -a.final_score)
+        for i, a in enumerate(candidates):
+            a.city_candidate = True
+            keep = i < len(candidates) - 1
+            a.city_decision = Assessment.CityDecision.CONFIRMED if keep else Assessment.CityDecision.OTHER
+            a.city_grade = top if keep else second
+            a.city_reason = "" if keep else "清廉文化品牌特色不够鲜明，认定为达标村。"
+            a.city_decided_at = aware(dt.date(year, 8, 15))
+        Assessment.objects.bulk_update(
+            candidates, ["city_candidate", "city_decision", "city_grade", "city_reason", "city_decided_at"]
+        )
+    now = aware(today)
+    reviewed_at = aware(deadlines[1])
+    n_scores = copy_rows(
+        IndicatorScore,
+        [
+            "assessment_id",
+            "indicator_id",
+            "self_score",
+            "self_note",
+            "self_rules",
+            "review_score",
+            "review_note",
+            "review_rules",
+            "reviewed_by_id",
+            "reviewed_at",
+            "version",
+            "updated_by_id",
+            "updated_at",
+        ],
+        (
+            (
+                a.pk,
+                ind,
+                s,
+                "已按要求落实，佐证材料见附件。" if s is not None else "",
+                {},
+                r,
+                "" if r is None or s in (None, r) else "抽查台账发现记录不全，按标准扣分。",
+                {},
+                reviewer.pk if r is not None else None,
+                reviewed_at if r is not None else None,
+                1,
+                None,
+                now,
+            )
+            for a, (_, score_rows, _, _) in zip(assessments, rows, strict=True)
+            for ind, _, s, r in score_rows
+        ),
+    )
+    veto_rows = []
+    for a, (_, _, _, veto) in zip(assessments, rows, strict=True):
+        answered = a.status != S.DRAFT
+        for k, v in enumerate(facts["vetoes"]):
+            if a.status in (S.REVIEWED, S.CONFIRMED):
+                review = VetoCheck.Review.CONFIRMED if veto and k == 0 else VetoCheck.Review.CLEARED
+            else:
+                review = VetoCheck.Review.PENDING
+            reason = "经核实属实。" if review == VetoCheck.Review.CONFIRMED else ""
+            veto_rows.append((a.pk, v, False if answered else None, "", review, reason, 1))
+    n_vetoes = copy_rows(
+        VetoCheck,
+        ["assessment_id", "veto_item_id", "self_answer", "self_note", "review", "review_reason", "version"],
+        veto_rows,
+    )
+    claims = []
+    for a, (_, _, bonus_claims, _) in zip(assessments, rows, strict=True):
+        reviewed = a.status in (S.REVIEWED, S.CONFIRMED, S.IN_REVIEW)
+        for pk, points in bonus_claims:
+            claims.append(
+                BonusClaim(
+                    assessment=a,
+                    bonus_item_id=pk,
+                    claimed_points=points,
+                    explanation="经验做法被镇街推广。",
+                    status=BonusClaim.Status.ACCEPTED if reviewed else BonusClaim.Status.CLAIMED,
+                    accepted_points=points if reviewed else None,
+                )
+            )
+    BonusClaim.objects.bulk_create(claims)
+    return campaign, assessments, n_scores, n_vetoes
+
+
+def make_rectifications(problems, assessments_by_year, today, rnd):
+    """整改 from about 40% of ledger problems, plus township-review items for low-graded villages."""
+    from ledgers.models import Rectification
+
+    items = []
+    for e in problems:
+        if rnd.random() > 0.4:
+            continue
+        if e.rectify_status == "closed":
+            status = Rectification.Status.CLOSED
+        elif e.deadline < today and rnd.random() < 0.7:
+            status = Rectification.Status.OPEN  # overdue
+        else:
+            status = rnd.choice([Rectification.Status.OPEN, Rectification.Status.RESPONDED])
+        items.append(
+            Rectification(
+                township_id=e.village.township_id,
+                village=e.village,
+                source=Rectification.Source.LEDGER,
+                ledger_entry=e,
+                problem=e.finding,
+                requirement=e.requirement,
+                owner=e.owner,
+                deadline=e.deadline,
+                status=status,
+                response="已按要求整改，相关材料已补齐。" if status != Rectification.Status.OPEN else "",
+                responded_at=aware(e.deadline - dt.timedelta(days=3))
+                if status != Rectification.Status.OPEN
+                else None,
+                verified_at=aware(e.deadline) if status == Rectification.Status.CLOSED else None,
+                verify_note="经核查已整改到位。" if status == Rectification.Status.CLOSED else "",
+                closed_on=e.closed_on if status == Rectification.Status.CLOSED else None,
+            )
+        )
+    for year, assessments in assessments_by_year.items():
+        for a in assessments:
+            if a.village_id is None or a.final_grade not in ("CUJIN", "TISHENG") or rnd.random() > 0.5:
+                continue
+            deadline = (
+                dt.date(year, 9, 30) if year < today.year else today + dt.timedelta(days=rnd.randint(-20, 40))
+            )
+            closed = year < today.year and rnd.random() < 0.9
+            items.append(
+                Rectification(
+                    township_id=a.township_id,
+                    village_id=a.village_id,
+                    source=Rectification.Source.REVIEW,
+                    assessment=a,
+                    problem="测评初审发现村务公开、三资管理台账不规范。",
+                    requirement="对照指数标准逐项整改，按期报送整改情况。",
+                    owner="村党组织书记",
+                    deadline=deadline,
+                    status=Rectification.Status.CLOSED if closed else Rectification.Status.OPEN,
+                    closed_on=deadline if closed else None,
+                    verified_at=aware(deadline) if closed else None,
+                )
+            )
+    Rectification.objects.bulk_create(items, batch_size=2000)
+    from django.db import connection
+
+    with connection.cursor() as cur:  # when they were raised, not when this script ran
+        cur.execute(f"UPDATE {Rectification._meta.db_table} SET created_at = (deadline - 30) + time '09:00'")
+    return len(items)
+
+
+def make_plan(townships, units, years, today, rnd):
+    from ledgers.models import PlanTask
+    from villages.models import AnnualTarget, AnnualTargetGrade
+
+    by_town = defaultdict(list)
+    for u in units:
+        by_town[u.township_id].append(u)
+    tasks = []
+    for t in townships:
+        for year in years:
+            for n, (key_point, task, measures) in enumerate(TASKS, start=1):
+                deadline = dt.date(year, rnd.choice([6, 9, 12]), 30)
+                if year < today.year:
+                    status = rnd.choice([PlanTask.Status.DONE] * 4 + [PlanTask.Status.ONGOING])
+                elif deadline < today:
+                    status = rnd.choice(
+                        [PlanTask.Status.DONE, PlanTask.Status.DONE, PlanTask.Status.IN_PROGRESS]
+                    )
+                else:
+                    status = rnd.choice([PlanTask.Status.NOT_STARTED, PlanTask.Status.IN_PROGRESS])
+                lead = rnd.choice(by_town[t.pk])
+                tasks.append(
+                    PlanTask(
+                        township=t,
+                        year=year,
+                        number=n,
+                        key_point=key_point,
+                        task=task,
+                        measures=measures,
+                        lead_unit=lead,
+                        units_text=lead.name,
+                        responsible_person=lead.leader_name,
+                        deadline_text=f"{deadline.year}年{deadline.month}月底前",
+                        deadline=deadline,
+                        status=status,
+                    )
+                )
+    tasks = PlanTask.objects.bulk_create(tasks, batch_size=2000)
+    through = PlanTask.units.through
+    through.objects.bulk_create(
+        (through(plantask_id=task.pk, responsibleunit_id=task.lead_unit_id) for task in tasks),
+        batch_size=5000,
+    )
+    targets = AnnualTarget.objects.bulk_create(
+        AnnualTarget(township=t, year=year, mode=AnnualTarget.Mode.COUNTS, note="基准测试目标")
+        for t in townships
+        for year in years
+    )
+    per = VILLAGES_PER_TOWNSHIP / sum(c for _, c, _, _ in GRADE_BANDS)
+    names = {"SHIFAN": "示范村", "DABIAO": "达标村", "TISHENG": "提升村", "CUJIN": "促进村"}
+    AnnualTargetGrade.objects.bulk_create(
+        AnnualTargetGrade(
+            target=tg, grade_code=code, grade_name=names[code], count=round(count * per), sort_order=i
+        )
+        for tg in targets
+        for i, (code, count, _, _) in enumerate(GRADE_BANDS[:3])
+    )
+    return len(tasks)
+
+
+def generate(password, seed):
+    from django.db import transaction
+    from django.utils import timezone
+
+    from assessments.models import Campaign
+    from ledgers.models import LedgerEntry
+
+    rnd = random.Random(seed)
+    today = timezone.localdate()
+    years = list(range(today.year - YEARS_BACK + 1, today.year + 1))
+    timings = {}
+
+    def step(label, started):
+        timings[label] = time.perf_counter() - started
+        print(f"  {label:<34} {timings[label]:6.1f} s", flush=True)
+        return time.perf_counter()
+
+    with transaction.atomic():
+        t0 = time.perf_counter()
+        region, townships, v_by_town, units, unit_villages = make_org(rnd)
+        t0 = step("organisation", t0)
+        users = make_users(region, townships, units, password)
+        t0 = step("users", t0)
+        standards = make_standards(years)
+        facts = {key: standard_facts(std) for key, std in standards.items()}
+        t0 = step("standards (import + copies)", t0)
+        _, _, problems, deductions = make_ledgers(townships, units, unit_villages, years, today, rnd)
+        t0 = step("ledgers", t0)
+        by_year = defaultdict(list)
+        for year in years:
+            for index, t in enumerate(townships, start=1):
+                _, assessments, _, _ = make_campaign(
+                    level=Campaign.Level.VILLAGE,
+                    region=region,
+                    township=t,
+                    year=year,
+                    std=standards["village", year],
+                    facts=facts["village", year],
+                    subjects=[(v, t) for v in v_by_town[t.pk]],
+                    deductions=deductions,
+                    reviewer=users[f"bench_t{index:02d}_jiwei"],
+                    today=today,
+                    rnd=rnd,
+                )
+                by_year[year] += assessments
+            make_campaign(
+                level=Campaign.Level.TOWNSHIP,
+                region=region,
+                township=None,
+                year=year,
+                std=standards["township", year],
+                facts=facts["township", year],
+                subjects=[(None, t) for t in townships],
+                deductions={},
+                reviewer=users["bench_city"],
+                today=today,
+                rnd=rnd,
+            )
+            t0 = step(f"campaigns {year}", t0)
+        problems = list(LedgerEntry.objects.filter(pk__in=[p.pk for p in problems]).select_related("village"))
+        make_rectifications(problems, by_year, today, rnd)
+        make_plan(townships, units, years, today, rnd)
+        step("rectifications, tasks, targets", t0)
+    return region
+
+
+def analyze():
+    from django.db import connection
+
+    started = time.perf_counter()
+    with connection.cursor() as cur:
+        cur.execute("ANALYZE")
+    print(f"  {'ANALYZE':<34} {time.perf_counter() - started:6.1f} s")
+
+
+def report(region, password):
+    from django.apps import apps
+
+    from accounts.models import User
+
+    print("\nrow counts:")
+    labels = [
+        "villages.Township", "villages.PartyBranch", "villages.Village", "villages.ResponsibleUnit",
+        "accounts.User", "indices.IndexStandard", "indices.Indicator", "assessments.Campaign",
+        "assessments.Assessment", "assessments.IndicatorScore", "assessments.VetoCheck", "assessments.BonusClaim",
+        "ledgers.LedgerSubmission", "ledgers.LedgerEntry", "ledgers.Rectification", "ledgers.PlanTask",
+        "villages.AnnualTarget",
+    ]  # fmt: skip
+    for label in labels:
+        print(f"  {label:<30} {apps.get_model(label).objects.count():>9,}")
+    from django.db.models import Count
+
+    from assessments.models import Assessment
+
+    past = (
+        Assessment.objects.filter(campaign__level="village", status="confirmed")
+        .values("final_grade")
+        .annotate(n=Count("id"))
+        .order_by("final_grade")
+    )
+    print("  confirmed village grades:", ", ".join(f"{r['final_grade']} {r['n']}" for r in past))
+    now = (
+        Assessment.objects.filter(campaign__level="village", campaign__grades_confirmed_at__isnull=True)
+        .values("status")
+        .annotate(n=Count("id"))
+        .order_by("status")
+    )
+    print("  current-year states:     ", ", ".join(f"{r['status']} {r['n']}" for r in now))
+    t1 = region.townships.order_by("pk").first()
+    print(f"\nregion {region.name} id={region.pk}; first township {t1.name} id={t1.pk}")
+    names = list(
+        User.objects.filter(username__startswith="bench_")
+        .order_by("username")
+        .values_list("username", flat=True)
+    )
+    print(
+        f"accounts ({len(names)}): bench_city (市清廉村居办), bench_tNN_leader / bench_tNN_jiwei / bench_tNN_unit"
+    )
+    print(f"password of every bench account: {password}")
+
+
+def main():
+    args = parse_args()
+    url, parts, name = database_url()
+    started = time.perf_counter()
+    ensure_database(parts, name, args.reset)
+    setup_django(url)
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    print(f"  {'migrate':<34} {time.perf_counter() - started:6.1f} s")
+    from villages.models import Region
+
+    region = Region.objects.filter(name=REGION_NAME).first()
+    if region is not None:
+        print(f"database {name} already holds {REGION_NAME}: reusing it (use --reset to regenerate)")
+    else:
+        print(f"generating {REGION_NAME} into {name} ...", flush=True)
+        region = generate(args.password, args.seed)
+        analyze()
+        print(f"generation took {time.perf_counter() - started:.1f} s")
+    report(region, args.password)
+
+
+if __name__ == "__main__":
+    main()

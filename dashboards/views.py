@@ -1,0 +1,280 @@
+"""数据看板: the township dashboard, the city dashboard and the village list behind each figure.
+
+Reach: a township's dashboard for a township role held there or the city office of its region (and
+the administrator); a city's dashboard for its city office. Anything else is the same 404 as a
+missing page.
+"""
+
+from io import BytesIO
+
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET
+
+from accounts.models import Role
+from accounts.roles import Cap
+from accounts.scoping import require_cap, scope_for
+from assessments.models import Assessment, Campaign
+from indices.models import Grade
+from villages.models import PartyBranch, Region, Township
+
+from . import charts, export
+from .figures import (
+    PROGRESS_LABELS,
+    YOY_LABELS,
+    BadFigure,
+    city_dashboard,
+    figure_list,
+    township_dashboard,
+    village_campaign,
+)
+
+PAGE_SIZE = 50
+SORTS = {
+    "name": ("village__sort_order", "village__name"),
+    "-name": ("-village__sort_order", "-village__name"),
+    "branch": ("village__branch__sort_order", "village__branch__name", "village__sort_order"),
+    "-branch": ("-village__branch__sort_order", "-village__branch__name", "village__sort_order"),
+    "score": ("final_score", "village__sort_order"),
+    "-score": ("-final_score", "village__sort_order"),
+    "dim": ("dim_score", "village__name"),
+    "-dim": ("-dim_score", "village__name"),
+}
+DEFAULT_SORT = {"dimension": "dim", "ranking": "-score"}
+
+
+def _year(year):
+    if not 2000 <= year <= 2100:
+        raise Http404
+    return year
+
+
+def _township_for(request, pk):
+    """The township if the user may see its dashboard, else 404."""
+    try:
+        township = Township.objects.select_related("region").get(pk=pk)
+    except Township.DoesNotExist:
+        raise Http404 from None
+    if not scope_for(request.user).can_in_township(Cap.DASHBOARD_VIEW, township):
+        raise Http404
+    return township
+
+
+def _region_for(request, pk):
+    scope = scope_for(request.user)
+    try:
+        region = Region.objects.get(pk=pk)
+    except Region.DoesNotExist:
+        raise Http404 from None
+    if not (scope.is_admin or scope.holds(Role.CITY_OFFICE, region.pk)):
+        raise Http404
+    return region
+
+
+def _branch_for(request, township):
+    value = request.GET.get("branch", "")
+    if not value:
+        return None
+    if not value.isdigit():
+        raise Http404
+    try:
+        return PartyBranch.objects.get(pk=int(value), township=township)
+    except PartyBranch.DoesNotExist:
+        raise Http404 from None
+
+
+def _latest_year(campaigns):
+    years = list(campaigns.order_by("-year").values_list("year", flat=True)[:1])
+    return years[0] if years else timezone.localdate().year
+
+
+@require_cap(Cap.DASHBOARD_VIEW)
+@require_GET
+def index(request):
+    """Straight to the user's dashboard when there is one; a chooser when there are several."""
+    scope = scope_for(request.user)
+    if scope.is_admin:
+        regions = list(Region.objects.order_by("name"))
+        townships = list(Township.objects.select_related("region").order_by("region__name", "name"))
+    else:
+        regions = list(Region.objects.filter(pk__in=scope.nodes(Role.CITY_OFFICE)).order_by("name"))
+        town_ids = scope.nodes(Role.TOWNSHIP_LEADER) | scope.nodes(Role.TOWNSHIP_REVIEWER)
+        townships = list(Township.objects.filter(pk__in=town_ids).select_related("region").order_by("name"))
+    if len(regions) + len(townships) == 1:
+        if regions:
+            return redirect("dashboards:city_go", pk=regions[0].pk)
+        return redirect("dashboards:township_go", pk=townships[0].pk)
+    return render(request, "dashboards/index.html", {"regions": regions, "townships": townships})
+
+
+@require_cap(Cap.DASHBOARD_VIEW)
+@require_GET
+def township_go(request, pk):
+    """The year/branch form lands here; without a year, the latest campaign's year."""
+    township = _township_for(request, pk)
+    year = request.GET.get("year", "")
+    year = int(year) if year.isdigit() else _latest_year(Campaign.objects.filter(township=township))
+    url = reverse("dashboards:township", args=[township.pk, _year(year)])
+    branch = request.GET.get("branch", "")
+    return redirect(f"{url}?branch={branch}" if branch.isdigit() else url)
+
+
+@require_cap(Cap.DASHBOARD_VIEW)
+@require_GET
+def township(request, pk, year):
+    township = _township_for(request, pk)
+    year = _year(year)
+    branch = _branch_for(request, township)
+    d = township_dashboard(user=request.user, township=township, year=year, branch=branch)
+    years = sorted(
+        set(Campaign.objects.filter(township=township).values_list("year", flat=True)) | {year}, reverse=True
+    )
+    context = {
+        "d": d,
+        "township": township,
+        "year": year,
+        "years": years,
+        "branch": branch,
+        "charts": charts.township_charts(d),
+        "progress_labels": PROGRESS_LABELS,
+        "list_url": reverse("dashboards:township_list", args=[township.pk, year]),
+        "links": _township_links(request.user, township, year, branch, d),
+        "ranking": _ranking_rows(d),
+        "yoy_labels": list(YOY_LABELS.items()),
+        "compliance_height": max(220, 60 + 28 * d.compliance_units),
+        "city_url": reverse("dashboards:city", args=[township.region_id, year])
+        if scope_for(request.user).holds(Role.CITY_OFFICE, township.region_id)
+        else "",
+    }
+    return render(request, "dashboards/township.html", context)
+
+
+def _ranking_rows(d):
+    """The ranking's top rows with the grade that stands, shown only once the village is reviewed."""
+    names = {code: name for code, name, _ in d.grades}
+    done = {Assessment.Status.REVIEWED.label, Assessment.Status.CONFIRMED.label}
+    return [
+        (r, (r.city_grade or names.get(r.final_grade, "")) if r.status in done else "") for r in d.ranking
+    ]
+
+
+def _grading_link(scope, township, campaign):
+    """The grading board for those who may open it (the township's reviewers and leaders), else the
+    campaign page (the city office reaches the board through its own 示范村评选 page)."""
+    if campaign is None:
+        return ""
+    if scope.is_admin or any(
+        scope.holds(r, township.pk) for r in (Role.TOWNSHIP_REVIEWER, Role.TOWNSHIP_LEADER)
+    ):
+        return reverse("assessments:grading_board", args=[campaign.pk])
+    return reverse("assessments:campaign_detail", args=[campaign.pk])
+
+
+def _township_links(user, township, year, branch, d):
+    lst = reverse("dashboards:township_list", args=[township.pk, year])
+    b = f"&branch={branch.pk}" if branch else ""
+    return {
+        "progress": f"{lst}?figure=progress{b}",
+        "grading": _grading_link(scope_for(user), township, d.campaign),
+        "compliance": f"{reverse('ledgers:compliance')}?township={township.pk}&year={year}",
+        "rectifications": f"{reverse('ledgers:rectification_list')}?township={township.pk}",
+        "tasks": f"{reverse('ledgers:task_list')}?township={township.pk}&year={year}",
+    }
+
+
+def _figure_rows(request, township, year):
+    campaign = village_campaign(township, year)
+    if campaign is None:
+        raise Http404
+    branch = _branch_for(request, township)
+    try:
+        fl = figure_list(campaign, request.GET, branch)
+    except BadFigure:
+        raise Http404 from None
+    figure = request.GET.get("figure")
+    sort = request.GET.get("sort") or DEFAULT_SORT.get(figure, "name")
+    if sort in ("dim", "-dim") and not fl.dimension:
+        sort = "name"
+    qs = fl.queryset.order_by(*SORTS.get(sort, SORTS["name"]))
+    grade_names = dict(Grade.objects.filter(standard_id=campaign.standard_id).values_list("code", "name"))
+    return campaign, branch, fl, qs, grade_names
+
+
+@require_cap(Cap.DASHBOARD_VIEW)
+@require_GET
+def township_list(request, pk, year):
+    township = _township_for(request, pk)
+    year = _year(year)
+    campaign, branch, fl, qs, grade_names = _figure_rows(request, township, year)
+    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    rows = [export.row_of(a, grade_names) for a in page.object_list]
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {
+        "township": township,
+        "year": year,
+        "campaign": campaign,
+        "branch": branch,
+        "title": fl.title,
+        "dimension": fl.dimension,
+        "page_obj": page,
+        "rows": rows,
+        "export_url": reverse("dashboards:township_list_export", args=[township.pk, year])
+        + "?"
+        + query.urlencode(),
+        "dashboard_url": reverse("dashboards:township", args=[township.pk, year])
+        + (f"?branch={branch.pk}" if branch else ""),
+    }
+    return render(request, "dashboards/list.html", context)
+
+
+@require_cap(Cap.DASHBOARD_VIEW)
+@require_GET
+def township_list_export(request, pk, year):
+    township = _township_for(request, pk)
+    year = _year(year)
+    _campaign, _branch, fl, qs, grade_names = _figure_rows(request, township, year)
+    rows = [export.row_of(a, grade_names) for a in qs]
+    wb = export.workbook(f"{township.name}{year}年 {fl.title}", rows, dimension=fl.dimension)
+    out = BytesIO()
+    wb.save(out)
+    response = HttpResponse(
+        out.getvalue(), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+    from urllib.parse import quote
+
+    name = quote(f"{township.name}{year}年{fl.title.replace('：', '-')}.xlsx")
+    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{name}"
+    return response
+
+
+@require_cap(Cap.DASHBOARD_VIEW)
+@require_GET
+def city_go(request, pk):
+    region = _region_for(request, pk)
+    year = request.GET.get("year", "")
+    campaigns = Campaign.objects.filter(level=Campaign.Level.VILLAGE, township__region=region)
+    year = int(year) if year.isdigit() else _latest_year(campaigns)
+    return redirect("dashboards:city", pk=region.pk, year=_year(year))
+
+
+@require_cap(Cap.DASHBOARD_VIEW)
+@require_GET
+def city(request, pk, year):
+    region = _region_for(request, pk)
+    year = _year(year)
+    c = city_dashboard(user=request.user, region=region, year=year)
+    years = sorted(
+        set(
+            Campaign.objects.filter(level=Campaign.Level.VILLAGE, township__region=region).values_list(
+                "year", flat=True
+            )
+        )
+        | {year},
+        reverse=True,
+    )
+    context = {"c": c, "region": region, "year": year, "years": years, "charts": charts.city_charts(c)}
+    return render(request, "dashboards/city.html", context)
