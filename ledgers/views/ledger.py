@@ -5,6 +5,7 @@ ledger; township roles read it, and the township reviewer confirms deductions.
 """
 
 import datetime as dt
+import io
 from urllib.parse import quote
 
 from django.conf import settings
@@ -307,6 +308,8 @@ def compliance(request):
     units = []
     if township is not None:
         units = ledger_units_for_user(request.user).filter(township=township)
+    if request.GET.get("export") == "xlsx" and township is not None:
+        return _compliance_export(request, township, year, units, today)
     matrix = compliance_matrix(units=units, year=year, today=today)
     context = {
         "townships": townships,
@@ -322,3 +325,19 @@ def compliance(request):
         "submitted_status": LedgerSubmission.Status.SUBMITTED,
     }
     return render(request, "ledgers/compliance.html", context)
+
+
+def _compliance_export(request, township, year, units, today):
+    from reports.excel import compliance_xlsx
+
+    buffer = io.BytesIO()
+    compliance_xlsx(township=township, year=year, out=buffer, today=today, units=units)
+    name = f"{township.name}{year}年日常监管台账报送情况.xlsx"
+    audit_log(action="export.document", request=request, township_id=township.pk, message=f"下载{name}")
+    response = HttpResponse(
+        buffer.getvalue(), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+    response["Content-Disposition"] = (
+        f"attachment; filename=\"compliance-{year}.xlsx\"; filename*=UTF-8''{quote(name)}"
+    )
+    return response

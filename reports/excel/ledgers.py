@@ -130,11 +130,14 @@ def _history_sheet(ws, township, matrix):
     print_setup(ws, title_rows="2:2", landscape=False)
 
 
-def compliance_xlsx(*, township, year, out, today=None):
-    """台账报送情况 of the township's units for the months the plan assesses (4–12), as on the page."""
+def compliance_xlsx(*, township, year, out, today=None, units=None):
+    """台账报送情况 of the township's units (or of `units`, already scoped by the caller) for the months the
+    plan assesses (4–12), as on the page."""
     today = today or timezone.localdate()
-    units = ResponsibleUnit.objects.filter(township=township).select_related("township")
-    matrix = compliance_matrix(units=units.order_by("sort_order", "name"), year=year, today=today)
+    if units is None:
+        units = ResponsibleUnit.objects.filter(township=township)
+    units = units.select_related("township").order_by("sort_order", "name")
+    matrix = compliance_matrix(units=units, year=year, today=today)
     wb = Workbook()
     ws = wb.active
     ws.title = COMPLIANCE_SHEET

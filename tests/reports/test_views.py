@@ -222,3 +222,44 @@ def test_the_reports_page_makes_the_same_number_of_queries_with_more_villages(
     with CaptureQueriesContext(connection) as big:
         assert client.get(url).status_code == 200
     assert len(big) == len(small)
+
+
+def test_the_compliance_page_and_the_rectification_list_export_what_they_show(client, confirmed):
+    import io
+
+    import openpyxl
+
+    from ledgers.models import Rectification
+
+    c = confirmed
+    for village, problem in ((c.org.village, "账目不清"), (c.org.foreign, "乙镇的问题")):
+        Rectification.objects.create(
+            township=village.township,
+            village=village,
+            source="review",
+            problem=problem,
+            requirement="整改",
+            deadline="2024-07-01",
+        )
+    client.force_login(c.reviewer)
+    response = client.get(reverse("ledgers:rectification_list"), {"export": "xlsx", "q": "东"})
+    assert response.status_code == 200
+    sheet = openpyxl.load_workbook(io.BytesIO(response.content)).active
+    texts = {cell for row in sheet.iter_rows(values_only=True) for cell in row if isinstance(cell, str)}
+    assert "账目不清" in texts and "乙镇的问题" not in texts
+    response = client.get(
+        reverse("ledgers:compliance"), {"township": c.org.town.pk, "year": 2024, "export": "xlsx"}
+    )
+    assert response.status_code == 200
+    book = openpyxl.load_workbook(io.BytesIO(response.content))
+    units = {row[1] for row in book.active.iter_rows(values_only=True)}
+    assert {"经管站", "民政科"} <= units
+    client.force_login(user_with_role(Role.UNIT_STAFF, c.org.unit, username="unit_x"))
+    response = client.get(
+        reverse("ledgers:compliance"), {"township": c.org.town.pk, "year": 2024, "export": "xlsx"}
+    )
+    units = {
+        row[1]
+        for row in openpyxl.load_workbook(io.BytesIO(response.content)).active.iter_rows(values_only=True)
+    }
+    assert "经管站" in units and "民政科" not in units
