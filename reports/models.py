@@ -2,9 +2,13 @@
 that a Celery task fills in. The page polls the row; a failed or killed job can run again.
 """
 
+import datetime
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+
+STUCK_AFTER = datetime.timedelta(minutes=10)
 
 
 class ExportJob(models.Model):
@@ -70,6 +74,15 @@ class ExportJob(models.Model):
     @property
     def is_active(self):
         return self.status in (self.Status.QUEUED, self.Status.RUNNING)
+
+    @property
+    def is_stuck(self):
+        """Running, but no progress for STUCK_AFTER: the process building it is gone (a restart of the
+        embedded edition's web process, or a worker whose message was lost)."""
+        from django.utils import timezone
+
+        seen = self.heartbeat_at or self.started_at
+        return self.status == self.Status.RUNNING and seen is not None and timezone.now() - seen > STUCK_AFTER
 
     @property
     def is_done(self):

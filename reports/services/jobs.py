@@ -68,6 +68,15 @@ def export_request(*, kind, township, year, actor, campaign=None, rebuild=False,
     fingerprint = export_fingerprint(kind=kind, township=township, year=year, campaign=campaign)
     same = ExportJob.objects.filter(township=township, kind=kind, year=year)
     active = same.filter(status__in=[S.QUEUED, S.RUNNING]).first()
+    if active and active.is_stuck:
+        # its builder is gone: close it so that a new job can take its place
+        ExportJob.objects.filter(pk=active.pk, status=S.RUNNING, attempt=active.attempt).update(
+            status=S.FAILED,
+            step="中断",
+            error="生成过程中断（超过10分钟没有进展），已重新生成。",
+            finished_at=timezone.now(),
+        )
+        active = None
     if active:
         return active, False
     if not rebuild:

@@ -254,3 +254,24 @@ def test_campaign_exports_build_through_the_same_jobs(confirmed, django_capture_
                 assert row.name in text
         else:
             openpyxl.load_workbook(io.BytesIO(payload))
+
+
+def test_a_job_whose_builder_vanished_is_closed_and_replaced_when_asked_again(
+    confirmed, django_capture_on_commit_callbacks
+):
+    import datetime
+
+    from django.utils import timezone
+
+    with django_capture_on_commit_callbacks(execute=False):
+        stuck, _ = request_package(confirmed)
+    ExportJob.objects.filter(pk=stuck.pk).update(
+        status=S.RUNNING, attempt=1, progress=40, heartbeat_at=timezone.now() - datetime.timedelta(minutes=9)
+    )
+    again, created = request_package(confirmed)
+    assert (again.pk, created) == (stuck.pk, False)  # nine minutes without progress: still building
+    ExportJob.objects.filter(pk=stuck.pk).update(heartbeat_at=timezone.now() - datetime.timedelta(minutes=11))
+    job, created = build(confirmed, django_capture_on_commit_callbacks)
+    assert created and job.pk != stuck.pk and job.status == S.DONE
+    stuck.refresh_from_db()
+    assert stuck.status == S.FAILED and stuck.error == "生成过程中断（超过10分钟没有进展），已重新生成。"
