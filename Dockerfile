@@ -14,6 +14,8 @@ COPY indices ./indices
 COPY assessments ./assessments
 COPY ledgers ./ledgers
 COPY reports ./reports
+COPY reminders ./reminders
+COPY dashboards ./dashboards
 COPY templates ./templates
 COPY static ./static
 COPY fixtures ./fixtures
