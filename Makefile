@@ -5,6 +5,8 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 PG_TEST_URL ?= postgres://postgres@127.0.0.1:5432/test
+# pytest-xdist workers: one per core (each has its own test database and media folder)
+PYTEST_WORKERS ?= auto
 
 .PHONY: run test install install-dev migrate demo test-sqlite test-postgres lint format worker beat vendor check-deploy clean
 
@@ -40,13 +42,13 @@ demo:
 
 test-sqlite:
 	@echo "== 测试：SQLite =="
-	env -u DATABASE_URL $(BIN)/pytest
+	env -u DATABASE_URL $(BIN)/pytest -n $(PYTEST_WORKERS)
 
 # CI sets QL_REQUIRE_POSTGRES=1 so a missing server fails the run instead of being skipped.
 test-postgres:
 	@if $(BIN)/python scripts/db_reachable.py "$(PG_TEST_URL)"; then \
 		echo "== 测试：PostgreSQL ($(PG_TEST_URL)) =="; \
-		DATABASE_URL="$(PG_TEST_URL)" $(BIN)/pytest; \
+		DATABASE_URL="$(PG_TEST_URL)" $(BIN)/pytest -n $(PYTEST_WORKERS); \
 	elif [ "$${QL_REQUIRE_POSTGRES:-0}" = "1" ]; then \
 		echo "PostgreSQL 不可达：$(PG_TEST_URL)" >&2; exit 1; \
 	else \
