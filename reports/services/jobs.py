@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, OperationalError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
@@ -203,6 +203,10 @@ def export_run(*, job_id):
                     body=f"{job.filename}（{size // 1024} KB）可以下载了。",
                     url=reverse("reports:center", args=[job.campaign_id]) if job.campaign_id else "",
                 )
+    except OperationalError:
+        # a transient database error: leave the row running so that the task's retry builds it again
+        tmp.unlink(missing_ok=True)
+        raise
     except Exception as exc:
         tmp.unlink(missing_ok=True)
         message = str(exc) if isinstance(exc, ExportError) else f"生成失败：{type(exc).__name__}: {exc}"

@@ -275,3 +275,34 @@ def test_a_job_whose_builder_vanished_is_closed_and_replaced_when_asked_again(
     assert created and job.pk != stuck.pk and job.status == S.DONE
     stuck.refresh_from_db()
     assert stuck.status == S.FAILED and stuck.error == "生成过程中断（超过10分钟没有进展），已重新生成。"
+
+
+def test_a_transient_database_error_leaves_the_job_to_the_tasks_retry(
+    confirmed, django_capture_on_commit_callbacks, monkeypatch
+):
+    from django.db import OperationalError
+
+    from reports.services import builders
+
+    with django_capture_on_commit_callbacks(execute=False):
+        job, _ = export_request(
+            kind=K.GRADE_ROSTER_XLSX,
+            township=confirmed.org.town,
+            year=2024,
+            campaign=confirmed.campaign,
+            actor=confirmed.reviewer,
+        )
+    real = builders.BUILDERS[K.GRADE_ROSTER_XLSX]
+
+    def flaky(*args):
+        raise OperationalError("database is locked")
+
+    monkeypatch.setitem(builders.BUILDERS, K.GRADE_ROSTER_XLSX, flaky)
+    with pytest.raises(OperationalError):
+        export_run(job_id=job.pk)
+    job.refresh_from_db()
+    assert (job.status, job.attempt, job.error) == (S.RUNNING, 1, "")
+    monkeypatch.setitem(builders.BUILDERS, K.GRADE_ROSTER_XLSX, real)
+    export_run(job_id=job.pk)  # Celery's autoretry
+    job.refresh_from_db()
+    assert (job.status, job.attempt) == (S.DONE, 2)
