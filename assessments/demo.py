@@ -137,7 +137,7 @@ def _candidate_material(assessment, rank, standard, committee, supervisor):
             kind=Evidence.Kind.BONUS,
             bonus_claim=claim,
             file=ContentFile(DEMO_PDF, name="bonus.pdf"),
-            original_name=f"{item.code}{item.name[:12]}证明材料.pdf",
+            original_name=f"{item.name[:12]}证明材料.pdf",
             content_type="application/pdf",
             size=len(DEMO_PDF),
             sha256=hashlib.sha256(DEMO_PDF).hexdigest(),
