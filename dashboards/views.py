@@ -8,7 +8,7 @@ missing page.
 from io import BytesIO
 
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -18,6 +18,7 @@ from accounts.models import Role
 from accounts.roles import Cap
 from accounts.scoping import require_cap, scope_for
 from assessments.models import Assessment, Campaign
+from config.downloads import attachment_response
 from indices.models import Grade
 from villages.models import PartyBranch, Region, Township
 
@@ -241,14 +242,8 @@ def township_list_export(request, pk, year):
     wb = export.workbook(f"{township.name}{year}年 {fl.title}", rows, dimension=fl.dimension)
     out = BytesIO()
     wb.save(out)
-    response = HttpResponse(
-        out.getvalue(), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    )
-    from urllib.parse import quote
-
-    name = quote(f"{township.name}{year}年{fl.title.replace('：', '-')}.xlsx")
-    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{name}"
-    return response
+    name = f"{township.name}{year}年{fl.title.replace('：', '-')}.xlsx"
+    return attachment_response(out.getvalue(), name, fallback=f"dashboard-{year}.xlsx")
 
 
 @require_cap(Cap.DASHBOARD_VIEW)

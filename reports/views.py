@@ -1,11 +1,10 @@
 """报表与材料: per-village forms (built on request), campaign-wide exports and the city package (jobs)."""
 
 import io
-from urllib.parse import quote
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpResponse, JsonResponse
+from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
@@ -16,6 +15,7 @@ from assessments.permissions import actor_sides
 from assessments.selectors import assessment_get_for_user
 from assessments.views.self_assessment.http import can_see_review
 from audit.services import audit_log
+from config.downloads import attachment_response
 
 from .data import mask_review, village_document
 from .forms import DemonstrationForm
@@ -43,16 +43,6 @@ DOCUMENTS = {
     "score.xlsx": ("评分表", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", False),
     "demonstration.pdf": ("示范村申请表", "application/pdf", True),
 }
-
-
-def _attachment(payload, filename, content_type):
-    response = HttpResponse(payload, content_type=content_type)
-    ext = filename.rsplit(".", 1)[-1]
-    response["Content-Disposition"] = (
-        f"attachment; filename=\"document.{ext}\"; filename*=UTF-8''{quote(filename)}"
-    )
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
 
 
 @require_GET
@@ -92,7 +82,9 @@ def assessment_document(request, pk, doc):
         village_id=a.village_id,
         message=f"下载{filename}",
     )
-    return _attachment(payload, filename, content_type)
+    return attachment_response(
+        payload, filename, fallback=f"document.{doc.rsplit('.', 1)[1]}", content_type=content_type
+    )
 
 
 def _latest_jobs(campaign, kinds):

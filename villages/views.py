@@ -1,11 +1,10 @@
 """Organisation pages. Every object comes through a scoped selector; out of scope is a 404."""
 
-from urllib.parse import quote
 
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Q
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
@@ -14,6 +13,7 @@ from accounts.roles import Cap
 from accounts.scoping import require_cap, scope_for
 from audit.models import AuditEvent
 from audit.services import audit_log
+from config.downloads import attachment_response
 
 from .exporting import template_bytes
 from .forms import OrgImportForm
@@ -62,12 +62,7 @@ def _sorted(queryset, request, sorts, default):
 
 
 def _xlsx_response(data, filename, fallback):
-    response = HttpResponse(data, content_type=XLSX)
-    response["Content-Disposition"] = (
-        f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename)}"
-    )
-    response["Cache-Control"] = "no-store"
-    return response
+    return attachment_response(data, filename, fallback=fallback, content_type=XLSX)
 
 
 def _managed_township(request, pk):

@@ -6,12 +6,11 @@ ledger; township roles read it, and the township reviewer confirms deductions.
 
 import datetime as dt
 import io
-from urllib.parse import quote
 
 from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -21,6 +20,7 @@ from accounts.roles import Cap
 from accounts.scoping import require_cap, scope_for
 from audit.models import AuditEvent
 from audit.services import audit_log
+from config.downloads import attachment_response
 
 from ..compliance import COUNTED, LABELS, LEDGER_START_MONTH, State, compliance_matrix
 from ..excel import template_bytes
@@ -46,7 +46,6 @@ from ..services.ledger import (
 )
 
 PAGE_SIZE = 30
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _int(request, name):
@@ -198,12 +197,7 @@ def ledger_template(request, unit_pk, year, month):
         entries=list(submission.entries.order_by("seq")) if submission else (),
     )  # fmt: skip
     name = f"{unit.name}{year}年{month}月日常监管台账.xlsx"
-    response = HttpResponse(data, content_type=XLSX)
-    response["Content-Disposition"] = (
-        f"attachment; filename=\"ledger-{unit.pk}-{year}-{month:02d}.xlsx\"; filename*=UTF-8''{quote(name)}"
-    )
-    response["Cache-Control"] = "no-store"
-    return response
+    return attachment_response(data, name, fallback=f"ledger-{unit.pk}-{year}-{month:02d}.xlsx")
 
 
 @require_cap(Cap.LEDGER_SUBMIT)
@@ -334,10 +328,4 @@ def _compliance_export(request, township, year, units, today):
     compliance_xlsx(township=township, year=year, out=buffer, today=today, units=units)
     name = f"{township.name}{year}年日常监管台账报送情况.xlsx"
     audit_log(action="export.document", request=request, township_id=township.pk, message=f"下载{name}")
-    response = HttpResponse(
-        buffer.getvalue(), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    )
-    response["Content-Disposition"] = (
-        f"attachment; filename=\"compliance-{year}.xlsx\"; filename*=UTF-8''{quote(name)}"
-    )
-    return response
+    return attachment_response(buffer.getvalue(), name, fallback=f"compliance-{year}.xlsx")

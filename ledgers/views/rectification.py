@@ -230,12 +230,11 @@ def rectification_evidence_download(request, evidence_pk):
 def _export(request, items):
     """The list as filtered on the page, as the 整改清单 workbook."""
     import io
-    from urllib.parse import quote
 
-    from django.http import HttpResponse
     from django.utils import timezone
 
     from audit.services import audit_log
+    from config.downloads import attachment_response
     from reports.excel import rectification_xlsx
 
     buffer = io.BytesIO()
@@ -247,10 +246,4 @@ def _export(request, items):
         message=f"下载{name}",
         detail={"filters": request.GET.dict()},
     )
-    response = HttpResponse(
-        buffer.getvalue(), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    )
-    response["Content-Disposition"] = (
-        f"attachment; filename=\"rectifications.xlsx\"; filename*=UTF-8''{quote(name)}"
-    )
-    return response
+    return attachment_response(buffer.getvalue(), name, fallback="rectifications.xlsx")
