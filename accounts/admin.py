@@ -17,7 +17,18 @@ class UserAdmin(BaseUserAdmin):
     fieldsets = (
         (None, {"fields": ("username", "password")}),
         ("个人信息", {"fields": ("full_name", "phone", "email")}),
-        ("状态", {"fields": ("is_active", "is_staff", "is_superuser", "must_change_password", "password_changed_at")}),
+        (
+            "状态",
+            {
+                "fields": (
+                    "is_active",
+                    "is_staff",
+                    "is_superuser",
+                    "must_change_password",
+                    "password_changed_at",
+                )
+            },
+        ),
         ("时间", {"fields": ("last_login", "date_joined")}),
     )
     readonly_fields = ["last_login", "date_joined", "password_changed_at"]

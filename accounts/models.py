@@ -64,16 +64,36 @@ class Membership(models.Model):
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships", verbose_name="用户")
     role = models.CharField("角色", max_length=30, choices=Role.choices)
     region = models.ForeignKey(
-        "villages.Region", on_delete=models.CASCADE, null=True, blank=True, related_name="+", verbose_name="市（县、区）"
+        "villages.Region",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="市（县、区）",
     )
     township = models.ForeignKey(
-        "villages.Township", on_delete=models.CASCADE, null=True, blank=True, related_name="+", verbose_name="镇街"
+        "villages.Township",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="镇街",
     )
     branch = models.ForeignKey(
-        "villages.PartyBranch", on_delete=models.CASCADE, null=True, blank=True, related_name="+", verbose_name="党总支"
+        "villages.PartyBranch",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="党总支",
     )
     village = models.ForeignKey(
-        "villages.Village", on_delete=models.CASCADE, null=True, blank=True, related_name="+", verbose_name="村（社区）"
+        "villages.Village",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="村（社区）",
     )
     unit = models.ForeignKey(
         "villages.ResponsibleUnit",
@@ -89,7 +109,9 @@ class Membership(models.Model):
         verbose_name = "角色授权"
         verbose_name_plural = verbose_name
         ordering = ["user_id", "role"]
-        constraints = [models.CheckConstraint(condition=_node_condition(), name="membership_node_matches_role")]
+        constraints = [
+            models.CheckConstraint(condition=_node_condition(), name="membership_node_matches_role")
+        ]
 
     def __str__(self):
         return f"{self.get_role_display()} @ {self.node or '全局'}"

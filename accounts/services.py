@@ -10,7 +10,9 @@ from audit.services import audit_log
 from .models import NODE_FIELDS, ROLE_NODE, Membership, Role, User
 
 
-def user_create(*, username, full_name="", password=None, must_change_password=True, actor=None, request=None):
+def user_create(
+    *, username, full_name="", password=None, must_change_password=True, actor=None, request=None
+):
     with transaction.atomic():
         user = User(username=username, full_name=full_name, must_change_password=must_change_password)
         if password:
@@ -21,7 +23,9 @@ def user_create(*, username, full_name="", password=None, must_change_password=T
             user.set_unusable_password()
         user.full_clean(exclude=["password"])
         user.save()
-        audit_log(action="user.create", actor=actor, request=request, obj=user, message=f"创建用户 {username}")
+        audit_log(
+            action="user.create", actor=actor, request=request, obj=user, message=f"创建用户 {username}"
+        )
     return user
 
 

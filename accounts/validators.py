@@ -38,7 +38,11 @@ class DomainWordValidator:
         core = re.sub(r"[^a-z]", "", password.lower())
         for word in DOMAIN_WORDS:
             if core == word or (core.startswith(word) and len(core) - len(word) <= 2):
-                raise ValidationError("密码过于常见：不能以“%(word)s”等常用词加数字构成。", code="domain_word", params={"word": word})
+                raise ValidationError(
+                    "密码过于常见：不能以“%(word)s”等常用词加数字构成。",
+                    code="domain_word",
+                    params={"word": word},
+                )
 
     def get_help_text(self):
         return "密码不能是平台名称、地名、角色名等常用词加数字。"
@@ -51,9 +55,7 @@ class CharacterClassValidator:
         self.min_classes = min_classes
 
     def validate(self, password, user=None):
-        classes = sum(
-            bool(re.search(p, password)) for p in (r"[a-z]", r"[A-Z]", r"[0-9]", r"[^a-zA-Z0-9]")
-        )
+        classes = sum(bool(re.search(p, password)) for p in (r"[a-z]", r"[A-Z]", r"[0-9]", r"[^a-zA-Z0-9]"))
         if classes < self.min_classes:
             raise ValidationError(
                 "密码须包含大写字母、小写字母、数字、符号中的至少%(n)d类。",

@@ -22,14 +22,18 @@ class LoginView(auth_views.LoginView):
 
 
 def home(request):
-    return render(request, "home.html", {"cards": home_cards(request.user), "hints": role_hints(request.user)})
+    return render(
+        request, "home.html", {"cards": home_cards(request.user), "hints": role_hints(request.user)}
+    )
 
 
 @require_http_methods(["GET", "POST"])
 def password_change_view(request):
     form = ChangePasswordForm(request.user, request.POST or None)
     if request.method == "POST" and form.is_valid():
-        user = password_change(user=request.user, new_password=form.cleaned_data["new_password1"], request=request)
+        user = password_change(
+            user=request.user, new_password=form.cleaned_data["new_password1"], request=request
+        )
         # Keeps this session; every other session of the user fails Django's password-hash check.
         update_session_auth_hash(request, user)
         messages.success(request, "密码已修改，其他设备上的登录已失效。")

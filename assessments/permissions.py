@@ -13,7 +13,9 @@ def actor_sides(user, assessment):
     campaign = assessment.campaign
     if campaign.level == "village":
         village = assessment.village
-        if scope.holds(Role.VILLAGE_COMMITTEE, village.pk) or scope.holds(Role.VILLAGE_SUPERVISOR, village.pk):
+        if scope.holds(Role.VILLAGE_COMMITTEE, village.pk) or scope.holds(
+            Role.VILLAGE_SUPERVISOR, village.pk
+        ):
             sides.add(Side.SELF)
         if village.branch_id and scope.holds(Role.BRANCH_SECRETARY, village.branch_id):
             sides.add(Side.BRANCH)

@@ -13,6 +13,8 @@ def event_list(request):
     events = event_list_for_user(request.user)
     q = request.GET.get("q", "").strip()
     if q:
-        events = events.filter(Q(actor_username__icontains=q) | Q(action__icontains=q) | Q(message__icontains=q))
+        events = events.filter(
+            Q(actor_username__icontains=q) | Q(action__icontains=q) | Q(message__icontains=q)
+        )
     page = Paginator(events.order_by("-id"), 50).get_page(request.GET.get("page"))
     return render(request, "audit/event_list.html", {"page_obj": page, "q": q})

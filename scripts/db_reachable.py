@@ -11,8 +11,12 @@ except ImportError:
 url = urlparse(sys.argv[1])
 try:
     psycopg2.connect(
-        host=url.hostname, port=url.port or 5432, user=url.username, password=url.password,
-        dbname=(url.path or "/postgres").lstrip("/") or "postgres", connect_timeout=3,
+        host=url.hostname,
+        port=url.port or 5432,
+        user=url.username,
+        password=url.password,
+        dbname=(url.path or "/postgres").lstrip("/") or "postgres",
+        connect_timeout=3,
     ).close()
 except psycopg2.OperationalError:
     sys.exit(1)

@@ -25,7 +25,12 @@ REACH = {
     Role.UNIT_STAFF: (["东村", "南村"], ["甲镇"], ["经管站"], []),
     Role.TOWNSHIP_REVIEWER: (["东村", "西村", "南村"], ["甲镇"], ["经管站", "民政科"], ["甲镇"]),
     Role.TOWNSHIP_LEADER: (["东村", "西村", "南村"], ["甲镇"], ["经管站", "民政科"], []),
-    Role.CITY_OFFICE: (["东村", "西村", "南村", "北村"], ["甲镇", "乙镇"], ["经管站", "民政科", "乙镇农办"], []),
+    Role.CITY_OFFICE: (
+        ["东村", "西村", "南村", "北村"],
+        ["甲镇", "乙镇"],
+        ["经管站", "民政科", "乙镇农办"],
+        [],
+    ),
     Role.ADMIN: (ALL_VILLAGES, ALL_TOWNS, ALL_UNITS, ALL_TOWNS),
 }
 USERS_PAGE = {Role.TOWNSHIP_REVIEWER, Role.TOWNSHIP_LEADER, Role.CITY_OFFICE, Role.ADMIN}
@@ -45,7 +50,13 @@ def world(org):
 
 
 def _user(role, org):
-    node = {"village": org.village, "branch": org.branch, "unit": org.unit, "township": org.town, "region": org.city}
+    node = {
+        "village": org.village,
+        "branch": org.branch,
+        "unit": org.unit,
+        "township": org.town,
+        "region": org.city,
+    }
     field = ROLE_NODE[role]
     return user_with_role(role, node[field] if field else None, is_staff=role == Role.ADMIN)
 

@@ -17,7 +17,18 @@ def test_a_real_worker_runs_a_task_sent_through_redis():
     env.pop("DATABASE_URL", None)
     celery = str(Path(sys.executable).with_name("celery"))
     worker = subprocess.Popen(
-        [celery, "-A", "config", "worker", "--pool=solo", "--concurrency=1", "-l", "warning", "-n", "ci-ping@%h"],
+        [
+            celery,
+            "-A",
+            "config",
+            "worker",
+            "--pool=solo",
+            "--concurrency=1",
+            "-l",
+            "warning",
+            "-n",
+            "ci-ping@%h",
+        ],
         cwd=ROOT,
         env=env,
         stdout=subprocess.PIPE,
@@ -30,7 +41,9 @@ def test_a_real_worker_runs_a_task_sent_through_redis():
             "assert not app.conf.task_always_eager;"
             "print(ping.delay().get(timeout=60))"
         )
-        out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=90)
+        out = subprocess.run(
+            [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=90
+        )
         assert out.stdout.strip() == "pong", out.stderr
     finally:
         worker.terminate()

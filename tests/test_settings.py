@@ -45,12 +45,20 @@ def test_embedded_default_runs_tasks_in_process_and_redis_url_switches_to_a_brok
     env["DJANGO_SETTINGS_MODULE"] = "config.settings.local"
     out = subprocess.run(
         [sys.executable, "-c", f"import django; django.setup(); {code}"],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=60,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert out.stdout.split() == ["True", "memory://"]
     env["REDIS_URL"] = "redis://127.0.0.1:6379/3"
     out = subprocess.run(
         [sys.executable, "-c", f"import django; django.setup(); {code}"],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=60,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert out.stdout.split() == ["False", "redis://127.0.0.1:6379/3"]

@@ -1,6 +1,5 @@
 """Organisation pages. Every object comes through a scoped selector; out of scope is a 404."""
 
-
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Q

@@ -276,7 +276,9 @@ def scores_accept_remaining(*, assessment, actor, request=None):
     """
     with transaction.atomic():
         a = lock_for_review(assessment=assessment, actor=actor, request=request)
-        rows = IndicatorScore.objects.filter(assessment=a, review_score__isnull=True, self_score__isnull=False)
+        rows = IndicatorScore.objects.filter(
+            assessment=a, review_score__isnull=True, self_score__isnull=False
+        )
         codes = list(rows.order_by("indicator__sort_order").values_list("indicator__code", flat=True))
         count = rows.update(
             review_score=F("self_score"),

@@ -19,4 +19,6 @@ WHITENOISE_AUTOREFRESH = True
 # A file, not the in-memory shared cache: only a file database honours the busy timeout and WAL, so
 # the live-server browser tests meet concurrent requests the way the embedded edition does.
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
-    DATABASES["default"]["TEST"] = {"NAME": os.path.join(tempfile.gettempdir(), f"ql-test-{os.getpid()}.sqlite3")}  # noqa: F405
+    DATABASES["default"]["TEST"] = {
+        "NAME": os.path.join(tempfile.gettempdir(), f"ql-test-{os.getpid()}.sqlite3")
+    }  # noqa: F405

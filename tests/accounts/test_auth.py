@@ -73,11 +73,38 @@ def test_lockout_ends_after_the_cool_off(client, settings):
 
 
 WEAK_PASSWORDS = [
-    "qinglian123", "Qinglian123", "admin2024", "Admin2024!", "password1", "Passw0rd!", "12345678901",
-    "baogou2024", "sanguan123", "demo12345", "test12345", "abc123456", "qwerty123", "welcome1",
-    "letmein12", "short1!", "aaaaaaaaaa", "abcdefghij", "ABCDEFGHIJ", "1234567890", "jiwei2024",
-    "shifan2024", "dabiao2024", "tengzhou12", "root123456", "user123456", "cunwei2024", "zhenjie123",
-    "iloveyou12", "monkey1234", "qlcj2024", "cunju12345",
+    "qinglian123",
+    "Qinglian123",
+    "admin2024",
+    "Admin2024!",
+    "password1",
+    "Passw0rd!",
+    "12345678901",
+    "baogou2024",
+    "sanguan123",
+    "demo12345",
+    "test12345",
+    "abc123456",
+    "qwerty123",
+    "welcome1",
+    "letmein12",
+    "short1!",
+    "aaaaaaaaaa",
+    "abcdefghij",
+    "ABCDEFGHIJ",
+    "1234567890",
+    "jiwei2024",
+    "shifan2024",
+    "dabiao2024",
+    "tengzhou12",
+    "root123456",
+    "user123456",
+    "cunwei2024",
+    "zhenjie123",
+    "iloveyou12",
+    "monkey1234",
+    "qlcj2024",
+    "cunju12345",
 ]
 
 
@@ -100,13 +127,21 @@ def test_password_change_needs_the_current_password_and_clears_the_first_login_f
     assert client.get("/").status_code == 302  # forced to the change page first
     bad = client.post(
         "/accounts/password/",
-        {"old_password": "not-it", "new_password1": "Cedar-harbor-5521", "new_password2": "Cedar-harbor-5521"},
+        {
+            "old_password": "not-it",
+            "new_password1": "Cedar-harbor-5521",
+            "new_password2": "Cedar-harbor-5521",
+        },
     )
     assert bad.status_code == 200
     assert "旧密码不正确" in bad.content.decode() or "您的旧密码不正确" in bad.content.decode()
     ok = client.post(
         "/accounts/password/",
-        {"old_password": TEST_PASSWORD, "new_password1": "Cedar-harbor-5521", "new_password2": "Cedar-harbor-5521"},
+        {
+            "old_password": TEST_PASSWORD,
+            "new_password1": "Cedar-harbor-5521",
+            "new_password2": "Cedar-harbor-5521",
+        },
     )
     assert ok.status_code == 302
     user.refresh_from_db()
@@ -185,8 +220,11 @@ def test_session_cookie_is_httponly_and_samesite_lax(client):
 @pytest.mark.parametrize("role", [r for r in Role if r != Role.ADMIN])
 def test_django_admin_is_only_for_administrators(client, org, role):
     node = {
-        "village": org.village, "branch": org.branch, "unit": org.unit,
-        "township": org.town, "region": org.city,
+        "village": org.village,
+        "branch": org.branch,
+        "unit": org.unit,
+        "township": org.town,
+        "region": org.city,
     }
     from accounts.models import ROLE_NODE
 

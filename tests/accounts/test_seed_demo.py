@@ -12,7 +12,17 @@ def _counts():
     from assessments.models import Assessment, Campaign
     from ledgers.models import LedgerEntry, LedgerSubmission, Rectification
 
-    models = (Township, PartyBranch, Village, ResponsibleUnit, AnnualTarget, CreationBatch, IndexStandard, User, Membership)
+    models = (
+        Township,
+        PartyBranch,
+        Village,
+        ResponsibleUnit,
+        AnnualTarget,
+        CreationBatch,
+        IndexStandard,
+        User,
+        Membership,
+    )
     models += (Campaign, Assessment, LedgerSubmission, LedgerEntry, Rectification)
     return {m.__name__: m.objects.count() for m in models}
 
@@ -30,14 +40,28 @@ def test_seed_demo_is_idempotent_and_models_the_two_townships():
     assert baogou.units.count() == 7
     t2024 = AnnualTarget.objects.get(township=baogou, year=2024)
     assert [(g.grade_name, g.count) for g in t2024.grade_counts.all()] == [
-        ("示范村", 7), ("达标村", 33), ("提升村", 13), ("促进村", 13)
+        ("示范村", 7),
+        ("达标村", 33),
+        ("提升村", 13),
+        ("促进村", 13),
     ]
     t2025 = AnnualTarget.objects.get(township=baogou, year=2025)
     assert t2025.cumulative and [g.count for g in t2025.grade_counts.all()] == [10, 43, 13]
 
     sanguan = Township.objects.get(name="三管镇")
     assert sorted(sanguan.villages.values_list("name", flat=True)) == sorted(
-        ["东姚庄村", "李卓村", "新庄村", "三管村", "师家庄村", "梁家庄村", "陆喜营村", "王家庄村", "西姚村", "黄家庄村"]
+        [
+            "东姚庄村",
+            "李卓村",
+            "新庄村",
+            "三管村",
+            "师家庄村",
+            "梁家庄村",
+            "陆喜营村",
+            "王家庄村",
+            "西姚村",
+            "黄家庄村",
+        ]
     )
     shares = {t.year: int(t.share_percent) for t in AnnualTarget.objects.filter(township=sanguan)}
     assert shares == {2022: 30, 2023: 80, 2024: 100, 2025: 100}
@@ -62,8 +86,16 @@ def test_seed_demo_is_idempotent_and_models_the_two_townships():
 def test_seed_demo_command_prints_every_account(capsys):
     call_command("seed_demo")
     out = capsys.readouterr().out
-    for username in ("demo_village", "demo_supervisor", "demo_branch", "demo_unit", "demo_jiwei",
-                     "demo_leader", "demo_city", "demo_admin"):
+    for username in (
+        "demo_village",
+        "demo_supervisor",
+        "demo_branch",
+        "demo_unit",
+        "demo_jiwei",
+        "demo_leader",
+        "demo_city",
+        "demo_admin",
+    ):
         assert username in out
 
 
@@ -79,7 +111,9 @@ def test_demo_data_has_no_default_credentials():
     from pathlib import Path
 
     root = Path(__file__).resolve().parents[2]
-    texts = [p.read_text(encoding="utf-8") for d in ("fixtures",) for p in (root / d).rglob("*") if p.is_file()]
+    texts = [
+        p.read_text(encoding="utf-8") for d in ("fixtures",) for p in (root / d).rglob("*") if p.is_file()
+    ]
     texts += [p.read_text(encoding="utf-8") for p in root.glob("*/migrations/*.py")]
     for text in texts:
         lowered = text.lower()

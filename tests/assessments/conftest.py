@@ -72,5 +72,9 @@ def fill_self(assessment, committee, supervisor, score="max"):
         sha256="0" * 64,
         uploaded_by=committee,
     )
-    Signoff.objects.create(assessment=assessment, side="committee", round=assessment.round + 1, user=committee)
-    Signoff.objects.create(assessment=assessment, side="supervisor", round=assessment.round + 1, user=supervisor)
+    Signoff.objects.create(
+        assessment=assessment, side="committee", round=assessment.round + 1, user=committee
+    )
+    Signoff.objects.create(
+        assessment=assessment, side="supervisor", round=assessment.round + 1, user=supervisor
+    )

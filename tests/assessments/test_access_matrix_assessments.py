@@ -61,7 +61,13 @@ def two_campaigns(cycle):
 
 
 def _user(role, org):
-    node = {"village": org.village, "branch": org.branch, "unit": org.unit, "township": org.town, "region": org.city}
+    node = {
+        "village": org.village,
+        "branch": org.branch,
+        "unit": org.unit,
+        "township": org.town,
+        "region": org.city,
+    }
     field = ROLE_NODE[role]
     return user_with_role(role, node[field] if field else None)
 

@@ -29,7 +29,10 @@ def test_accepting_the_rest_keeps_scores_already_reviewed(cycle, forwarded):
     assert count == 24
     adjusted.refresh_from_db()
     assert adjusted.review_score == D("1.5")
-    assert forwarded.scores.filter(review_score__isnull=True).values_list("indicator__code", flat=True).get() == "V5.5"
+    assert (
+        forwarded.scores.filter(review_score__isnull=True).values_list("indicator__code", flat=True).get()
+        == "V5.5"
+    )
     forwarded.refresh_from_db()
     assert forwarded.status == Assessment.Status.IN_REVIEW
     # 100 - 4 (V5.5 unscored) - 1.5 (V1.1 adjusted from 3) = 94.5

@@ -61,7 +61,13 @@ def test_checklist_sums_the_items_met_within_the_maximum():
 
 @pytest.mark.parametrize(
     "value,message",
-    [("-1", "不能为负数"), ("6.5", "不能超过该指标满分 6 分"), ("2.3", "0.5 分的整数倍"), ("abc", "请输入数字"), ("nan", "请输入数字")],
+    [
+        ("-1", "不能为负数"),
+        ("6.5", "不能超过该指标满分 6 分"),
+        ("2.3", "0.5 分的整数倍"),
+        ("abc", "请输入数字"),
+        ("nan", "请输入数字"),
+    ],
 )
 def test_direct_scores_outside_the_rules_are_refused(value, message):
     with pytest.raises(ScoreError, match=message):
@@ -97,7 +103,9 @@ def test_grade_follows_thresholds():
 
 
 def test_a_weak_dimension_keeps_a_high_score_out_of_the_top_grade():
-    assert propose_grade(GRADES, score=D("95"), veto=False, dimension_ratios=[D("0.9"), D("0.75")]) == "DABIAO"
+    assert (
+        propose_grade(GRADES, score=D("95"), veto=False, dimension_ratios=[D("0.9"), D("0.75")]) == "DABIAO"
+    )
 
 
 def test_a_veto_forces_the_lowest_grade_whatever_the_score():

@@ -13,7 +13,9 @@ from indices.services import standard_import
 from tests.factories import user_with_role
 
 pytestmark = pytest.mark.django_db
-SAMPLE = Path(__file__).resolve().parents[2] / "fixtures" / "standards" / "township_index_standard.sample.yaml"
+SAMPLE = (
+    Path(__file__).resolve().parents[2] / "fixtures" / "standards" / "township_index_standard.sample.yaml"
+)
 S = Assessment.Status
 
 
@@ -38,7 +40,8 @@ def test_township_self_assesses_and_the_city_reviews_and_grades(client, org, tow
     assert client.get(f"/assessments/a/{other.pk}/self/").status_code == 404  # another township's
     t11 = ours.scores.get(indicator__code="T1.1")
     response = client.post(
-        f"/assessments/a/{ours.pk}/self/score/{t11.pk}/", {"value": "4", "note": "包村责任人一村未明确", "version": t11.version}
+        f"/assessments/a/{ours.pk}/self/score/{t11.pk}/",
+        {"value": "4", "note": "包村责任人一村未明确", "version": t11.version},
     )
     assert response.status_code in (200, 302)
     t11.refresh_from_db()

@@ -54,7 +54,9 @@ def demo_cycle():
     # Our village: every village-scored indicator at full marks except V1.1, left for the browser.
     for s in ours.scores.select_related("indicator"):
         if s.indicator.scored_by == "village_and_township" and s.indicator.code != "V1.1":
-            IndicatorScore.objects.filter(pk=s.pk).update(self_score=s.indicator.max_score, self_note="已落实")
+            IndicatorScore.objects.filter(pk=s.pk).update(
+                self_score=s.indicator.max_score, self_note="已落实"
+            )
     village = ours.village
     users = {
         "committee": user_with_role(Role.VILLAGE_COMMITTEE, village, username="cun_lw"),
@@ -67,7 +69,9 @@ def demo_cycle():
 
 
 def _as(browser, live_server, username):
-    context = browser.new_context(locale="zh-CN", timezone_id="Asia/Shanghai", viewport={"width": 1366, "height": 900})
+    context = browser.new_context(
+        locale="zh-CN", timezone_id="Asia/Shanghai", viewport={"width": 1366, "height": 900}
+    )
     page = context.new_page()
     page.set_default_timeout(15_000)
     page.on("dialog", lambda dialog: dialog.accept())  # the data-confirm prompts

@@ -1,6 +1,5 @@
 """The sheet in a real browser: the live score, save-as-you-go under the CSP, and the conflict message."""
 
-
 import pytest
 
 from assessments.models import IndicatorScore

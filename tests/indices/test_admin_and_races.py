@@ -38,7 +38,9 @@ def test_admin_lists_and_shows_standards_and_indicators(admin_client):
 
 def test_admin_makes_a_used_standard_read_only(admin_client):
     std = standard_import(source=VILLAGE.read_bytes(), fmt="yaml", actor=None)
-    Campaign.objects.create(township=(t := TownshipFactory()), region=t.region, year=2024, standard=std, name="2024年测评")
+    Campaign.objects.create(
+        township=(t := TownshipFactory()), region=t.region, year=2024, standard=std, name="2024年测评"
+    )
 
     page = admin_client.get(reverse("admin:indices_indexstandard_change", args=[std.pk]))
     delete = admin_client.post(reverse("admin:indices_indexstandard_delete", args=[std.pk]), {"post": "yes"})

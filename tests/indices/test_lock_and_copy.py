@@ -26,7 +26,9 @@ LOCKED = (
 @pytest.fixture
 def used(db):
     std = standard_import(source=VILLAGE.read_bytes(), fmt="yaml", actor=None)
-    Campaign.objects.create(township=(t := TownshipFactory()), region=t.region, year=2024, standard=std, name="2024年测评")
+    Campaign.objects.create(
+        township=(t := TownshipFactory()), region=t.region, year=2024, standard=std, name="2024年测评"
+    )
     return std
 
 

@@ -89,7 +89,9 @@ def test_manage_rights_follow_role_and_owner(org, stds, role, node, manageable):
 
 
 def test_list_shows_only_standards_in_scope_with_badges(client, org, stds):
-    Campaign.objects.create(township=org.town, region=org.city, year=2024, standard=stds.local, name="2024年测评")
+    Campaign.objects.create(
+        township=org.town, region=org.city, year=2024, standard=stds.local, name="2024年测评"
+    )
     client.force_login(user_with_role(Role.VILLAGE_COMMITTEE, org.village))
 
     response = client.get(reverse("indices:standard_list"))
@@ -287,7 +289,9 @@ def test_export_downloads_an_xlsx_with_an_rfc6266_filename(client, org, stds):
 
 
 def test_copy_page_asks_for_confirmation_and_creates_a_new_draft(client, org, stds):
-    Campaign.objects.create(township=org.town, region=org.city, year=2024, standard=stds.city, name="2024年测评")
+    Campaign.objects.create(
+        township=org.town, region=org.city, year=2024, standard=stds.city, name="2024年测评"
+    )
     client.force_login(user_with_role(Role.CITY_OFFICE, org.city))
     url = reverse("indices:standard_copy", args=[stds.city.pk])
 
@@ -343,7 +347,9 @@ def test_edit_saves_name_status_and_notes(client, org, stds):
 
 
 def test_edit_of_a_used_standard_shows_the_lock_and_offers_a_copy(client, org, stds):
-    Campaign.objects.create(township=org.town, region=org.city, year=2024, standard=stds.local, name="2024年测评")
+    Campaign.objects.create(
+        township=org.town, region=org.city, year=2024, standard=stds.local, name="2024年测评"
+    )
     client.force_login(user_with_role(Role.TOWNSHIP_REVIEWER, org.town))
     url = reverse("indices:standard_edit", args=[stds.local.pk])
 

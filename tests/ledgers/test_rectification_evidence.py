@@ -85,6 +85,10 @@ def test_the_reviewer_turns_a_ledger_problem_into_one_item(client, org, people):
     response = client.post(f"/ledgers/entries/{entry.pk}/rectify/")
     item = Rectification.objects.get(ledger_entry=entry)
     assert response["Location"] == f"/ledgers/rectifications/{item.pk}/"
-    assert (item.source, item.problem, item.deadline) == ("ledger", "合同未经村民代表会议", datetime.date(2024, 6, 10))
+    assert (item.source, item.problem, item.deadline) == (
+        "ledger",
+        "合同未经村民代表会议",
+        datetime.date(2024, 6, 10),
+    )
     client.post(f"/ledgers/entries/{entry.pk}/rectify/")
     assert Rectification.objects.count() == 1

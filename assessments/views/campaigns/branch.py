@@ -104,9 +104,7 @@ def submit_problems(a, codes, now=None):
     campaign = a.campaign
     problems = []
     if not self_window_open(a, now):
-        problems.append(
-            f"自评截止日（{cn_date(campaign.self_deadline)}）已过，如需修改请联系镇纪委延期。"
-        )
+        problems.append(f"自评截止日（{cn_date(campaign.self_deadline)}）已过，如需修改请联系镇纪委延期。")
     if a.missing_count:
         shown = "、".join(codes[:10]) + ("等" if a.missing_count > 10 else "")
         problems.append(f"还有 {a.missing_count} 项指标未自评：{shown}。")
