@@ -21,4 +21,4 @@ WHITENOISE_AUTOREFRESH = True
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
     DATABASES["default"]["TEST"] = {
         "NAME": os.path.join(tempfile.gettempdir(), f"ql-test-{os.getpid()}.sqlite3")
-    }  # noqa: F405
+    }
