@@ -19,6 +19,5 @@ WHITENOISE_AUTOREFRESH = True
 # A file, not the in-memory shared cache: only a file database honours the busy timeout and WAL, so
 # the live-server browser tests meet concurrent requests the way the embedded edition does.
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
-    DATABASES["default"]["TEST"] = {
-        "NAME": os.path.join(tempfile.gettempdir(), f"ql-test-{os.getpid()}.sqlite3")
-    }
+    _test_db = os.path.join(tempfile.gettempdir(), f"ql-test-{os.getpid()}.sqlite3")
+    DATABASES["default"]["TEST"] = {"NAME": _test_db}  # noqa: F405
