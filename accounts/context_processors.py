@@ -1,5 +1,5 @@
-from .roles import Cap
-from .scoping import scope_for
+from access.roles import Cap
+from access.scope import scope_for
 
 
 def scope(request):

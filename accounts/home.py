@@ -2,8 +2,9 @@
 
 from django.urls import reverse
 
+from access.scope import scope_for
+
 from .models import Role
-from .scoping import scope_for
 
 
 def home_cards(user):

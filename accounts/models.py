@@ -4,6 +4,8 @@ from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.db.models import Q
 
+from access.roles import ROLE_NODE, Role
+
 
 class User(AbstractUser):
     full_name = models.CharField("姓名", max_length=50, blank=True)
@@ -24,29 +26,8 @@ class User(AbstractUser):
         return self.full_name or self.username
 
 
-class Role(models.TextChoices):
-    VILLAGE_COMMITTEE = "village_committee", "村两委成员"
-    VILLAGE_SUPERVISOR = "village_supervisor", "村务监督委员会成员"
-    BRANCH_SECRETARY = "branch_secretary", "党总支书记"
-    UNIT_STAFF = "unit_staff", "责任单位工作人员"
-    TOWNSHIP_REVIEWER = "township_reviewer", "镇纪委审核人员"
-    TOWNSHIP_LEADER = "township_leader", "镇领导（只读）"
-    CITY_OFFICE = "city_office", "市清廉村居办"
-    ADMIN = "admin", "系统管理员"
-
-
-# Which node of the tree each role is held at. The CheckConstraint below and the membership service
-# both read this table, so a role can never be attached to the wrong kind of node.
-ROLE_NODE = {
-    Role.VILLAGE_COMMITTEE: "village",
-    Role.VILLAGE_SUPERVISOR: "village",
-    Role.BRANCH_SECRETARY: "branch",
-    Role.UNIT_STAFF: "unit",
-    Role.TOWNSHIP_REVIEWER: "township",
-    Role.TOWNSHIP_LEADER: "township",
-    Role.CITY_OFFICE: "region",
-    Role.ADMIN: None,
-}
+# The roles and the node each is held at are access vocabulary (access.roles); re-exported here because
+# the Membership model is where they are stored.
 NODE_FIELDS = ("region", "township", "branch", "village", "unit")
 
 

@@ -6,11 +6,12 @@ from django.db.models import Q
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
+from access.checks import require_cap
+from access.roles import Cap
+
 from .forms import ChangePasswordForm, LoginForm
 from .home import home_cards, role_hints
 from .models import Role
-from .roles import Cap
-from .scoping import require_cap
 from .selectors import user_get_for_user, user_list_for_user
 from .services import password_change
 

@@ -1,46 +1,32 @@
-"""Which workflow sides a user acts as for one assessment (see workflow.Side)."""
+"""Which workflow sides a user acts as for one assessment (see access.table.SIDES)."""
 
-from accounts.models import Role
-from accounts.scoping import scope_for
+from access.roles import Side
+from access.scope import scope_for
 
-from .workflow import Side
+WORKFLOW_SIDES = frozenset({Side.SELF, Side.BRANCH, Side.REVIEWER, Side.CITY})
+
+
+def assessment_entity(assessment):
+    """The access-table row of an assessment: village-level and township-level ones have other sides."""
+    return f"assessment.{assessment.campaign.level}"
 
 
 def actor_sides(user, assessment):
-    """The sides `user` may act as on `assessment`; empty for read-only viewers (leaders, admins)."""
-    scope = scope_for(user)
-    sides = set()
-    campaign = assessment.campaign
-    if campaign.level == "village":
-        village = assessment.village
-        if scope.holds(Role.VILLAGE_COMMITTEE, village.pk) or scope.holds(
-            Role.VILLAGE_SUPERVISOR, village.pk
-        ):
-            sides.add(Side.SELF)
-        if village.branch_id and scope.holds(Role.BRANCH_SECRETARY, village.branch_id):
-            sides.add(Side.BRANCH)
-        if scope.holds(Role.TOWNSHIP_REVIEWER, assessment.township_id):
-            sides.add(Side.REVIEWER)
-        if scope.holds(Role.CITY_OFFICE, campaign.region_id):
-            sides.add(Side.CITY)
-    else:
-        if scope.holds(Role.TOWNSHIP_REVIEWER, assessment.township_id):
-            sides.add(Side.SELF)
-        if scope.holds(Role.CITY_OFFICE, campaign.region_id):
-            sides.add(Side.REVIEWER)
-    return frozenset(sides)
+    """The workflow sides `user` may act as on `assessment`; empty for read-only viewers (leaders,
+    admins)."""
+    return scope_for(user).sides(assessment_entity(assessment), assessment) & WORKFLOW_SIDES
 
 
 def signoff_sides(user, assessment):
     """Which 签署 the user may give: a 两委 member signs for the committee, a 监委会 member for supervision."""
     from .models import Signoff
 
-    scope = scope_for(user)
     if assessment.village_id is None:
         return set()
-    sides = set()
-    if scope.holds(Role.VILLAGE_COMMITTEE, assessment.village_id):
-        sides.add(Signoff.Side.COMMITTEE)
-    if scope.holds(Role.VILLAGE_SUPERVISOR, assessment.village_id):
-        sides.add(Signoff.Side.SUPERVISOR)
-    return sides
+    sides = scope_for(user).sides("assessment.village", assessment)
+    return {s for s in (Signoff.Side.COMMITTEE, Signoff.Side.SUPERVISOR) if Side(s.value) in sides}
+
+
+def manager_sides(user, assessment):
+    """Whether the user keeps the township's paperwork about this village (示范村申请表 and the like)."""
+    return scope_for(user).sides(assessment_entity(assessment), assessment) & {Side.MANAGER}

@@ -3,9 +3,9 @@
 from django.db.models import Count, Q
 from django.http import Http404
 
-from accounts.scoping import scope_for
-from villages.models import Township
-from villages.selectors import township_wide_q, village_scope_q
+from access.checks import access_by_id
+from access.roles import Cap
+from access.scope import scope_for
 
 from .models import Assessment, Campaign, Evidence
 
@@ -16,21 +16,23 @@ def assessment_scope_q(user, prefix=""):
     """Village-level assessments follow the village scope; township-level ones the township's people and
     the city office."""
     scope = scope_for(user)
-    if scope.is_admin:
+    if scope.everywhere:
         return Q()
     p = prefix
-    village_level = Q(**{f"{p}campaign__level": "village"}) & village_scope_q(scope, prefix=f"{p}village__")
-    townships = Township.objects.filter(township_wide_q(scope)).values("pk")
-    township_level = Q(**{f"{p}campaign__level": "township", f"{p}township_id__in": townships})
+    cap = Cap.CAMPAIGN_VIEW
+    village_level = Q(**{f"{p}campaign__level": "village"}) & scope.village_q(cap, prefix=f"{p}village__")
+    township_level = Q(**{f"{p}campaign__level": "township"}) & scope.township_q(cap, prefix=f"{p}township__")
     return village_level | township_level
 
 
 def campaign_scope_q(user):
     scope = scope_for(user)
-    if scope.is_admin:
+    if scope.everywhere:
         return Q()
-    q = Q(level="village", township_id__in=scope.member_township_ids) | Q(region_id__in=scope.region_ids)
-    q |= Q(level="township", township__isnull=True, region__townships__in=scope.township_ids)
+    cap = Cap.CAMPAIGN_VIEW
+    q = Q(level="village", township_id__in=scope.touched_township_ids(cap))
+    q |= Q(region_id__in=scope.held(cap, "region"))
+    q |= Q(level="township", township__isnull=True, region__townships__in=scope.wide_township_ids(cap))
     return q
 
 
@@ -79,3 +81,42 @@ def evidence_get_for_user(user, pk):
         )
     except (Evidence.DoesNotExist, ValueError, TypeError):
         raise Http404 from None
+
+
+# ---- access by id: the object and the user's sides of it, or one Http404 --------------------------
+
+
+def _assessment_entity(assessment):
+    return f"assessment.{assessment.campaign.level}"
+
+
+def access_assessment_by_id(user, pk, *, need=None, request=None, for_update=False):
+    """(assessment, sides): the assessment in the user's scope, with the sides the user is of it."""
+    return access_by_id(
+        user,
+        assessment_list_for_user(user),
+        pk,
+        entity=_assessment_entity,
+        need=need,
+        request=request,
+        for_update=for_update,
+    )
+
+
+def access_campaign_by_id(user, pk, *, need=None, request=None):
+    """(campaign, sides): REVIEWER/CITY act on it; MANAGER runs it; VIEWER sees its township whole."""
+    return access_by_id(
+        user,
+        campaign_list_for_user(user),
+        pk,
+        entity=lambda c: f"campaign.{c.level}",
+        need=need,
+        request=request,
+    )
+
+
+def access_evidence_by_id(user, pk, *, need=None, request=None):
+    """(evidence, sides of its assessment)."""
+    evidence = evidence_get_for_user(user, pk)
+    _assessment, sides = access_assessment_by_id(user, evidence.assessment_id, need=need, request=request)
+    return evidence, sides

@@ -6,24 +6,18 @@ changes the state and writes the event; views ask `available(...)` which buttons
 Actors are the *sides* of the workflow, not roles: for a village-level campaign the village committee and
 supervision committee members are SELF, the party-branch secretary is BRANCH, the township 纪委 reviewer is
 REVIEWER and the city office is CITY; for a township-level campaign the township reviewer is SELF and the
-city office is REVIEWER (there is no branch). `accounts.scoping` and `permissions.actor_sides` map a
+city office is REVIEWER (there is no branch). `access.table.SIDES` and `permissions.actor_sides` map a
 user to their sides for one assessment.
 """
 
 from dataclasses import dataclass
 from enum import StrEnum
 
+from access.roles import Side
+
 from .models import Assessment
 
 S = Assessment.Status
-
-
-class Side(StrEnum):
-    SELF = "self"
-    BRANCH = "branch"
-    REVIEWER = "reviewer"
-    CITY = "city"
-    SYSTEM = "system"
 
 
 class Guard(StrEnum):

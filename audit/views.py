@@ -2,8 +2,8 @@ from django.core.paginator import Paginator
 from django.db.models import Q
 from django.shortcuts import render
 
-from accounts.roles import Cap
-from accounts.scoping import require_cap
+from access.checks import require_cap
+from access.roles import Cap
 
 from .selectors import event_list_for_user
 

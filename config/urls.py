@@ -2,14 +2,15 @@ from django.contrib import admin
 from django.http import HttpResponse
 from django.urls import include, path
 
+from access.roles import Cap
+from access.scope import scope_for
 from accounts import views as account_views
-from accounts.scoping import scope_for
 
 
 def _admin_has_permission(request):
     """Django admin only for system administrators, not for every staff flag (SECURITY.md AC-8)."""
     user = request.user
-    return user.is_active and user.is_staff and scope_for(user).is_admin
+    return user.is_active and user.is_staff and scope_for(user).can(Cap.ADMIN_SITE)
 
 
 admin.site.has_permission = _admin_has_permission

@@ -14,9 +14,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from accounts.models import Role
-from accounts.roles import Cap
-from accounts.scoping import require_cap, scope_for
+from access.checks import require_cap
+from access.roles import Cap, Side
+from access.scope import scope_for
 from assessments.models import Assessment, Campaign
 from config.downloads import attachment_response
 from indices.models import Grade
@@ -59,18 +59,17 @@ def _township_for(request, pk):
         township = Township.objects.select_related("region").get(pk=pk)
     except Township.DoesNotExist:
         raise Http404 from None
-    if not scope_for(request.user).can_in_township(Cap.DASHBOARD_VIEW, township):
+    if not scope_for(request.user).reaches_township(Cap.DASHBOARD_VIEW, township):
         raise Http404
     return township
 
 
 def _region_for(request, pk):
-    scope = scope_for(request.user)
     try:
         region = Region.objects.get(pk=pk)
     except Region.DoesNotExist:
         raise Http404 from None
-    if not (scope.is_admin or scope.holds(Role.CITY_OFFICE, region.pk)):
+    if not scope_for(request.user).reaches_region(Cap.DASHBOARD_VIEW, region.pk):
         raise Http404
     return region
 
@@ -97,13 +96,13 @@ def _latest_year(campaigns):
 def index(request):
     """Straight to the user's dashboard when there is one; a chooser when there are several."""
     scope = scope_for(request.user)
-    if scope.is_admin:
-        regions = list(Region.objects.order_by("name"))
-        townships = list(Township.objects.select_related("region").order_by("region__name", "name"))
-    else:
-        regions = list(Region.objects.filter(pk__in=scope.nodes(Role.CITY_OFFICE)).order_by("name"))
-        town_ids = scope.nodes(Role.TOWNSHIP_LEADER) | scope.nodes(Role.TOWNSHIP_REVIEWER)
-        townships = list(Township.objects.filter(pk__in=town_ids).select_related("region").order_by("name"))
+    cap = Cap.DASHBOARD_VIEW
+    regions = list(Region.objects.filter(scope.node_q(cap, "region")).order_by("name"))
+    townships = list(
+        Township.objects.filter(scope.node_q(cap, "township"))
+        .select_related("region")
+        .order_by("region__name", "name")
+    )
     if len(regions) + len(townships) == 1:
         if regions:
             return redirect("dashboards:city_go", pk=regions[0].pk)
@@ -147,7 +146,7 @@ def township(request, pk, year):
         "yoy_labels": list(YOY_LABELS.items()),
         "compliance_height": max(220, 60 + 28 * d.compliance_units),
         "city_url": reverse("dashboards:city", args=[township.region_id, year])
-        if scope_for(request.user).holds(Role.CITY_OFFICE, township.region_id)
+        if Side.CITY in scope_for(request.user).sides("region", township.region)
         else "",
     }
     return render(request, "dashboards/township.html", context)
@@ -167,9 +166,7 @@ def _grading_link(scope, township, campaign):
     campaign page (the city office reaches the board through its own 示范村评选 page)."""
     if campaign is None:
         return ""
-    if scope.is_admin or any(
-        scope.holds(r, township.pk) for r in (Role.TOWNSHIP_REVIEWER, Role.TOWNSHIP_LEADER)
-    ):
+    if scope.sides("township", township) & {Side.REVIEWER, Side.LEADER}:
         return reverse("assessments:grading_board", args=[campaign.pk])
     return reverse("assessments:campaign_detail", args=[campaign.pk])
 

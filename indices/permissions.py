@@ -1,40 +1,24 @@
 """Who may manage which standard: capability from the role table, object reach from memberships."""
 
-from accounts.models import Role
-from accounts.roles import Cap
-from accounts.scoping import scope_for
+from access.roles import Cap, Side
+from access.scope import scope_for
 from villages.models import Region, Township
 
 GLOBAL = "global"
 
 
-def _reviewer_township_ids(user):
-    """Townships where the user is 镇纪委审核人员 (a 镇领导 membership elsewhere must not count)."""
-    return scope_for(user).nodes(Role.TOWNSHIP_REVIEWER)
-
-
 def can_manage_standard(user, standard):
-    """Edit rights: admin; the city office of the standard's region; the reviewer of its township."""
+    """Edit rights: the MANAGER side of the standard (its township's reviewer, its city office, admin)."""
     scope = scope_for(user)
-    if not scope.can(Cap.STANDARDS_MANAGE):
-        return False
-    if scope.is_admin:
-        return True
-    if standard.township_id is not None:
-        if standard.township_id in _reviewer_township_ids(user):
-            return True
-    region_id = standard.region_id or (standard.township.region_id if standard.township_id else None)
-    if region_id is not None and Role.CITY_OFFICE in scope.roles:
-        return region_id in scope.region_ids
-    return False
+    return scope.can(Cap.STANDARDS_MANAGE) and Side.MANAGER in scope.sides("standard", standard)
 
 
 def can_create_standards(user):
     """Whether manageable_targets(user) is non-empty, without querying (for buttons on every page)."""
     scope = scope_for(user)
-    if not scope.can(Cap.STANDARDS_MANAGE):
-        return False
-    return scope.is_admin or Role.CITY_OFFICE in scope.roles or Role.TOWNSHIP_REVIEWER in scope.roles
+    return scope.everywhere or bool(
+        scope.held(Cap.STANDARDS_MANAGE, "region") or scope.held(Cap.STANDARDS_MANAGE, "township")
+    )
 
 
 def manageable_targets(user):
@@ -47,18 +31,14 @@ def manageable_targets(user):
     if not scope.can(Cap.STANDARDS_MANAGE):
         return []
     targets = []
-    if scope.is_admin:
+    if scope.everywhere:
         targets.append((GLOBAL, "全局（所有地区通用）", None, None))
         regions = Region.objects.order_by("name")
         townships = Township.objects.select_related("region").order_by("region__name", "name")
     else:
-        city_regions = scope.region_ids if Role.CITY_OFFICE in scope.roles else frozenset()
-        regions = Region.objects.filter(pk__in=city_regions).order_by("name")
+        regions = Region.objects.filter(pk__in=scope.held(Cap.STANDARDS_MANAGE, "region")).order_by("name")
         townships = (
-            (
-                Township.objects.filter(region_id__in=city_regions)
-                | Township.objects.filter(pk__in=_reviewer_township_ids(user))
-            )
+            Township.objects.filter(scope.township_q(Cap.STANDARDS_MANAGE))
             .select_related("region")
             .order_by("region__name", "name")
         )

@@ -12,9 +12,8 @@ from django.db.models import Count, Exists, IntegerField, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.http import Http404
 
-from accounts.scoping import scope_for
-from assessments.models import Campaign
-from villages.models import Township
+from access.roles import Cap
+from access.scope import scope_for
 
 from .importing import tree_prefetches
 from .importing.layout import METHOD_SHORT
@@ -25,16 +24,16 @@ NOTHING = Q(pk__in=[])
 
 def standard_scope_q(user):
     scope = scope_for(user)
-    if user is None or not user.is_authenticated:
+    if scope.anonymous:
         return NOTHING
-    if scope.is_admin:
+    if scope.everywhere:
         return Q()
+    cap = Cap.STANDARDS_VIEW
+    regions = scope.held(cap, "region") | scope.touched_region_ids(cap)
     q = Q(region__isnull=True, township__isnull=True)
-    member_regions = Township.objects.filter(pk__in=scope.member_township_ids).values("region_id")
-    q |= Q(township__isnull=True, region_id__in=scope.region_ids)
-    q |= Q(township__isnull=True, region_id__in=Subquery(member_regions))
-    q |= Q(township_id__in=scope.member_township_ids)
-    q |= Q(township__region_id__in=scope.region_ids)
+    q |= Q(township__isnull=True, region_id__in=regions)
+    q |= Q(township_id__in=scope.touched_township_ids(cap))
+    q |= Q(township__region_id__in=scope.held(cap, "region"))
     return q
 
 
@@ -48,7 +47,7 @@ def standard_list_for_user(user):
         IndexStandard.objects.filter(standard_scope_q(user))
         .select_related("region", "township")
         .annotate(
-            in_use=Exists(Campaign.objects.filter(standard=OuterRef("pk"))),
+            in_use=Exists(IndexStandard.objects.filter(pk=OuterRef("pk"), campaigns__isnull=False)),
             dimension_count=_count(Dimension),
             indicator_count=_count(Indicator),
         )

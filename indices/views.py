@@ -10,8 +10,8 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accounts.roles import Cap
-from accounts.scoping import require_cap
+from access.checks import require_cap
+from access.roles import Cap
 from audit.services import audit_log
 
 from . import services

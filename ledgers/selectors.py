@@ -1,27 +1,23 @@
 """Reads of the monthly ledgers, scoped to the user. Out of scope is the same 404 as missing.
 
 Unit staff see their own units' ledgers; township reviewers and leaders every unit of their townships;
-the city office its region; the administrator everything (villages.selectors.township_wide_q).
+the city office its region; the administrator everything (access.table).
 """
 
 from django.db.models import Count, Q
 from django.http import Http404
 
-from accounts.models import Role
-from accounts.scoping import scope_for
+from access.roles import Cap
+from access.scope import scope_for
 from assessments.models import Campaign
 from indices.models import Indicator
 from villages.models import ResponsibleUnit, Township
-from villages.selectors import township_wide_q
 
 from .models import LedgerEntry, LedgerSubmission
 
 
 def _unit_q(scope, prefix=""):
-    if scope.is_admin:
-        return Q()
-    wide = Township.objects.filter(township_wide_q(scope))
-    return Q(**{f"{prefix}township__in": wide}) | Q(**{f"{prefix}id__in": scope.nodes(Role.UNIT_STAFF)})
+    return scope.unit_q(Cap.LEDGER_VIEW, prefix=prefix)
 
 
 def ledger_units_for_user(user):
@@ -41,11 +37,7 @@ def ledger_unit_get_for_user(user, pk):
 
 
 def ledger_list_for_user(user):
-    scope = scope_for(user)
-    if scope.is_admin:
-        q = Q()
-    else:
-        q = Q(unit__in=ResponsibleUnit.objects.filter(_unit_q(scope)).values("pk"))
+    q = _unit_q(scope_for(user), prefix="unit__")
     return (
         LedgerSubmission.objects.filter(q)
         .select_related("unit", "unit__township")
@@ -93,7 +85,5 @@ def indicator_codes_for_township(township):
 def township_choices_for_compliance(user):
     """Townships whose whole matrix the user sees, plus those of the user's own units."""
     scope = scope_for(user)
-    q = township_wide_q(scope)
-    if not scope.is_admin:
-        q |= Q(units__id__in=scope.nodes(Role.UNIT_STAFF))
+    q = scope.township_q(Cap.LEDGER_VIEW) | Q(units__id__in=scope.held(Cap.LEDGER_VIEW, "unit"))
     return Township.objects.filter(q).distinct().order_by("region__name", "name")

@@ -12,7 +12,9 @@ from dataclasses import dataclass
 from django.db.models import Exists, OuterRef, Q
 from django.urls import reverse
 
-from accounts.models import Membership, Role
+from access.recipients import holder_roles, holders_q
+from access.roles import Side
+from accounts.models import Membership
 from assessments.models import Assessment, Campaign
 from assessments.scoring import cn_date
 from ledgers.compliance import LEDGER_START_MONTH
@@ -122,20 +124,21 @@ def campaign_deadline_events(today):
     branch_ids = {r["village__branch_id"] for r in branch_rows}
     reviewer_townships = subject_townships | {campaigns[pk].township_id for pk in city_campaigns}
     members = Membership.objects.none()
+    # a township-level subject's SELF and a village campaign's REVIEWER are both the township's 纪委
     cond = (
-        Q(role__in=[Role.VILLAGE_COMMITTEE, Role.VILLAGE_SUPERVISOR], village_id__in=village_ids)
-        | Q(role=Role.BRANCH_SECRETARY, branch_id__in=branch_ids)
-        | Q(role=Role.TOWNSHIP_REVIEWER, township_id__in=reviewer_townships)
+        holders_q("assessment.village", Side.SELF, village=village_ids)
+        | holders_q("assessment.village", Side.BRANCH, branch=branch_ids)
+        | holders_q("campaign.village", Side.REVIEWER, township=reviewer_townships)
     )
     if village_ids or branch_ids or reviewer_townships:
         members = Membership.objects.filter(cond, user__is_active=True)
     by_village, by_branch, by_township = {}, {}, {}
-    for user_id, role, village_id, branch_id, township_id in members.values_list(
-        "user_id", "role", "village_id", "branch_id", "township_id"
+    for user_id, village_id, branch_id, township_id in members.values_list(
+        "user_id", "village_id", "branch_id", "township_id"
     ).order_by("user_id"):
-        if role == Role.BRANCH_SECRETARY:
+        if branch_id:
             by_branch.setdefault(branch_id, []).append(user_id)
-        elif role == Role.TOWNSHIP_REVIEWER:
+        elif township_id:
             by_township.setdefault(township_id, []).append(user_id)
         else:
             by_village.setdefault(village_id, []).append(user_id)
@@ -256,7 +259,7 @@ def ledger_due_events(today):
         )
         cond |= Q(unit__township__ledger_due_day=due_day) & ~Q(Exists(submitted))
     rows = (
-        Membership.objects.filter(cond, role=Role.UNIT_STAFF, user__is_active=True)
+        Membership.objects.filter(cond, role__in=holder_roles("unit", Side.UNIT), user__is_active=True)
         .values_list("user_id", "unit_id", "unit__name", "unit__township__ledger_due_day")
         .order_by("user_id", "unit_id")
     )
@@ -296,16 +299,15 @@ def rectification_overdue_events(today):
     if not items:
         return []
     members = Membership.objects.filter(
-        Q(
-            role=Role.VILLAGE_COMMITTEE,
-            village_id__in={i["village_id"] for i in items if i["status"] == S.OPEN},
+        holders_q(
+            "rectification", Side.SELF, village={i["village_id"] for i in items if i["status"] == S.OPEN}
         )
-        | Q(role=Role.TOWNSHIP_REVIEWER, township_id__in={i["township_id"] for i in items}),
+        | holders_q("rectification", Side.REVIEWER, township={i["township_id"] for i in items}),
         user__is_active=True,
-    ).values_list("user_id", "role", "village_id", "township_id")
+    ).values_list("user_id", "village_id", "township_id")
     by_village, by_township = {}, {}
-    for user_id, role, village_id, township_id in members.order_by("user_id"):
-        if role == Role.TOWNSHIP_REVIEWER:
+    for user_id, village_id, township_id in members.order_by("user_id"):
+        if township_id:
             by_township.setdefault(township_id, []).append(user_id)
         else:
             by_village.setdefault(village_id, []).append(user_id)

@@ -1,10 +1,9 @@
 """Reads of export jobs and the rights around them, scoped like the rest: out of scope is a 404."""
 
-from django.db.models import Q
 from django.http import Http404
 
-from accounts.models import Role
-from accounts.scoping import Cap, scope_for
+from access.roles import Cap, Side
+from access.scope import scope_for
 from assessments.models import Campaign
 
 from .models import ExportJob
@@ -13,13 +12,8 @@ LEDGER_KINDS = (ExportJob.Kind.COMPLIANCE_XLSX, ExportJob.Kind.RECTIFICATION_XLS
 
 
 def export_job_list_for_user(user):
-    scope = scope_for(user)
     qs = ExportJob.objects.select_related("township", "campaign", "created_by")
-    if scope.is_admin:
-        return qs
-    reach = Q(township_id__in=scope.nodes(Role.TOWNSHIP_REVIEWER) | scope.nodes(Role.TOWNSHIP_LEADER))
-    reach |= Q(township__region_id__in=scope.nodes(Role.CITY_OFFICE))
-    return qs.filter(reach)
+    return qs.filter(scope_for(user).township_q(Cap.CAMPAIGN_VIEW, prefix="township__"))
 
 
 def export_job_get_for_user(user, pk):
@@ -37,7 +31,7 @@ def reports_campaign_for_user(user, pk):
     campaign = campaign_get_for_user(user, pk)
     if campaign.level != Campaign.Level.VILLAGE:
         raise Http404
-    if not scope_for(user).can_in_township(Cap.CAMPAIGN_VIEW, campaign.township):
+    if not scope_for(user).reaches_township(Cap.CAMPAIGN_VIEW, campaign.township):
         raise Http404
     return campaign
 
@@ -45,15 +39,12 @@ def reports_campaign_for_user(user, pk):
 def can_build(user, campaign, kind):
     """Who may (re)build a document. The city package is the township 纪委's official submission."""
     scope = scope_for(user)
-    if scope.is_admin:
-        return True
     if kind == ExportJob.Kind.CITY_PACKAGE:
-        return scope.holds(Role.TOWNSHIP_REVIEWER, campaign.township_id)
+        return Side.MANAGER in scope.sides("campaign.village", campaign)
     if kind in LEDGER_KINDS:
-        return scope.can_in_township(Cap.LEDGER_VIEW, campaign.township)
-    return scope.can_in_township(Cap.CAMPAIGN_VIEW, campaign.township)
+        return scope.reaches_township(Cap.LEDGER_VIEW, campaign.township)
+    return scope.reaches_township(Cap.CAMPAIGN_VIEW, campaign.township)
 
 
 def can_edit_demonstration(user, assessment):
-    scope = scope_for(user)
-    return scope.is_admin or scope.holds(Role.TOWNSHIP_REVIEWER, assessment.township_id)
+    return Side.MANAGER in scope_for(user).sides("assessment.village", assessment)

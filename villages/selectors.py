@@ -1,9 +1,10 @@
 """Reads of the organisation, always scoped to the user. Out of scope is indistinguishable from missing."""
 
-from django.db.models import Count, Q, Subquery
+from django.db.models import Count, Q
 from django.http import Http404
 
-from accounts.scoping import scope_for
+from access.roles import Cap
+from access.scope import scope_for
 
 from .models import (
     AnnualTarget,
@@ -15,51 +16,20 @@ from .models import (
     WorkingGroupMember,
 )
 
-NOTHING = Q(pk__in=[])
 
-
-def village_scope_q(scope, prefix=""):
+def village_scope_q(scope, prefix="", cap=Cap.ORG_VIEW):
     """Q selecting the villages a scope reaches; `prefix` lets other models filter through their FK."""
-    if scope.is_admin:
-        return Q()
-    p = prefix
-    q = NOTHING
-    if scope.region_ids:
-        q |= Q(**{f"{p}township__region_id__in": scope.region_ids})
-    if scope.township_ids:
-        q |= Q(**{f"{p}township_id__in": scope.township_ids})
-    if scope.branch_ids:
-        q |= Q(**{f"{p}branch_id__in": scope.branch_ids})
-    if scope.village_ids:
-        q |= Q(**{f"{p}id__in": scope.village_ids})
-    if scope.unit_ids:
-        supervised = ResponsibleUnit.villages.through.objects.filter(responsibleunit_id__in=scope.unit_ids)
-        q |= Q(**{f"{p}id__in": Subquery(supervised.values("village_id"))})
-    return q
+    return scope.village_q(cap, prefix=prefix)
 
 
-def township_scope_q(scope):
+def township_scope_q(scope, cap=Cap.ORG_VIEW):
     """Townships a user may open: those at or below their roles (a village member sees its own)."""
-    if scope.is_admin:
-        return Q()
-    q = NOTHING
-    if scope.region_ids:
-        q |= Q(region_id__in=scope.region_ids)
-    if scope.member_township_ids:
-        q |= Q(id__in=scope.member_township_ids)
-    return q
+    return scope.touched_township_q(cap)
 
 
-def township_wide_q(scope):
+def township_wide_q(scope, cap=Cap.ORG_VIEW):
     """Townships where the user sees everything (township-level roles, city office, admin)."""
-    if scope.is_admin:
-        return Q()
-    q = NOTHING
-    if scope.region_ids:
-        q |= Q(region_id__in=scope.region_ids)
-    if scope.township_ids:
-        q |= Q(id__in=scope.township_ids)
-    return q
+    return scope.township_q(cap)
 
 
 def township_list_for_user(user):
@@ -98,22 +68,15 @@ def village_get_for_user(user, pk):
 
 def branch_list_for_user(user):
     scope = scope_for(user)
-    if scope.is_admin:
-        q = Q()
-    else:
-        q = Q(township__in=Township.objects.filter(township_wide_q(scope))) | Q(id__in=scope.branch_ids)
-        q |= Q(id__in=Village.objects.filter(village_scope_q(scope)).values("branch_id"))
+    q = scope.township_q(Cap.ORG_VIEW, prefix="township__") | Q(id__in=scope.held(Cap.ORG_VIEW, "branch"))
+    q |= Q(id__in=Village.objects.filter(village_scope_q(scope)).values("branch_id"))
     return PartyBranch.objects.filter(q).select_related("township")
 
 
 def unit_list_for_user(user):
     scope = scope_for(user)
-    if scope.is_admin:
-        q = Q()
-    else:
-        q = Q(township__in=Township.objects.filter(township_wide_q(scope))) | Q(id__in=scope.unit_ids)
     return (
-        ResponsibleUnit.objects.filter(q)
+        ResponsibleUnit.objects.filter(scope.unit_q(Cap.ORG_VIEW))
         .select_related("township")
         .annotate(village_count=Count("villages", distinct=True))
         .order_by("township_id", "sort_order", "name")

@@ -8,8 +8,9 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
-from accounts.roles import Cap
-from accounts.scoping import require_cap, scope_for
+from access.checks import require_cap
+from access.roles import Cap
+from access.scope import scope_for
 from audit.models import AuditEvent
 from audit.services import audit_log
 from config.downloads import attachment_response

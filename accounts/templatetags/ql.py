@@ -1,7 +1,7 @@
 from django import template
 from django.utils import timezone
 
-from accounts.scoping import scope_for
+from access.scope import scope_for
 
 register = template.Library()
 

@@ -15,8 +15,10 @@ from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.models import Membership, Role
-from accounts.scoping import scope_for
+from access.recipients import holders_q
+from access.roles import Side
+from access.scope import scope_for
+from accounts.models import Membership
 from accounts.services import notify
 from audit.services import audit_log
 from villages.selectors import village_scope_q
@@ -37,13 +39,13 @@ class Transition:
     label: str
     source: str
     target: str
-    side: str  # "village": the village committee of the item's village; "reviewer": township reviewer
+    side: str  # access.table.SIDES["rectification"]: SELF is the item's village, REVIEWER its township
 
 
 TRANSITIONS = (
-    Transition("respond", "反馈整改情况", S.OPEN, S.RESPONDED, "village"),
-    Transition("accept", "验收通过并销号", S.RESPONDED, S.CLOSED, "reviewer"),
-    Transition("reject", "验收不通过", S.RESPONDED, S.OPEN, "reviewer"),
+    Transition("respond", "反馈整改情况", S.OPEN, S.RESPONDED, Side.SELF),
+    Transition("accept", "验收通过并销号", S.RESPONDED, S.CLOSED, Side.REVIEWER),
+    Transition("reject", "验收不通过", S.RESPONDED, S.OPEN, Side.REVIEWER),
 )
 BY_ACTION = {t.action: t for t in TRANSITIONS}
 ACTION_LABELS = {"create": "创建", "evidence": "上传整改佐证", **{t.action: t.label for t in TRANSITIONS}}
@@ -89,11 +91,10 @@ def rectification_get_for_user(user, pk, *, today=None):
 
 def side_of(user, item):
     """Which side of the table the user holds for this item (None if neither)."""
-    scope = scope_for(user)
-    if scope.is_admin or scope.holds(Role.TOWNSHIP_REVIEWER, item.township_id):
-        return "reviewer"
-    if scope.holds(Role.VILLAGE_COMMITTEE, item.village_id):
-        return "village"
+    sides = scope_for(user).sides("rectification", item)
+    for side in (Side.REVIEWER, Side.SELF):
+        if side in sides:
+            return side
     return None
 
 
@@ -106,21 +107,14 @@ def available(user, item):
 
 
 def _reviewers(township_id):
-    return [
-        m.user
-        for m in Membership.objects.filter(
-            role=Role.TOWNSHIP_REVIEWER, township_id=township_id
-        ).select_related("user")
-    ]
+    q = holders_q("rectification", Side.REVIEWER, township=[township_id])
+    return [m.user for m in Membership.objects.filter(q).select_related("user")]
 
 
 def _village_users(village_id):
-    return [
-        m.user
-        for m in Membership.objects.filter(
-            role__in=[Role.VILLAGE_COMMITTEE, Role.VILLAGE_SUPERVISOR], village_id=village_id
-        ).select_related("user")
-    ]
+    # the village's whole 两委 and 监委会 hear about its items, though only the 两委 answers them
+    q = holders_q("assessment.village", Side.SELF, village=[village_id])
+    return [m.user for m in Membership.objects.filter(q).select_related("user")]
 
 
 def _url(item):
@@ -184,8 +178,7 @@ def rectification_create(
     ledger_entry=None,
     assessment=None,
 ):
-    scope = scope_for(actor)
-    if not (scope.is_admin or scope.holds(Role.TOWNSHIP_REVIEWER, township.pk)):
+    if Side.REVIEWER not in scope_for(actor).sides("township", township):
         raise PermissionDenied("只有本镇街纪委审核人员可以创建整改事项。")
     if village.township_id != township.pk:
         raise ValidationError("该村（社区）不属于本镇街。")
@@ -289,7 +282,7 @@ def rectification_evidence_upload(*, item, actor, uploaded_file):
 
     from ..models import RectificationEvidence
 
-    if side_of(actor, item) != "village":
+    if side_of(actor, item) != Side.SELF:
         raise PermissionDenied("只有本村村“两委”成员可以上传整改佐证。")
     if item.status != Rectification.Status.OPEN:
         raise ValidationError("只有未整改（或验收未通过）的事项可以补充佐证材料。")

@@ -3,14 +3,13 @@ scoped reads, and the responsible units' monthly progress with the task's status
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import OuterRef, Prefetch, Q, Subquery
+from django.db.models import OuterRef, Prefetch, Subquery
 from django.http import Http404
 
-from accounts.models import Role
-from accounts.scoping import scope_for
+from access.roles import Cap, Side
+from access.scope import scope_for
 from audit.services import audit_log
-from villages.models import ResponsibleUnit, Township
-from villages.selectors import township_wide_q
+from villages.models import ResponsibleUnit
 from villages.xlsx import Problem
 
 from ..models import PlanTask, TaskProgress
@@ -30,11 +29,7 @@ class TaskImportError(Exception):
 
 def task_townships_q(scope, prefix=""):
     """Townships whose task list the user sees: township-wide roles, plus the townships of their units."""
-    q = Q(**{f"{prefix}in": Township.objects.filter(township_wide_q(scope))}) if not scope.is_admin else Q()
-    if not scope.is_admin and scope.unit_ids:
-        unit_towns = ResponsibleUnit.objects.filter(pk__in=scope.unit_ids).values("township_id")
-        q |= Q(**{f"{prefix}in": unit_towns})
-    return q
+    return scope.touched_township_q(Cap.TASKS_VIEW, prefix=prefix)
 
 
 def task_list_for_user(user):
@@ -70,8 +65,7 @@ def task_get_for_user(user, pk):
 
 def reporting_units(user, task):
     """The task's responsible units for which the user is unit staff."""
-    scope = scope_for(user)
-    mine = scope.nodes(Role.UNIT_STAFF)
+    mine = scope_for(user).held(Cap.TASKS_REPORT, "unit")
     return [u for u in task.units.all() if u.pk in mine]
 
 
@@ -81,8 +75,7 @@ def reporting_units(user, task):
 def task_import(*, township, year, file, actor, request=None):
     """Import the task list of `year`; every problem is reported and nothing is written unless all
     rows are valid. A re-import replaces the year's tasks, unless progress was already reported."""
-    scope = scope_for(actor)
-    if not (scope.is_admin or scope.holds(Role.TOWNSHIP_REVIEWER, township.pk)):
+    if Side.REVIEWER not in scope_for(actor).sides("township", township):
         raise PermissionDenied("只有本镇街纪委审核人员可以导入任务清单。")
     rows, problems = parse_task_workbook(file, year=year)
     units = {u.name.strip(): u for u in ResponsibleUnit.objects.filter(township=township)}
@@ -149,8 +142,7 @@ def rolled_up_status(task, statuses_by_unit):
 
 
 def task_progress_report(*, task, unit, actor, year, month, text, status, request=None):
-    scope = scope_for(actor)
-    if not scope.holds(Role.UNIT_STAFF, unit.pk):
+    if Side.UNIT not in scope_for(actor).sides("unit", unit):
         raise PermissionDenied("只有该责任单位的工作人员可以填报进展。")
     if not task.units.filter(pk=unit.pk).exists():
         raise PermissionDenied("该单位不是本任务的责任单位。")

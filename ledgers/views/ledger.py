@@ -15,9 +15,9 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accounts.models import Role
-from accounts.roles import Cap
-from accounts.scoping import require_cap, scope_for
+from access.checks import require_cap
+from access.roles import Cap, Side
+from access.scope import scope_for
 from audit.models import AuditEvent
 from audit.services import audit_log
 from config.downloads import attachment_response
@@ -71,7 +71,7 @@ def _unit_month(request, unit_pk, year, month, *, write=False):
     if not (1 <= month <= 12 and 2000 <= year <= 2100):
         raise Http404
     unit = ledger_unit_get_for_user(request.user, unit_pk)
-    if write and not scope_for(request.user).holds(Role.UNIT_STAFF, unit.pk):
+    if write and Side.UNIT not in scope_for(request.user).sides("unit", unit):
         _deny(request, unit, Cap.LEDGER_SUBMIT)
     return unit
 
@@ -90,7 +90,8 @@ def ledger_list(request):
         ledgers = ledgers.filter(month=filters["month"])
     scope = scope_for(request.user)
     year, month = _previous_month(timezone.localdate())
-    own_units = [u for u in units if scope.holds(Role.UNIT_STAFF, u.pk)]
+    own = scope.held(Cap.LEDGER_SUBMIT, "unit")
+    own_units = [u for u in units if u.pk in own]
     context = {
         "page_obj": Paginator(ledgers, PAGE_SIZE).get_page(request.GET.get("page")),
         "units": units,
@@ -165,9 +166,8 @@ def ledger_edit(request, unit_pk, year, month):
 
 
 def _render_edit(request, unit, year, month, submission, header, formset, scope, upload=None, form=None):
-    can_confirm = scope.can(Cap.LEDGER_MANAGE) and (
-        scope.is_admin or scope.holds(Role.TOWNSHIP_REVIEWER, unit.township_id)
-    )
+    sides = scope.sides("unit", unit)
+    can_confirm = scope.can(Cap.LEDGER_MANAGE) and Side.REVIEWER in sides
     context = {
         "unit": unit,
         "year": year,
@@ -175,7 +175,7 @@ def _render_edit(request, unit, year, month, submission, header, formset, scope,
         "submission": submission,
         "header": header,
         "formset": formset,
-        "can_edit": scope.holds(Role.UNIT_STAFF, unit.pk),
+        "can_edit": Side.UNIT in sides,
         "can_confirm": can_confirm,
         "upload_form": form or LedgerUploadForm(),
         "upload": upload,
@@ -247,7 +247,7 @@ def entry_confirm(request, pk):
     entry = entry_get_for_user(request.user, pk)
     unit = entry.submission.unit
     scope = scope_for(request.user)
-    if not (scope.is_admin or scope.holds(Role.TOWNSHIP_REVIEWER, unit.township_id)):
+    if Side.REVIEWER not in scope.sides("unit", unit):
         _deny(request, unit, Cap.LEDGER_MANAGE)
     form = EntryConfirmForm(request.POST)
     if form.is_valid():
@@ -277,7 +277,7 @@ def entry_rectify(request, pk):
     entry = entry_get_for_user(request.user, pk)
     unit = entry.submission.unit
     scope = scope_for(request.user)
-    if not (scope.is_admin or scope.holds(Role.TOWNSHIP_REVIEWER, unit.township_id)):
+    if Side.REVIEWER not in scope.sides("unit", unit):
         _deny(request, unit, Cap.LEDGER_MANAGE)
     try:
         item = rectification_from_ledger_entry(entry=entry, actor=request.user)

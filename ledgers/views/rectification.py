@@ -8,9 +8,9 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
-from accounts.models import Role
-from accounts.roles import Cap
-from accounts.scoping import require_cap, scope_for
+from access.checks import require_cap
+from access.roles import Cap
+from access.scope import scope_for
 from villages.models import Village
 
 from ..forms_rectification import RectificationCreateForm, RespondForm, VerifyForm
@@ -98,14 +98,10 @@ def rectification_detail(request, pk):
 
 
 def _creatable_villages(user):
-    scope = scope_for(user)
-    if scope.is_admin:
-        return Village.objects.select_related("township").order_by("township__name", "name")
-    towns = scope.nodes(Role.TOWNSHIP_REVIEWER)
     return (
-        Village.objects.filter(township_id__in=towns)
+        Village.objects.filter(scope_for(user).township_q(Cap.RECTIFY_MANAGE, prefix="township__"))
         .select_related("township")
-        .order_by("sort_order", "name")
+        .order_by("township__name", "sort_order", "name")
     )
 
 

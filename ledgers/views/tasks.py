@@ -8,9 +8,9 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
-from accounts.models import Role
-from accounts.roles import Cap
-from accounts.scoping import require_cap, scope_for
+from access.checks import require_cap
+from access.roles import Cap
+from access.scope import scope_for
 from villages.models import ResponsibleUnit, Township
 from villages.xlsx import WorkbookRefused
 
@@ -117,10 +117,7 @@ def task_progress(request, pk):
 
 
 def _import_townships(user):
-    scope = scope_for(user)
-    if scope.is_admin:
-        return Township.objects.order_by("name")
-    return Township.objects.filter(pk__in=scope.nodes(Role.TOWNSHIP_REVIEWER)).order_by("name")
+    return Township.objects.filter(scope_for(user).township_q(Cap.TASKS_MANAGE)).order_by("name")
 
 
 @require_cap(Cap.TASKS_MANAGE)

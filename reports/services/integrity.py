@@ -6,7 +6,9 @@ import hashlib
 
 from django.db import transaction
 
-from accounts.models import Membership, Role, User
+from access.recipients import holders_q
+from access.roles import Side
+from accounts.models import Membership, User
 from accounts.services import notify
 from assessments.models import Evidence
 from audit.services import audit_log
@@ -50,7 +52,10 @@ def evidence_verify_all():
     )
     if problems:
         admins = User.objects.filter(
-            is_active=True, pk__in=Membership.objects.filter(role=Role.ADMIN).values("user_id")
+            is_active=True,
+            pk__in=Membership.objects.filter(holders_q("site", Side.MANAGER, anywhere=True)).values(
+                "user_id"
+            ),
         )
         lines = "\n".join(f"{label}「{name}」{state}（{pk}）" for label, pk, name, state in problems[:50])
         with transaction.atomic():

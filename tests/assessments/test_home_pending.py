@@ -3,9 +3,9 @@
 import pytest
 from django.utils import timezone
 
+from access.scope import scope_for
 from accounts.home import pending_work
 from accounts.models import Role
-from accounts.scoping import scope_for
 from assessments.models import Assessment
 from assessments.services.transitions import assessment_transition
 from tests.assessments.conftest import fill_self

@@ -2,9 +2,9 @@
 
 import pytest
 
+from access.roles import Cap
+from access.scope import scope_for
 from accounts.models import Membership, Role
-from accounts.roles import Cap
-from accounts.scoping import scope_for
 from assessments.permissions import actor_sides
 from assessments.workflow import Side
 from tests.factories import user_with_role
@@ -15,9 +15,9 @@ def test_reviewing_one_township_and_leading_another_gives_review_rights_only_in_
     user = user_with_role(Role.TOWNSHIP_REVIEWER, org.other_town)
     Membership.objects.create(user=user, role=Role.TOWNSHIP_LEADER, township=org.town)
     scope = scope_for(user)
-    assert scope.can_in_township(Cap.ORG_MANAGE, org.other_town) is True
-    assert scope.can_in_township(Cap.ORG_MANAGE, org.town) is False
-    assert scope.nodes(Role.TOWNSHIP_REVIEWER) == {org.other_town.pk}
+    assert scope.reaches_township(Cap.ORG_MANAGE, org.other_town) is True
+    assert scope.reaches_township(Cap.ORG_MANAGE, org.town) is False
+    assert scope.held(Cap.ORG_MANAGE, "township") == {org.other_town.pk}
 
 
 @pytest.mark.django_db

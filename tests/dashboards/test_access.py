@@ -3,8 +3,9 @@
 import pytest
 from django.urls import reverse
 
+from access.roles import Cap
+from access.table import CAPS as ROLE_CAPS
 from accounts.models import Role
-from accounts.roles import ROLE_CAPS, Cap
 from tests.dashboards.conftest import YEAR
 from tests.factories import RegionFactory, user_with_role
 

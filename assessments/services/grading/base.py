@@ -1,11 +1,10 @@
 """Shared pieces of 定级: who acts for a campaign, the standard's grades, whom to notify."""
 
-from django.db.models import Q
+from access.recipients import holders_q
+from access.scope import scope_for
+from accounts.models import Membership
 
-from accounts.models import Membership, Role
-from accounts.scoping import scope_for
-
-from ...models import Assessment, Campaign
+from ...models import Assessment
 from ...workflow import Side
 
 S = Assessment.Status
@@ -14,16 +13,7 @@ CITY = "city"
 
 def campaign_actor_sides(user, campaign):
     """The sides a user acts as for a whole campaign (the campaign-level mirror of actor_sides)."""
-    scope = scope_for(user)
-    sides = set()
-    if campaign.level == Campaign.Level.VILLAGE:
-        if scope.holds(Role.TOWNSHIP_REVIEWER, campaign.township_id):
-            sides.add(Side.REVIEWER)
-        if scope.holds(Role.CITY_OFFICE, campaign.region_id):
-            sides.add(Side.CITY)
-    elif scope.holds(Role.CITY_OFFICE, campaign.region_id):
-        sides.add(Side.REVIEWER)
-    return frozenset(sides)
+    return scope_for(user).sides(f"campaign.{campaign.level}", campaign) & {Side.REVIEWER, Side.CITY}
 
 
 def standard_grades(standard):
@@ -45,8 +35,8 @@ def subject_members(assessments):
     by_village = {a.village_id: a.pk for a in assessments if a.village_id}
     by_township = {a.township_id: a.pk for a in assessments if not a.village_id}
     rows = Membership.objects.filter(
-        Q(village_id__in=by_village, role__in=[Role.VILLAGE_COMMITTEE, Role.VILLAGE_SUPERVISOR])
-        | Q(township_id__in=by_township, role=Role.TOWNSHIP_REVIEWER),
+        holders_q("assessment.village", Side.SELF, village=by_village)
+        | holders_q("assessment.township", Side.SELF, township=by_township),
         user__is_active=True,
     ).select_related("user")
     members = {}

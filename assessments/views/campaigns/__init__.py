@@ -15,8 +15,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accounts.roles import Cap
-from accounts.scoping import require_cap, scope_for
+from access.checks import require_cap
+from access.roles import Cap
+from access.scope import scope_for
 from indices.models import IndexStandard
 from indices.selectors import standard_list_for_user
 from villages.models import AnnualTarget
@@ -277,8 +278,9 @@ def campaign_detail(request, pk):
         branches = list(
             branch_list_for_user(user).filter(township_id=campaign.township_id).order_by("sort_order", "name")
         )
+        own_branches = scope.held(Cap.CAMPAIGN_VIEW, "branch")
         for b in branches:
-            b.board = wide or b.pk in scope.branch_ids
+            b.board = wide or b.pk in own_branches
         if wide:  # the year's target is the township's own planning (villages.selectors.targets_for_user)
             target = (
                 AnnualTarget.objects.filter(township_id=campaign.township_id, year=campaign.year)
@@ -302,7 +304,7 @@ def campaign_detail(request, pk):
         "reopen_open": reopen_open,
         "today": today,
         "editable": can_manage and not campaign.is_confirmed,
-        "reports_visible": village_level and scope.can_in_township(Cap.CAMPAIGN_VIEW, campaign.township),
+        "reports_visible": village_level and scope.reaches_township(Cap.CAMPAIGN_VIEW, campaign.township),
     }
     return render(request, "assessments/campaign_detail.html", context)
 

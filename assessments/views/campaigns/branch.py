@@ -13,8 +13,9 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
-from accounts.roles import Cap
-from accounts.scoping import require_cap, scope_for
+from access.checks import deny, require_cap
+from access.roles import Cap, Side
+from access.scope import scope_for
 from audit.services import audit_log
 from villages.selectors import branch_list_for_user, township_is_wide_for_user
 
@@ -26,7 +27,6 @@ from ...services import WorkflowError
 from ...services.campaigns import SENT, RepeatedForwardError
 from ...services.campaigns import branch_forward as forward_batch
 from ...services.transitions import self_window_open
-from .access import deny
 
 S = Assessment.Status
 RETURNED_BY = {"return": "镇街退回", "branch_return": "党总支退回"}
@@ -43,7 +43,7 @@ def _board_access(request, pk, branch_pk):
     branch = branch_list_for_user(user).filter(pk=branch_pk, township_id=campaign.township_id).first()
     if branch is None:
         raise Http404
-    own = branch.pk in scope_for(user).branch_ids
+    own = Side.BRANCH in scope_for(user).sides("branch", branch)
     if not own and not township_is_wide_for_user(user, campaign.township):
         deny(request, branch, "非本党总支，不能查看报送页")
     return campaign, branch, own

@@ -8,8 +8,8 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from accounts.models import Role
-from accounts.scoping import scope_for
+from access.roles import Cap
+from access.scope import scope_for
 from villages.selectors import township_is_wide_for_user, village_get_for_user
 
 from ...models import Assessment, VetoEvent
@@ -30,10 +30,8 @@ SORTS = {
 
 def _board_campaign(request, pk):
     campaign = campaign_get_for_user(request.user, pk)
-    sides = grading.campaign_actor_sides(request.user, campaign)
-    scope = scope_for(request.user)
-    leader = campaign.level == "village" and scope.holds(Role.TOWNSHIP_LEADER, campaign.township_id)
-    if Side.REVIEWER not in sides and not leader:
+    sides = scope_for(request.user).sides(f"campaign.{campaign.level}", campaign)
+    if not sides & {Side.REVIEWER, Side.LEADER}:
         deny(request, campaign, "缺少定级权限")
     return campaign, Side.REVIEWER in sides
 
@@ -107,11 +105,12 @@ def confirm_grades(request, pk):
 @require_GET
 def city_board(request):
     scope = scope_for(request.user)
-    if Role.CITY_OFFICE not in scope.roles:
+    regions = scope.held(Cap.CITY_SELECT, "region")
+    if not regions:
         deny(request, None, "非市级用户")
     candidates = list(
         assessment_list_for_user(request.user)
-        .filter(campaign__level="village", city_candidate=True, campaign__region_id__in=scope.region_ids)
+        .filter(campaign__level="village", city_candidate=True, campaign__region_id__in=regions)
         .order_by("township__name", "-campaign__year", "-final_score", "pk")
     )
     grades = grades_for(a.campaign.standard_id for a in candidates)
@@ -125,7 +124,7 @@ def city_board(request):
     done = Q(assessments__status__in=[S.REVIEWED, S.CONFIRMED])
     township_campaigns = (
         campaign_list_for_user(request.user)
-        .filter(level="township", region_id__in=scope.region_ids)
+        .filter(level="township", region_id__in=regions)
         .annotate(reviewed_count=Count("assessments", filter=done, distinct=True))
     )
     return render(

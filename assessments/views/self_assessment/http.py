@@ -7,8 +7,8 @@ from django.http import JsonResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 
-from accounts.models import Role
-from accounts.scoping import scope_for
+from access.roles import Cap
+from access.scope import scope_for
 from audit.services import audit_log
 
 from ... import workflow
@@ -18,7 +18,6 @@ from ...services import self_assessment as svc
 from ...services.common import WorkflowError
 from ...workflow import Side
 
-SEE_REVIEW_ROLES = {Role.TOWNSHIP_REVIEWER, Role.TOWNSHIP_LEADER, Role.CITY_OFFICE, Role.ADMIN}
 VISIBLE_BEFORE_CONFIRMED = set(workflow.BY_ACTION) | svc.SELF_ACTIONS | {"reopen"}
 
 
@@ -127,5 +126,4 @@ def can_see_review(user, a, sides):
         return True
     if sides & {Side.SELF, Side.BRANCH}:
         return False
-    scope = scope_for(user)
-    return scope.is_admin or bool(scope.roles & SEE_REVIEW_ROLES)
+    return scope_for(user).can(Cap.REVIEW_SCORES_VIEW)

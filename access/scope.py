@@ -1,0 +1,291 @@
+"""A user's reach, compiled from their memberships and the access table once per request."""
+
+from dataclasses import dataclass, field
+
+from django.db.models import Q
+
+from .roles import ANONYMOUS, ROLE_NODE, Cap, Role
+from .table import ANYWHERE, CAPS, SIDES
+
+NOTHING = Q(pk__in=[])
+# Not `Q()`: an empty Q vanishes when OR-ed with another (`Q() | q` is `q`), which would turn "every row"
+# into "only q". Django drops this condition from the SQL altogether.
+EVERYTHING = ~Q(pk__in=[])
+
+
+@dataclass(frozen=True)
+class Grant:
+    """One membership: a role held at a node, with the township and region the node lies in."""
+
+    role: str
+    node: int | None
+    township: int | None = None
+    region: int | None = None
+    supervised: frozenset = frozenset()  # a unit's villages
+
+
+def _node_id(obj, path):
+    if path == ANYWHERE:
+        return ANYWHERE
+    for alternative in path if isinstance(path, tuple) else (path,):
+        value = obj
+        for part in alternative.split("."):
+            value = getattr(value, part, None)
+            if value is None:
+                break
+        if value is not None:
+            return value
+    return None
+
+
+@dataclass(frozen=True)
+class Scope:
+    grants: tuple = ()
+    superuser: bool = False
+    anonymous: bool = False
+    _held: dict = field(default_factory=dict, compare=False, repr=False)
+
+    # ---- capabilities -------------------------------------------------------------------------
+
+    @property
+    def everywhere(self):
+        """An administrator: every capability on every node."""
+        return self.superuser or any(g.role == Role.ADMIN for g in self.grants)
+
+    def _grants(self, cap):
+        if self.anonymous:
+            return ()
+        return tuple(g for g in self.grants if cap in CAPS[g.role])
+
+    def can(self, cap):
+        """Whether any of the user's roles has `cap` (somewhere)."""
+        if self.anonymous:
+            return cap in CAPS[ANONYMOUS]
+        return self.everywhere or bool(self._grants(cap))
+
+    def held(self, cap, kind):
+        """Ids of the nodes of `kind` where the user holds a role with `cap` (not those below them)."""
+        key = (cap, kind)
+        if key not in self._held:
+            self._held[key] = frozenset(
+                g.node for g in self._grants(cap) if ROLE_NODE.get(g.role) == kind and g.node is not None
+            )
+        return self._held[key]
+
+    # ---- reach over the tree ------------------------------------------------------------------
+
+    def node_q(self, cap, kind, prefix=""):
+        """Q over nodes of `kind` where `cap` is held (every node for the administrator)."""
+        if self.anonymous:
+            return NOTHING
+        if self.everywhere:
+            return EVERYTHING
+        return Q(**{f"{prefix}pk__in": self.held(cap, kind)})
+
+    def wide_township_ids(self, cap):
+        """Townships where `cap` is held at the township itself (not counting region roles)."""
+        return self.held(cap, "township")
+
+    def reaches_township(self, cap, township):
+        """Whether `cap` covers the whole township: held at it, at its region, or everywhere."""
+        if self.everywhere and not self.anonymous:
+            return True
+        return township.pk in self.held(cap, "township") or township.region_id in self.held(cap, "region")
+
+    def reaches_region(self, cap, region_id):
+        if self.everywhere and not self.anonymous:
+            return True
+        return region_id in self.held(cap, "region")
+
+    def township_q(self, cap, prefix=""):
+        """Q over townships (or, with `prefix`, rows pointing at one) that `cap` covers whole."""
+        if self.anonymous:
+            return NOTHING
+        if self.everywhere:
+            return EVERYTHING
+        q = NOTHING
+        if towns := self.held(cap, "township"):
+            q |= Q(**{f"{prefix}id__in": towns})
+        if regions := self.held(cap, "region"):
+            q |= Q(**{f"{prefix}region_id__in": regions})
+        return q
+
+    def touched_township_ids(self, cap):
+        """Townships containing a node where `cap` is held (a village member's own township)."""
+        return frozenset(g.township for g in self._grants(cap) if g.township is not None)
+
+    def touched_township_q(self, cap, prefix=""):
+        """Q over townships inside or under the nodes where `cap` is held (for township-level rows)."""
+        if self.anonymous:
+            return NOTHING
+        if self.everywhere:
+            return EVERYTHING
+        q = NOTHING
+        if towns := self.touched_township_ids(cap):
+            q |= Q(**{f"{prefix}id__in": towns})
+        if regions := self.held(cap, "region"):
+            q |= Q(**{f"{prefix}region_id__in": regions})
+        return q
+
+    def touched_region_ids(self, cap):
+        """Regions containing a node where `cap` is held."""
+        return frozenset(g.region for g in self._grants(cap) if g.region is not None)
+
+    def village_q(self, cap, prefix=""):
+        """Q over villages (or, with `prefix`, rows pointing at one) below the nodes where `cap` is held."""
+        if self.anonymous:
+            return NOTHING
+        if self.everywhere:
+            return EVERYTHING
+        p = prefix
+        q = NOTHING
+        if regions := self.held(cap, "region"):
+            q |= Q(**{f"{p}township__region_id__in": regions})
+        if towns := self.held(cap, "township"):
+            q |= Q(**{f"{p}township_id__in": towns})
+        if branches := self.held(cap, "branch"):
+            q |= Q(**{f"{p}branch_id__in": branches})
+        villages = set(self.held(cap, "village"))
+        for g in self._grants(cap):
+            villages |= g.supervised
+        if villages:
+            q |= Q(**{f"{p}id__in": sorted(villages)})
+        return q
+
+    def unit_q(self, cap, prefix=""):
+        """Q over responsible units: every unit of a township covered whole, and the user's own units."""
+        if self.anonymous:
+            return NOTHING
+        if self.everywhere:
+            return EVERYTHING
+        q = self.township_q(cap, prefix=f"{prefix}township__")
+        if units := self.held(cap, "unit"):
+            q |= Q(**{f"{prefix}id__in": units})
+        return q
+
+    # ---- sides --------------------------------------------------------------------------------
+
+    def sides(self, entity, obj):
+        """The sides (access.roles.Side) the user is of `obj`, an instance of `entity` in the table."""
+        if self.anonymous:
+            return frozenset()
+        held = {(g.role, g.node) for g in self.grants}
+        roles = {g.role for g in self.grants}
+        if self.superuser:
+            roles.add(Role.ADMIN)
+        found = set()
+        for side, rules in SIDES[entity].items():
+            for role, path in rules:
+                node = _node_id(obj, path)
+                if (node == ANYWHERE and role in roles) or (node is not None and (role, node) in held):
+                    found.add(side)
+                    break
+        return frozenset(found)
+
+    def is_side(self, entity, obj, side):
+        return side in self.sides(entity, obj)
+
+    # ---- TEMPORARY: the pre-table API, until the home page cards move to the portal registry -----
+
+    @property
+    def is_admin(self):
+        return self.everywhere
+
+    @property
+    def roles(self):
+        return self.role_values
+
+    def nodes(self, role):
+        return frozenset(g.node for g in self.grants if g.role == role)
+
+    def _kind_ids(self, kind):
+        return frozenset(g.node for g in self.grants if ROLE_NODE.get(g.role) == kind)
+
+    village_ids = property(lambda self: self._kind_ids("village"))
+    branch_ids = property(lambda self: self._kind_ids("branch"))
+    unit_ids = property(lambda self: self._kind_ids("unit"))
+    township_ids = property(lambda self: self._kind_ids("township"))
+    region_ids = property(lambda self: self._kind_ids("region"))
+
+    # ---- what the page header shows -----------------------------------------------------------
+
+    @property
+    def role_labels(self):
+        return [Role(r).label for r in sorted({g.role for g in self.grants})]
+
+    @property
+    def role_values(self):
+        """The user's roles, for display (hints on the home page); never for deciding access."""
+        return frozenset(g.role for g in self.grants)
+
+
+EMPTY = Scope()
+ANONYMOUS_SCOPE = Scope(anonymous=True)
+
+MEMBERSHIP_FIELDS = (
+    "role",
+    "region_id",
+    "township_id",
+    "branch_id",
+    "village_id",
+    "unit_id",
+    "township__region_id",
+    "branch__township_id",
+    "branch__township__region_id",
+    "village__township_id",
+    "village__township__region_id",
+    "unit__township_id",
+    "unit__township__region_id",
+    "unit__villages",
+)
+
+
+def compile_scope(rows, *, superuser=False):
+    """Build a Scope from membership rows (dicts with MEMBERSHIP_FIELDS; a unit's row repeats once per
+    supervised village)."""
+    merged = {}
+    for r in rows:
+        kind = ROLE_NODE.get(r["role"])
+        node = r[f"{kind}_id"] if kind else None
+        if kind == "region":
+            township, region = None, node
+        elif kind == "township":
+            township, region = node, r["township__region_id"]
+        elif kind:
+            township, region = r[f"{kind}__township_id"], r[f"{kind}__township__region_id"]
+        else:
+            township = region = None
+        key = (r["role"], node)
+        grant = merged.get(key) or Grant(r["role"], node, township, region)
+        if r.get("unit__villages") is not None and kind == "unit":
+            grant = Grant(grant.role, node, township, region, grant.supervised | {r["unit__villages"]})
+        merged[key] = grant
+    return Scope(grants=tuple(merged.values()), superuser=superuser)
+
+
+def scope_for(user):
+    """The user's scope, cached on the user object for the request. One query."""
+    if user is None or not user.is_authenticated:
+        return ANONYMOUS_SCOPE
+    if not user.is_active:
+        return EMPTY
+    cached = getattr(user, "_ql_scope", None)
+    if cached is not None:
+        return cached
+    rows = user.memberships.values(*MEMBERSHIP_FIELDS)
+    scope = compile_scope(rows, superuser=user.is_superuser)
+    user._ql_scope = scope
+    return scope
+
+
+__all__ = [
+    "ANONYMOUS_SCOPE",
+    "EMPTY",
+    "EVERYTHING",
+    "NOTHING",
+    "Cap",
+    "Grant",
+    "Scope",
+    "compile_scope",
+    "scope_for",
+]
