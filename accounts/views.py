@@ -7,7 +7,6 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from .forms import ChangePasswordForm, LoginForm
-from .home import home_cards, role_hints
 from .models import Role
 from .roles import Cap
 from .scoping import require_cap
@@ -19,12 +18,6 @@ class LoginView(auth_views.LoginView):
     template_name = "accounts/login.html"
     authentication_form = LoginForm
     redirect_authenticated_user = True
-
-
-def home(request):
-    return render(
-        request, "home.html", {"cards": home_cards(request.user), "hints": role_hints(request.user)}
-    )
 
 
 @require_http_methods(["GET", "POST"])

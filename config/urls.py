@@ -2,7 +2,6 @@ from django.contrib import admin
 from django.http import HttpResponse
 from django.urls import include, path
 
-from accounts import views as account_views
 from accounts.scoping import scope_for
 
 
@@ -23,7 +22,7 @@ def healthz(request):
 
 
 urlpatterns = [
-    path("", account_views.home, name="home"),
+    path("", include("portal.urls")),
     path("healthz", healthz, name="healthz"),
     path("accounts/", include("accounts.urls")),
     path("org/", include("villages.urls")),

@@ -3,11 +3,11 @@
 import pytest
 from django.utils import timezone
 
-from accounts.home import pending_work
 from accounts.models import Role
 from accounts.scoping import scope_for
 from assessments.models import Assessment
 from assessments.services.transitions import assessment_transition
+from portal.home import pending_work
 from tests.assessments.conftest import fill_self
 from tests.factories import user_with_role
 

@@ -1,0 +1,20 @@
+"""What accounts contributes to the home page: users and roles, and the Django admin. Declared as
+data; portal collects it (see portal/registry.py)."""
+
+from django.urls import reverse
+
+
+def user_cards(user, scope):
+    if scope.can("users.view") and (scope.is_admin or scope.township_ids or scope.region_ids):
+        yield ("用户与角色", "查看本辖区用户及其角色授权。", reverse("accounts:user_list"))
+
+
+def admin_cards(user, scope):
+    if scope.is_admin:
+        yield ("系统管理", "Django 管理后台（仅系统管理员）。", reverse("admin:index"))
+
+
+HOME_CARDS = [
+    (200, user_cards),
+    (230, admin_cards),
+]

@@ -1,0 +1,63 @@
+"""What villages contributes to the home page: the user's own village, branch and unit, and the
+organisation pages. Declared as data; portal collects it (see portal/registry.py)."""
+
+from django.urls import reverse
+
+from .models import PartyBranch, ResponsibleUnit, Village
+
+
+def own_village_cards(user, scope):
+    if scope.village_ids:
+        for village in Village.objects.filter(pk__in=scope.village_ids).select_related("township"):
+            yield (
+                f"本村：{village.name}",
+                f"{village.township.name} · 查看本村基本信息、责任单位和所属党总支。",
+                reverse("villages:village_detail", args=[village.pk]),
+            )
+
+
+def own_branch_cards(user, scope):
+    if scope.branch_ids:
+        for branch in PartyBranch.objects.filter(pk__in=scope.branch_ids).select_related("township"):
+            yield (
+                f"本党总支：{branch.name}",
+                "查看本党总支所辖村（社区）及其情况。",
+                reverse("villages:village_list") + f"?branch={branch.pk}",
+            )
+
+
+def own_unit_cards(user, scope):
+    if scope.unit_ids:
+        for unit in ResponsibleUnit.objects.filter(pk__in=scope.unit_ids):
+            yield (
+                f"本单位：{unit.name}",
+                "查看本单位监管的村（社区）和监管领域。",
+                reverse("villages:unit_detail", args=[unit.pk]),
+            )
+
+
+def org_cards(user, scope):
+    if scope.is_admin or scope.township_ids or scope.region_ids:
+        yield (
+            "组织机构",
+            "镇街、党总支、村（社区）、责任单位、工作专班和年度目标。",
+            reverse("villages:township_list"),
+        )
+
+
+def org_import_cards(user, scope):
+    if scope.can("org.manage"):
+        yield (
+            "导入组织机构",
+            "从 Excel 批量导入村（社区）、党总支和责任单位，逐行校验。",
+            reverse("villages:township_list"),
+        )
+
+
+HOME_CARDS = [
+    (100, own_village_cards),
+    (110, own_branch_cards),
+    (130, own_unit_cards),
+    (140, org_cards),
+    (150, org_import_cards),
+]
