@@ -1,7 +1,9 @@
-"""What accounts contributes to the home page: users and roles, and the Django admin. Declared as
-data; portal collects it (see portal/registry.py)."""
+"""What accounts contributes to the home page: users and roles, and the Django admin; and the
+demo accounts. Declared as data; portal collects it (see portal/registry.py)."""
 
 from django.urls import reverse
+
+from .demo import seed_demo_accounts
 
 
 def user_cards(user, scope):
@@ -17,4 +19,7 @@ def admin_cards(user, scope):
 HOME_CARDS = [
     (200, user_cards),
     (230, admin_cards),
+]
+DEMO = [
+    (30, seed_demo_accounts),
 ]

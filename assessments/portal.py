@@ -1,6 +1,6 @@
 """What assessments contributes to the home page: the self-assessments a village must fill in, the
-villages a township must review, the branch's submission board, the campaigns and the city's selection.
-Declared as data; portal collects it (see portal/registry.py)."""
+villages a township must review, the branch's submission board, the campaigns and the city's selection;
+and the demo campaigns. Declared as data; portal collects it (see portal/registry.py)."""
 
 from django.db.models import Count, Q
 from django.urls import reverse
@@ -8,6 +8,7 @@ from django.urls import reverse
 from accounts.models import Role
 from villages.models import PartyBranch
 
+from .demo import seed_demo_campaigns
 from .models import Assessment, Campaign
 
 
@@ -107,4 +108,7 @@ HOME_CARDS = [
     (120, branch_board_cards),
     (160, campaign_cards),
     (210, city_board_cards),
+]
+DEMO = [
+    (40, seed_demo_campaigns),
 ]

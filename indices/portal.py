@@ -1,7 +1,9 @@
-"""What indices contributes to the home page: the standards and their import. Declared as data; portal
-collects it (see portal/registry.py)."""
+"""What indices contributes to the home page: the standards and their import; and the sample
+standards for the demo. Declared as data; portal collects it (see portal/registry.py)."""
 
 from django.urls import reverse
+
+from .demo import seed_demo_standards
 
 
 def standard_cards(user, scope):
@@ -25,4 +27,7 @@ def standard_import_cards(user, scope):
 HOME_CARDS = [
     (180, standard_cards),
     (190, standard_import_cards),
+]
+DEMO = [
+    (20, seed_demo_standards),
 ]

@@ -1,6 +1,6 @@
 """What ledgers contributes to the home page: rectifications to answer or to verify, last month's
-ledger to submit, and the ledger pages. Declared as data; portal collects it (see
-portal/registry.py)."""
+ledger to submit, and the ledger pages; and the demo ledgers. Declared as data; portal
+collects it (see portal/registry.py)."""
 
 from django.urls import reverse
 from django.utils import timezone
@@ -9,6 +9,7 @@ from accounts.models import Role
 from villages.models import ResponsibleUnit
 
 from .compliance import LEDGER_START_MONTH
+from .demo import seed_demo_ledgers
 from .models import LedgerSubmission, Rectification
 
 
@@ -90,4 +91,7 @@ HOME_PENDING = [
 ]
 HOME_CARDS = [
     (170, ledger_cards),
+]
+DEMO = [
+    (50, seed_demo_ledgers),
 ]

@@ -1,8 +1,10 @@
 """What villages contributes to the home page: the user's own village, branch and unit, and the
-organisation pages. Declared as data; portal collects it (see portal/registry.py)."""
+organisation pages; and the demo townships. Declared as data; portal collects it (see
+portal/registry.py)."""
 
 from django.urls import reverse
 
+from .demo import seed_demo_townships
 from .models import PartyBranch, ResponsibleUnit, Village
 
 
@@ -60,4 +62,7 @@ HOME_CARDS = [
     (130, own_unit_cards),
     (140, org_cards),
     (150, org_import_cards),
+]
+DEMO = [
+    (10, seed_demo_townships),
 ]

@@ -132,3 +132,13 @@ def test_a_user_without_roles_gets_no_card_but_the_password_change(client):
     client.force_login(UserFactory())
     cards = client.get("/").context["cards"]
     assert [(c["title"], c["button"]) for c in cards] == [("暂无可用功能", "修改密码")]
+
+
+def test_every_app_registers_its_demo_seeder_in_the_order_the_data_needs():
+    assert _names(registry.demo_seeders()) == [
+        "villages.demo.seed_demo_townships",
+        "indices.demo.seed_demo_standards",
+        "accounts.demo.seed_demo_accounts",
+        "assessments.demo.seed_demo_campaigns",
+        "ledgers.demo.seed_demo_ledgers",
+    ]
