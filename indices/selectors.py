@@ -13,7 +13,6 @@ from django.db.models.functions import Coalesce
 from django.http import Http404
 
 from accounts.scoping import scope_for
-from assessments.models import Campaign
 from villages.models import Township
 
 from .importing import tree_prefetches
@@ -43,12 +42,19 @@ def _count(model):
     return Coalesce(Subquery(sub.annotate(n=Count("pk")).values("n"), output_field=IntegerField()), 0)
 
 
+def _in_use():
+    """Whether a campaign uses the standard, through the reverse relation `campaigns` as
+    IndexStandard.is_in_use() does: indices sits below assessments and does not import it."""
+    campaigns = IndexStandard.campaigns.field.model.objects
+    return Exists(campaigns.filter(standard=OuterRef("pk")))
+
+
 def standard_list_for_user(user):
     return (
         IndexStandard.objects.filter(standard_scope_q(user))
         .select_related("region", "township")
         .annotate(
-            in_use=Exists(Campaign.objects.filter(standard=OuterRef("pk"))),
+            in_use=_in_use(),
             dimension_count=_count(Dimension),
             indicator_count=_count(Indicator),
         )
