@@ -16,6 +16,7 @@ COPY ledgers ./ledgers
 COPY reports ./reports
 COPY reminders ./reminders
 COPY dashboards ./dashboards
+COPY portal ./portal
 COPY templates ./templates
 COPY static ./static
 COPY fixtures ./fixtures

@@ -55,9 +55,11 @@ test-postgres:
 		echo "== 跳过 PostgreSQL 测试：$(PG_TEST_URL) 不可达 =="; \
 	fi
 
-lint:
+## Lint gate (CI runs it): ruff lint, ruff format check, and the layer contract (import-linter).
+lint: install-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 format:
 	$(BIN)/ruff format .

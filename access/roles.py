@@ -28,6 +28,18 @@ ROLE_NODE = {
     Role.CITY_OFFICE: "region",
     Role.ADMIN: None,
 }
+# What each role is for, in a sentence (the home page shows the user's).
+ROLE_HINTS = {
+    Role.VILLAGE_COMMITTEE: "每年6月25日前完成本村自评打分并上传佐证材料。",
+    Role.VILLAGE_SUPERVISOR: "与村“两委”共同完成自评，并对自评结果签署意见。",
+    Role.BRANCH_SECRETARY: "6月30日前以党总支为单位报送所辖村的申请表和评分表。",
+    Role.UNIT_STAFF: "每月2日前报送上月《日常监管台账》，无问题须零报告。",
+    Role.TOWNSHIP_REVIEWER: "逐村初审打分定级，7月10日前向市里报送示范村材料。",
+    Role.TOWNSHIP_LEADER: "查看全镇建设进度、等次分布和日常监管情况（只读）。",
+    Role.CITY_OFFICE: "接收各镇街报送的示范村材料并评选认定。",
+    Role.ADMIN: "维护用户、角色授权和系统配置。",
+}
+
 NODE_KINDS = ("region", "township", "branch", "village", "unit")
 
 # The anonymous reader is not a role anyone holds: it is the row of the table that applies to a

@@ -86,6 +86,12 @@ class Scope:
         """Townships where `cap` is held at the township itself (not counting region roles)."""
         return self.held(cap, "township")
 
+    def reaches_a_township(self, cap):
+        """Whether `cap` covers at least one township whole (a township or city role, or everywhere)."""
+        if self.anonymous:
+            return False
+        return self.everywhere or bool(self.held(cap, "township") or self.held(cap, "region"))
+
     def reaches_township(self, cap, township):
         """Whether `cap` covers the whole township: held at it, at its region, or everywhere."""
         if self.everywhere and not self.anonymous:
@@ -184,28 +190,6 @@ class Scope:
 
     def is_side(self, entity, obj, side):
         return side in self.sides(entity, obj)
-
-    # ---- TEMPORARY: the pre-table API, until the home page cards move to the portal registry -----
-
-    @property
-    def is_admin(self):
-        return self.everywhere
-
-    @property
-    def roles(self):
-        return self.role_values
-
-    def nodes(self, role):
-        return frozenset(g.node for g in self.grants if g.role == role)
-
-    def _kind_ids(self, kind):
-        return frozenset(g.node for g in self.grants if ROLE_NODE.get(g.role) == kind)
-
-    village_ids = property(lambda self: self._kind_ids("village"))
-    branch_ids = property(lambda self: self._kind_ids("branch"))
-    unit_ids = property(lambda self: self._kind_ids("unit"))
-    township_ids = property(lambda self: self._kind_ids("township"))
-    region_ids = property(lambda self: self._kind_ids("region"))
 
     # ---- what the page header shows -----------------------------------------------------------
 

@@ -3,12 +3,24 @@ import time
 from django.conf import settings
 from django.contrib.auth import logout
 from django.shortcuts import redirect
-from django.urls import reverse
+from django.urls import Resolver404, resolve, reverse
+
+from access.scope import scope_for
 
 # Routes reachable without logging in: the login page itself, static files and the health check.
 PUBLIC_PREFIXES = ("/accounts/login/", "/static/", "/healthz")
 
 SESSION_LOGIN_AT = "ql_login_at"
+
+
+def _public_for_anonymous(request):
+    """A view marked `access.checks.public_view(cap)`, while the table's anonymous row holds `cap`."""
+    try:
+        match = resolve(request.path_info)
+    except Resolver404:
+        return False
+    cap = getattr(match.func, "ql_public_cap", None)
+    return cap is not None and scope_for(None).can(cap)
 
 
 class LoginRequiredMiddleware:
@@ -18,7 +30,11 @@ class LoginRequiredMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        if not request.user.is_authenticated and not request.path.startswith(PUBLIC_PREFIXES):
+        if (
+            not request.user.is_authenticated
+            and not request.path.startswith(PUBLIC_PREFIXES)
+            and not _public_for_anonymous(request)
+        ):
             if request.path.startswith("/admin/"):
                 return redirect(f"{reverse('accounts:login')}?next={request.path}")
             return redirect(f"{reverse('accounts:login')}?next={request.get_full_path()}")

@@ -10,7 +10,6 @@ from access.checks import require_cap
 from access.roles import Cap
 
 from .forms import ChangePasswordForm, LoginForm
-from .home import home_cards, role_hints
 from .models import Role
 from .selectors import user_get_for_user, user_list_for_user
 from .services import password_change
@@ -20,12 +19,6 @@ class LoginView(auth_views.LoginView):
     template_name = "accounts/login.html"
     authentication_form = LoginForm
     redirect_authenticated_user = True
-
-
-def home(request):
-    return render(
-        request, "home.html", {"cards": home_cards(request.user), "hints": role_hints(request.user)}
-    )
 
 
 @require_http_methods(["GET", "POST"])

@@ -255,3 +255,15 @@ def seed_campaigns(*, township, village_standard, committee, supervisor, city_us
     if not Campaign.objects.filter(township=township, year=2025, level=Campaign.Level.VILLAGE).exists():
         made.append(_seed_2025(township, village_standard, committee, supervisor))
     return made
+
+
+def seed_demo_campaigns(demo):
+    """Demo seeder (see portal/registry.py): 鲍沟镇's campaigns, after its standards and accounts."""
+    users = demo.users
+    seed_campaigns(
+        township=demo.baogou,
+        village_standard=demo.standards[0],
+        committee=users["demo_village"],
+        supervisor=users["demo_supervisor"],
+        city_user=users["demo_city"],
+    )

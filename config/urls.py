@@ -4,7 +4,6 @@ from django.urls import include, path
 
 from access.roles import Cap
 from access.scope import scope_for
-from accounts import views as account_views
 
 
 def _admin_has_permission(request):
@@ -24,7 +23,7 @@ def healthz(request):
 
 
 urlpatterns = [
-    path("", account_views.home, name="home"),
+    path("", include("portal.urls")),
     path("healthz", healthz, name="healthz"),
     path("accounts/", include("accounts.urls")),
     path("org/", include("villages.urls")),

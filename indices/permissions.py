@@ -15,10 +15,7 @@ def can_manage_standard(user, standard):
 
 def can_create_standards(user):
     """Whether manageable_targets(user) is non-empty, without querying (for buttons on every page)."""
-    scope = scope_for(user)
-    return scope.everywhere or bool(
-        scope.held(Cap.STANDARDS_MANAGE, "region") or scope.held(Cap.STANDARDS_MANAGE, "township")
-    )
+    return scope_for(user).reaches_a_township(Cap.STANDARDS_MANAGE)
 
 
 def manageable_targets(user):

@@ -103,3 +103,8 @@ def seed_ledgers(*, township, reviewer, today=None):
                 deduction_confirmed=True, confirmed_deduction=entry.proposed_deduction
             )
     return len(problems)
+
+
+def seed_demo_ledgers(demo):
+    """Demo seeder (see portal/registry.py): 鲍沟镇's ledgers and rectifications, after its accounts."""
+    seed_ledgers(township=demo.baogou, reviewer=demo.users["demo_jiwei"])

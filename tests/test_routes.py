@@ -67,7 +67,17 @@ def test_no_view_is_csrf_exempt():
     root = Path(__file__).resolve().parent.parent
     offenders = [
         str(p)
-        for app in ("accounts", "audit", "villages", "indices", "assessments", "ledgers", "reports", "config")
+        for app in (
+            "accounts",
+            "audit",
+            "villages",
+            "indices",
+            "assessments",
+            "ledgers",
+            "reports",
+            "portal",
+            "config",
+        )
         for p in (root / app).rglob("*.py")
         if "csrf_exempt" in p.read_text(encoding="utf-8")
     ]

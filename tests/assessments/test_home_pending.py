@@ -4,10 +4,10 @@ import pytest
 from django.utils import timezone
 
 from access.scope import scope_for
-from accounts.home import pending_work
 from accounts.models import Role
 from assessments.models import Assessment
 from assessments.services.transitions import assessment_transition
+from portal.home import pending_work
 from tests.assessments.conftest import fill_self
 from tests.factories import user_with_role
 

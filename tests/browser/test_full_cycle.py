@@ -16,13 +16,14 @@ from decimal import Decimal as D
 
 import pytest
 
-from accounts.demo import DEMO_TOWNSHIPS, FIXTURES, load_standards, load_township
 from accounts.models import Role
 from assessments.demo import _set_scores, _set_state
 from assessments.models import Assessment, AssessmentEvent, BonusClaim, IndicatorScore, VetoCheck
 from assessments.services.campaigns import campaign_create
+from indices.demo import load_standards
 from tests.browser.conftest import login
 from tests.factories import TEST_PASSWORD, user_with_role
+from villages.demo import DEMO_TOWNSHIPS, FIXTURES, load_township
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 S = Assessment.Status

@@ -21,10 +21,7 @@ def can_manage_campaign(user, campaign):
 
 def can_create_campaigns(user):
     """Whether the create page has anything to offer, without a query (for the button on the list)."""
-    scope = scope_for(user)
-    return scope.everywhere or bool(
-        scope.held(Cap.CAMPAIGN_MANAGE, "region") or scope.held(Cap.CAMPAIGN_MANAGE, "township")
-    )
+    return scope_for(user).reaches_a_township(Cap.CAMPAIGN_MANAGE)
 
 
 def creatable_townships(user):
@@ -33,11 +30,7 @@ def creatable_townships(user):
     scope = scope_for(user)
     if not scope.can(Cap.CAMPAIGN_MANAGE):
         return Township.objects.none()
-    qs = (
-        Township.objects.all()
-        if scope.everywhere
-        else Township.objects.filter(pk__in=scope.wide_township_ids(Cap.CAMPAIGN_MANAGE))
-    )
+    qs = Township.objects.filter(scope.node_q(Cap.CAMPAIGN_MANAGE, "township"))
     return qs.select_related("region").order_by("region__name", "name")
 
 
@@ -45,9 +38,7 @@ def creatable_regions(user):
     scope = scope_for(user)
     if not scope.can(Cap.CAMPAIGN_MANAGE):
         return Region.objects.none()
-    if scope.everywhere:
-        return Region.objects.order_by("name")
-    return Region.objects.filter(pk__in=scope.held(Cap.CAMPAIGN_MANAGE, "region")).order_by("name")
+    return Region.objects.filter(scope.node_q(Cap.CAMPAIGN_MANAGE, "region")).order_by("name")
 
 
 def managed_campaign(request, pk):

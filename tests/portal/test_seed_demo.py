@@ -2,9 +2,9 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
 
-from accounts.demo import seed_demo
 from accounts.models import Membership, Role, User
 from indices.models import IndexStandard
+from portal.demo import seed_demo
 from villages.models import AnnualTarget, CreationBatch, PartyBranch, ResponsibleUnit, Township, Village
 
 

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from accounts.demo import seed_demo
+from portal.demo import seed_demo
 
 
 class Command(BaseCommand):
