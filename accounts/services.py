@@ -6,6 +6,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from audit.services import audit_log
+from config.bulk import bulk_insert
 
 from .models import NODE_FIELDS, ROLE_NODE, Membership, Role, User
 
@@ -97,11 +98,17 @@ def user_set_active(*, user, is_active, actor=None, request=None):
 
 def notify(*, users, title, body="", url=""):
     """Queue an in-app notification for each user once the current transaction commits."""
+    notify_each([(users, title, body, url)])
+
+
+def notify_each(messages):
+    """Queue several notifications at once: messages are (users, title, body, url); one callback once
+    the current transaction commits creates them all, in order, in one statement."""
     from .models import Notification
 
-    users = [u for u in users if u is not None]
+    rows = [(u, title, body, url) for users, title, body, url in messages for u in users if u is not None]
 
     def create():
-        Notification.objects.bulk_create(Notification(user=u, title=title, body=body, url=url) for u in users)
+        bulk_insert(Notification, (Notification(user=u, title=t, body=b, url=link) for u, t, b, link in rows))
 
     transaction.on_commit(create)

@@ -6,6 +6,8 @@ import json
 from django.db import transaction
 from django.utils import timezone
 
+from config.bulk import bulk_insert
+
 from .models import AuditChainHead, AuditEvent
 
 _CONTROL = {i: f"\\x{i:02x}" for i in range(32)}
@@ -46,6 +48,58 @@ def client_ip(request):
     return request.META.get("REMOTE_ADDR") or None
 
 
+def _actor_and_roles(actor, request):
+    if actor is None and request is not None and getattr(request, "user", None) is not None:
+        actor = request.user if request.user.is_authenticated else None
+    roles = ""
+    if actor is not None:
+        roles = ",".join(sorted({m.role for m in actor.memberships.all()}))
+    return actor, roles
+
+
+def _event(
+    *,
+    actor,
+    roles,
+    request,
+    action,
+    obj=None,
+    object_type="",
+    object_id="",
+    township_id=None,
+    village_id=None,
+    result=AuditEvent.Result.SUCCESS,
+    message="",
+    detail=None,
+    username="",
+):
+    """An unsaved, unchained audit row."""
+    if obj is not None:
+        object_type = object_type or obj._meta.label_lower
+        object_id = object_id or str(obj.pk)
+    return AuditEvent(
+        at=timezone.now(),
+        actor=actor,
+        actor_username=_clean(actor.username if actor is not None else username)[:150],
+        actor_roles=roles[:200],
+        ip=client_ip(request),
+        action=action,
+        object_type=object_type,
+        object_id=_clean(object_id)[:40],
+        township_id=township_id,
+        village_id=village_id,
+        result=result,
+        message=_clean(message)[:300],
+        detail=detail or {},
+    )
+
+
+def _chain(head, event):
+    event.prev_hash = head.last_hash
+    event.hash = _digest(head.last_hash, _hashed_fields(event))
+    head.last_hash = event.hash
+
+
 def audit_log(
     *,
     action,
@@ -62,37 +116,48 @@ def audit_log(
     username="",
 ):
     """Append one audit row, chained to the previous one by sha256(prev_hash ‖ row)."""
-    if actor is None and request is not None and getattr(request, "user", None) is not None:
-        actor = request.user if request.user.is_authenticated else None
-    if obj is not None:
-        object_type = object_type or obj._meta.label_lower
-        object_id = object_id or str(obj.pk)
-    roles = ""
-    if actor is not None:
-        roles = ",".join(sorted({m.role for m in actor.memberships.all()}))
+    actor, roles = _actor_and_roles(actor, request)
     with transaction.atomic():
         head, _ = AuditChainHead.objects.select_for_update().get_or_create(pk=1)
-        event = AuditEvent(
-            at=timezone.now(),
+        event = _event(
             actor=actor,
-            actor_username=_clean(actor.username if actor is not None else username)[:150],
-            actor_roles=roles[:200],
-            ip=client_ip(request),
+            roles=roles,
+            request=request,
             action=action,
+            obj=obj,
             object_type=object_type,
-            object_id=_clean(object_id)[:40],
+            object_id=object_id,
             township_id=township_id,
             village_id=village_id,
             result=result,
-            message=_clean(message)[:300],
-            detail=detail or {},
-            prev_hash=head.last_hash,
+            message=message,
+            detail=detail,
+            username=username,
         )
-        event.hash = _digest(head.last_hash, _hashed_fields(event))
+        _chain(head, event)
         event.save(force_insert=True)
-        head.last_hash = event.hash
         head.save(update_fields=["last_hash"])
     return event
+
+
+def audit_log_many(entries, *, actor=None, request=None):
+    """Append several rows by one actor at once: the rows successive audit_log calls would write, in
+    order, chained under the same head lock, inserted in one statement.
+
+    entries: dicts of audit_log's other keyword arguments (action, obj, township_id, message, …).
+    """
+    entries = list(entries)
+    if not entries:
+        return []
+    actor, roles = _actor_and_roles(actor, request)
+    with transaction.atomic():
+        head, _ = AuditChainHead.objects.select_for_update().get_or_create(pk=1)
+        events = [_event(actor=actor, roles=roles, request=request, **entry) for entry in entries]
+        for event in events:
+            _chain(head, event)
+        bulk_insert(AuditEvent, events)
+        head.save(update_fields=["last_hash"])
+    return events
 
 
 def audit_verify_chain():

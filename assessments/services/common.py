@@ -19,11 +19,9 @@ class ConflictError(Exception):
         super().__init__(message)
 
 
-def record_event(
-    *, assessment, actor, action, subject="", from_value="", to_value="", reason="", request=None
-):
-    """One event row in the assessment's history plus its audit row."""
-    AssessmentEvent.objects.create(
+def event_rows(*, assessment, actor, action, subject="", from_value="", to_value="", reason=""):
+    """The unsaved event row and the audit_log arguments record_event writes for one step."""
+    event = AssessmentEvent(
         assessment=assessment,
         actor=actor,
         action=action,
@@ -33,13 +31,29 @@ def record_event(
         reason=reason,
         round=assessment.round,
     )
-    audit_log(
-        action=f"assessment.{action}",
+    audit = {
+        "action": f"assessment.{action}",
+        "obj": assessment,
+        "township_id": assessment.township_id,
+        "village_id": assessment.village_id,
+        "message": f"{assessment.subject_name} {subject} {from_value}→{to_value}".strip(),
+        "detail": {"reason": reason} if reason else {},
+    }
+    return event, audit
+
+
+def record_event(
+    *, assessment, actor, action, subject="", from_value="", to_value="", reason="", request=None
+):
+    """One event row in the assessment's history plus its audit row."""
+    event, audit = event_rows(
+        assessment=assessment,
         actor=actor,
-        request=request,
-        obj=assessment,
-        township_id=assessment.township_id,
-        village_id=assessment.village_id,
-        message=f"{assessment.subject_name} {subject} {from_value}→{to_value}".strip(),
-        detail={"reason": reason} if reason else {},
+        action=action,
+        subject=subject,
+        from_value=from_value,
+        to_value=to_value,
+        reason=reason,
     )
+    event.save(force_insert=True)
+    audit_log(actor=actor, request=request, **audit)

@@ -2,19 +2,22 @@
 candidates, and veto events that downgrade a graded village during the year (动态管理)."""
 
 from django.db import transaction
+from django.db.models import BooleanField, Case, DateTimeField, F, Value, When
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.services import notify
-from audit.services import audit_log
+from accounts.services import notify, notify_each
+from audit.services import audit_log_many
+from config.bulk import bulk_insert
 
-from ...models import Assessment, Campaign, VetoEvent
+from ... import workflow
+from ...models import Assessment, AssessmentEvent, Campaign, VetoEvent
 from ...permissions import actor_sides
 from ...scoring import cn_date
 from ...workflow import Side
-from ..common import WorkflowError, record_event
+from ..common import WorkflowError, event_rows, record_event
 from ..totals import assessment_recompute
-from ..transitions import assessment_transition
 from .base import CITY, S, campaign_actor_sides, lock_assessment, standard_grades, subject_members
 
 
@@ -67,7 +70,13 @@ def grade_override(*, assessment, actor, grade_code, reason, request=None):
 
 
 def campaign_confirm_grades(*, campaign, actor, request=None):
-    """Confirm every grade of the campaign at once; refused unless every assessment is reviewed."""
+    """Confirm every grade of the campaign at once; refused unless every assessment is reviewed.
+
+    Applies the campaign-wide `confirm_grade` transition to every assessment as one step: the same
+    state changes, history events, audit rows (chained in order) and notifications as one transition
+    per assessment would leave, in a number of queries that does not grow with the campaign.
+    """
+    t = workflow.get("confirm_grade")
     with transaction.atomic():
         c = (
             Campaign.objects.select_for_update(of=("self",))
@@ -94,21 +103,59 @@ def campaign_confirm_grades(*, campaign, actor, request=None):
             more = f"等 {len(pending)} 个" if len(pending) > 20 else ""
             raise WorkflowError(f"以下对象尚未完成初审，不能确认定级：{names}{more}。")
         for a in assessments:
-            assessment_transition(assessment=a, action="confirm_grade", actor=actor, request=request)
+            a.campaign = c
+            if not t.sides & actor_sides(actor, a):
+                raise WorkflowError(f"您不能对{a.subject_name}执行“{t.label}”。")
         grades = standard_grades(c.standard)
         candidates = []
         if c.level == Campaign.Level.VILLAGE and grades and grades[0].final_decision_by == CITY:
             candidates = [a for a in assessments if a.final_grade == grades[0].code]
-            Assessment.objects.filter(pk__in=[a.pk for a in candidates]).update(city_candidate=True)
-            for a in candidates:
-                record_event(
-                    assessment=a,
-                    actor=actor,
-                    action="city_candidate",
-                    subject="报市级评选",
-                    to_value=grades[0].name,
-                    request=request,
-                )
+
+        # The transition of every assessment (and the candidates' flag) in one UPDATE.
+        now = timezone.now()
+        changes = {
+            "status": t.target,
+            "version": F("version") + 1,
+            "started_at": Coalesce("started_at", Value(now, output_field=DateTimeField())),
+        }
+        if candidates:
+            changes["city_candidate"] = Case(
+                When(final_grade=grades[0].code, then=Value(True)),
+                default=F("city_candidate"),
+                output_field=BooleanField(),
+            )
+        Assessment.objects.filter(campaign=c).update(**changes)
+        old_label = S(S.REVIEWED).label
+        for a in assessments:
+            a.status, a.version = t.target, a.version + 1
+            a.started_at = a.started_at or now
+        for a in candidates:
+            a.city_candidate = True
+
+        # History and audit rows in the order the one-at-a-time steps wrote them.
+        rows = [
+            event_rows(
+                assessment=a,
+                actor=actor,
+                action=t.action,
+                subject=t.label,
+                from_value=old_label,
+                to_value=a.get_status_display(),
+            )
+            for a in assessments
+        ]
+        rows += [
+            event_rows(
+                assessment=a,
+                actor=actor,
+                action="city_candidate",
+                subject="报市级评选",
+                to_value=grades[0].name,
+            )
+            for a in candidates
+        ]
+        bulk_insert(AssessmentEvent, [event for event, _ in rows])
+
         c.grades_confirmed_at = timezone.now()
         c.grades_confirmed_by = actor
         c.save(update_fields=["grades_confirmed_at", "grades_confirmed_by"])
@@ -117,23 +164,30 @@ def campaign_confirm_grades(*, campaign, actor, request=None):
         for a in assessments:
             label = names.get(a.final_grade, a.final_grade or "未定级")
             distribution[label] = distribution.get(label, 0) + 1
-        audit_log(
-            action="campaign.confirm_grades",
+        audit_log_many(
+            [audit for _, audit in rows]
+            + [
+                {
+                    "action": "campaign.confirm_grades",
+                    "obj": c,
+                    "township_id": c.township_id,
+                    "message": f"确认{c.name}定级：{len(assessments)}个，报市评选{len(candidates)}个",
+                    "detail": {"distribution": distribution, "candidates": [a.pk for a in candidates]},
+                }
+            ],
             actor=actor,
             request=request,
-            obj=c,
-            township_id=c.township_id,
-            message=f"确认{c.name}定级：{len(assessments)}个，报市评选{len(candidates)}个",
-            detail={"distribution": distribution, "candidates": [a.pk for a in candidates]},
         )
         members = subject_members(assessments)
-        for a in assessments:
-            notify(
-                users=members.get(a.pk, []),
-                title=f"{c.year}年度“清廉村居”测评结果已公布",
-                body=f"{a.subject_name}定级为：{names.get(a.final_grade, a.final_grade)}。",
-                url=reverse("assessments:assessment_detail", args=[a.pk]),
+        notify_each(
+            (
+                members.get(a.pk, []),
+                f"{c.year}年度“清廉村居”测评结果已公布",
+                f"{a.subject_name}定级为：{names.get(a.final_grade, a.final_grade)}。",
+                reverse("assessments:assessment_detail", args=[a.pk]),
             )
+            for a in assessments
+        )
     campaign.grades_confirmed_at, campaign.grades_confirmed_by = c.grades_confirmed_at, actor
     return c
 
