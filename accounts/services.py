@@ -5,8 +5,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from audit.bulk import bulk_insert
 from audit.services import audit_log
-from config.bulk import bulk_insert
 
 from .models import NODE_FIELDS, ROLE_NODE, Membership, Role, User
 

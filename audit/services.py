@@ -6,8 +6,7 @@ import json
 from django.db import transaction
 from django.utils import timezone
 
-from config.bulk import bulk_insert
-
+from .bulk import bulk_insert
 from .models import AuditChainHead, AuditEvent
 
 _CONTROL = {i: f"\\x{i:02x}" for i in range(32)}

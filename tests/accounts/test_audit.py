@@ -63,7 +63,7 @@ def test_rows_appended_in_bulk_chain_on_from_single_rows_and_single_rows_chain_o
 def test_bulk_insert_uses_one_statement_on_sqlite_and_leaves_the_batch_size_alone_afterwards(
     django_assert_num_queries,
 ):
-    from config.bulk import bulk_insert
+    from audit.bulk import bulk_insert
 
     now = timezone.now()
     rows = [AuditEvent(at=now, action="x", hash=f"{i:064d}", message="m") for i in range(300)]

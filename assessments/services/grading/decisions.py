@@ -8,8 +8,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.services import notify, notify_each
+from audit.bulk import bulk_insert
 from audit.services import audit_log_many
-from config.bulk import bulk_insert
 
 from ... import workflow
 from ...models import Assessment, AssessmentEvent, Campaign, VetoEvent
