@@ -1,8 +1,8 @@
 """What each app contributes to the pages that span the domain: the home page's cards and pending work,
 and the demo data.
 
-portal sits at the top of the house and every other app sits below it, so no app may import this
-module (nothing imports upward, also not inside a function). An app therefore *declares* its
+portal sits at the top of the house and the apps it assembles sit below it, so they may not import
+this module (nothing imports upward, also not inside a function). An app therefore *declares* its
 contributions as plain data in its own `portal.py`, and `autodiscover()` (run once from
 `PortalConfig.ready()`) imports those modules and registers what they declare:
 
