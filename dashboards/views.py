@@ -18,7 +18,7 @@ from accounts.models import Role
 from accounts.roles import Cap
 from accounts.scoping import require_cap, scope_for
 from assessments.models import Assessment, Campaign
-from config.downloads import attachment_response
+from common.downloads import attachment_response
 from indices.models import Grade
 from villages.models import PartyBranch, Region, Township
 

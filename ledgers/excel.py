@@ -1,6 +1,6 @@
 """The 《日常监管台账》 workbook (FORMS.md): the blank template and the parser of uploaded files.
 
-Nothing here writes to the database. Opening the file reuses villages.xlsx (size, OLE2/encrypted, xlsm,
+Nothing here writes to the database. Opening the file reuses common.xlsx (size, OLE2/encrypted, xlsm,
 zip-bomb checks, read_only + data_only); `parse_ledger` returns typed rows and every problem found.
 """
 
@@ -15,8 +15,8 @@ from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
+from common.xlsx import Problem, WorkbookRefused, file_problem, open_workbook, set_text_cell
 from villages.workbook import normalise_label
-from villages.xlsx import Problem, WorkbookRefused, file_problem, open_workbook, set_text_cell
 
 from .models import LedgerEntry
 

@@ -12,7 +12,7 @@ from accounts.roles import Cap
 from accounts.scoping import require_cap, scope_for
 from audit.models import AuditEvent
 from audit.services import audit_log
-from config.downloads import attachment_response
+from common.downloads import attachment_response
 
 from .exporting import template_bytes
 from .forms import OrgImportForm

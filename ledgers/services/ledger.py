@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from audit.models import AuditEvent
 from audit.services import audit_log
-from villages.xlsx import WorkbookRefused, read_upload
+from common.xlsx import WorkbookRefused, read_upload
 
 from ..excel import parse_ledger
 from ..models import LedgerEntry, LedgerSubmission

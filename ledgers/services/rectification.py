@@ -19,6 +19,7 @@ from accounts.models import Membership, Role
 from accounts.scoping import scope_for
 from accounts.services import notify
 from audit.services import audit_log
+from common.uploads import validate_upload
 from villages.selectors import village_scope_q
 
 from ..models import Rectification, RectificationEvent
@@ -284,9 +285,7 @@ def rectification_verify(*, item, actor, accept, note, expected_version, today=N
 
 def rectification_evidence_upload(*, item, actor, uploaded_file):
     """Attach a file to the village's response (while the item is open). The file is checked by content
-    (assessments.uploads); if recording it fails, the stored file is removed again."""
-    from assessments.uploads import validate_upload
-
+    (common.uploads); if recording it fails, the stored file is removed again."""
     from ..models import RectificationEvidence
 
     if side_of(actor, item) != "village":

@@ -9,9 +9,9 @@ from django.http import Http404
 from accounts.models import Role
 from accounts.scoping import scope_for
 from audit.services import audit_log
+from common.xlsx import Problem
 from villages.models import ResponsibleUnit, Township
 from villages.selectors import township_wide_q
-from villages.xlsx import Problem
 
 from ..models import PlanTask, TaskProgress
 from ..tasks_excel import COLUMNS, parse_task_workbook

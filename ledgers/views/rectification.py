@@ -11,6 +11,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 from accounts.models import Role
 from accounts.roles import Cap
 from accounts.scoping import require_cap, scope_for
+from common.downloads import attachment_response
+from common.uploads import UploadError
 from villages.models import Village
 
 from ..forms_rectification import RectificationCreateForm, RespondForm, VerifyForm
@@ -183,8 +185,6 @@ def rectification_verify(request, pk):
 @require_cap(Cap.RECTIFY_RESPOND)
 @require_POST
 def rectification_evidence_upload(request, pk):
-    from assessments.uploads import UploadError
-
     item = svc.rectification_get_for_user(request.user, pk)
     files = request.FILES.getlist("files")
     if not files:
@@ -234,7 +234,6 @@ def _export(request, items):
     from django.utils import timezone
 
     from audit.services import audit_log
-    from config.downloads import attachment_response
     from reports.excel import rectification_xlsx
 
     buffer = io.BytesIO()

@@ -11,8 +11,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 from accounts.models import Role
 from accounts.roles import Cap
 from accounts.scoping import require_cap, scope_for
+from common.xlsx import WorkbookRefused
 from villages.models import ResponsibleUnit, Township
-from villages.xlsx import WorkbookRefused
 
 from ..forms_rectification import TaskImportForm, TaskProgressForm
 from ..models import PlanTask

@@ -8,6 +8,7 @@ from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from common.uploads import size_label
 from indices.models import ScoringRule
 
 from ... import workflow
@@ -17,7 +18,6 @@ from ...permissions import actor_sides, signoff_sides
 from ...selectors import assessment_get_for_user
 from ...services import self_assessment as svc
 from ...services.transitions import guard_problems
-from ...uploads import size_label
 from ...workflow import Side
 from .http import VISIBLE_BEFORE_CONFIRMED, can_see_review
 from .transition import buttons
