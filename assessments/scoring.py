@@ -81,11 +81,6 @@ def check_score(value, *, max_score, precision):
     return q2(value)
 
 
-def cn_date(value):
-    """2024年6月25日, the way the documents write dates."""
-    return f"{value.year}年{value.month}月{value.day}日"
-
-
 def normal(value):
     text = f"{Decimal(value):f}"
     return text.rstrip("0").rstrip(".") if "." in text else text

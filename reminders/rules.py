@@ -14,7 +14,7 @@ from django.urls import reverse
 
 from accounts.models import Membership, Role
 from assessments.models import Assessment, Campaign
-from assessments.scoring import cn_date
+from common.dates import cn_date
 from ledgers.compliance import LEDGER_START_MONTH
 from ledgers.models import LedgerSubmission, Rectification
 from ledgers.services.rectification import overdue_case

@@ -22,7 +22,8 @@ from assessments.models import (
     Signoff,
     VetoCheck,
 )
-from assessments.scoring import cn_date, normal
+from assessments.scoring import normal
+from common.dates import cn_date
 from indices.models import Dimension, Grade
 
 DEC = DecimalField(max_digits=9, decimal_places=2)

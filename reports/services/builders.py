@@ -2,7 +2,7 @@
 
 from django.utils import timezone
 
-from assessments.scoring import cn_date
+from common.dates import cn_date
 
 from ..data import campaign_matrix, campaign_table
 from ..models import ExportJob

@@ -7,10 +7,10 @@ from django.utils import timezone
 
 from accounts.services import notify
 from audit.services import audit_log
+from common.dates import cn_date
 
 from ...models import Assessment, Campaign, VetoEvent
 from ...permissions import actor_sides
-from ...scoring import cn_date
 from ...workflow import Side
 from ..common import WorkflowError, record_event
 from ..totals import assessment_recompute

@@ -16,11 +16,11 @@ from django.views.decorators.http import require_GET, require_POST
 from accounts.roles import Cap
 from accounts.scoping import require_cap, scope_for
 from audit.services import audit_log
+from common.dates import cn_date
 from villages.selectors import branch_list_for_user, township_is_wide_for_user
 
 from ... import workflow
 from ...models import Assessment, AssessmentEvent, Campaign, Evidence, IndicatorScore, Signoff, VetoCheck
-from ...scoring import cn_date
 from ...selectors import assessment_list_for_user, campaign_get_for_user
 from ...services import WorkflowError
 from ...services.campaigns import SENT, RepeatedForwardError
