@@ -9,10 +9,12 @@ conditions the assessment meets.
 from dataclasses import dataclass
 from decimal import Decimal
 
+from common.errors import InvalidInputError
+
 ZERO = Decimal("0")
 
 
-class ScoreError(ValueError):
+class ScoreError(InvalidInputError, ValueError):
     """A score that the standard does not allow; the message is shown to the user."""
 
 

@@ -27,6 +27,7 @@ from django.db.models.functions import Coalesce, Floor
 from django.utils import timezone
 
 from assessments.models import Assessment, Campaign, IndicatorScore
+from common.errors import InvalidInputError
 from indices.models import Dimension, Grade
 from ledgers.compliance import COUNTED, LABELS, State, compliance_matrix
 from ledgers.models import PlanTask, Rectification
@@ -338,8 +339,8 @@ FIGURES = {
 }
 
 
-class BadFigure(ValueError):
-    pass
+class BadFigure(InvalidInputError, ValueError):
+    """A figure or a figure parameter the dashboard does not have (the value is the message)."""
 
 
 @dataclass

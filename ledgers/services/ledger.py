@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from audit.models import AuditEvent
 from audit.services import audit_log
+from common.errors import ApplicationError
 from common.xlsx import WorkbookRefused, read_upload
 
 from ..excel import parse_ledger
@@ -25,7 +26,7 @@ ROW_FIELDS = (
 )  # fmt: skip
 
 
-class LedgerError(Exception):
+class LedgerError(ApplicationError):
     """A write refused with a message for the user."""
 
 

@@ -19,17 +19,13 @@ from accounts.models import Membership, Role
 from accounts.scoping import scope_for
 from accounts.services import notify
 from audit.services import audit_log
+from common.errors import ConflictError
 from common.uploads import validate_upload
 from villages.selectors import village_scope_q
 
 from ..models import Rectification, RectificationEvent
 
 S = Rectification.Status
-
-
-class ConflictError(Exception):
-    def __init__(self, message="该整改事项已被他人修改，请刷新页面后重试。"):
-        super().__init__(message)
 
 
 @dataclass(frozen=True)
@@ -159,7 +155,7 @@ def _apply(*, item, actor, action, expected_version, note="", changes=None):
         if side_of(actor, locked) != t.side:
             raise PermissionDenied("您无权进行此操作。")
         if expected_version is not None and int(expected_version) != locked.version:
-            raise ConflictError()
+            raise ConflictError("该整改事项已被他人修改，请刷新页面后重试。")
         if locked.status != t.source:
             raise ValidationError(f"当前状态为“{locked.get_status_display()}”，不能{t.label}。")
         from_status = locked.status

@@ -9,6 +9,7 @@ from django.http import Http404
 from accounts.models import Role
 from accounts.scoping import scope_for
 from audit.services import audit_log
+from common.errors import InvalidInputError
 from common.xlsx import Problem
 from villages.models import ResponsibleUnit, Township
 from villages.selectors import township_wide_q
@@ -19,7 +20,7 @@ from ..tasks_excel import COLUMNS, parse_task_workbook
 T = PlanTask.Status
 
 
-class TaskImportError(Exception):
+class TaskImportError(InvalidInputError):
     def __init__(self, problems):
         super().__init__("；".join(p.message for p in problems))
         self.problems = problems

@@ -12,6 +12,7 @@ from accounts.models import Role
 from accounts.roles import Cap
 from accounts.scoping import require_cap, scope_for
 from common.downloads import attachment_response
+from common.errors import ConflictError
 from common.uploads import UploadError
 from villages.models import Village
 
@@ -147,7 +148,7 @@ def _write(request, pk, form_class, call):
         return redirect("ledgers:rectification_detail", pk=item.pk)
     try:
         call(item, form.cleaned_data)
-    except svc.ConflictError as exc:
+    except ConflictError as exc:
         messages.error(request, str(exc))
     except (ValidationError, PermissionDenied) as exc:
         messages.error(request, _error_text(exc))

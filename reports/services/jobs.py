@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from accounts.services import notify
 from audit.services import audit_log
+from common.errors import ApplicationError
 
 from ..models import ExportJob
 from .fingerprint import export_fingerprint
@@ -27,7 +28,7 @@ log = logging.getLogger(__name__)
 S = ExportJob.Status
 
 
-class ExportError(Exception):
+class ExportError(ApplicationError):
     """A reason the export cannot be built, shown to the user in Chinese."""
 
 
