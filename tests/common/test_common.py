@@ -23,7 +23,7 @@ from indices.services import StandardCopyError
 from ledgers.services.ledger import LedgerError
 from ledgers.services.tasks import TaskImportError
 from reports.services.demonstration import DemonstrationConflict
-from reports.services.jobs import ExportError
+from reports.services.errors import ExportError
 
 APPS = {
     "accounts",
