@@ -7,6 +7,7 @@ RUN apt-get update \
 WORKDIR /app
 COPY pyproject.toml ./
 COPY config ./config
+COPY common ./common
 COPY accounts ./accounts
 COPY audit ./audit
 COPY villages ./villages

@@ -9,10 +9,12 @@ conditions the assessment meets.
 from dataclasses import dataclass
 from decimal import Decimal
 
+from common.errors import InvalidInputError
+
 ZERO = Decimal("0")
 
 
-class ScoreError(ValueError):
+class ScoreError(InvalidInputError, ValueError):
     """A score that the standard does not allow; the message is shown to the user."""
 
 
@@ -79,11 +81,6 @@ def check_score(value, *, max_score, precision):
     if precision > 0 and value % precision != 0:
         raise ScoreError(f"得分须为 {normal(precision)} 分的整数倍。")
     return q2(value)
-
-
-def cn_date(value):
-    """2024年6月25日, the way the documents write dates."""
-    return f"{value.year}年{value.month}月{value.day}日"
 
 
 def normal(value):

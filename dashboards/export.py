@@ -8,7 +8,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
-from villages.xlsx import set_text_cell
+from common.xlsx import set_text_cell
 
 from .figures import PROGRESS_LABELS
 

@@ -18,7 +18,7 @@ from access.checks import require_cap
 from access.roles import Cap, Side
 from access.scope import scope_for
 from assessments.models import Assessment, Campaign
-from config.downloads import attachment_response
+from common.downloads import attachment_response
 from indices.models import Grade
 from villages.models import PartyBranch, Region, Township
 

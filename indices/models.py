@@ -11,10 +11,12 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
 
+from common.errors import LockedError
+
 SCORE = {"max_digits": 7, "decimal_places": 2}
 
 
-class StandardLockedError(Exception):
+class StandardLockedError(LockedError):
     """Raised when something tries to change a standard that an assessment already uses."""
 
     def __init__(self, standard):

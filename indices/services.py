@@ -4,6 +4,7 @@ from django.db import IntegrityError, transaction
 
 from audit.models import AuditEvent
 from audit.services import audit_log
+from common.errors import InvalidInputError
 
 from .importing import (
     FORMATS,
@@ -31,7 +32,7 @@ __all__ = [
 ]
 
 
-class StandardCopyError(Exception):
+class StandardCopyError(InvalidInputError):
     """A new version cannot be made (version taken, bad year); the message is for the user."""
 
 

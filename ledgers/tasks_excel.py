@@ -10,7 +10,7 @@ import datetime
 import re
 from dataclasses import dataclass, field
 
-from villages.xlsx import Problem, WorkbookRefused, file_problem, open_workbook, read_upload
+from common.xlsx import Problem, WorkbookRefused, file_problem, open_workbook, read_upload
 
 MAX_BYTES = 5 * 1024 * 1024
 MAX_ROWS = 500

@@ -16,7 +16,7 @@ from access.recipients import holder_roles, holders_q
 from access.roles import Side
 from accounts.models import Membership
 from assessments.models import Assessment, Campaign
-from assessments.scoring import cn_date
+from common.dates import cn_date
 from ledgers.compliance import LEDGER_START_MONTH
 from ledgers.models import LedgerSubmission, Rectification
 from ledgers.services.rectification import overdue_case

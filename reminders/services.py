@@ -22,9 +22,9 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from accounts.models import Notification, User
-from assessments.scoring import cn_date
 from audit.models import AuditEvent
 from audit.services import audit_log
+from common.dates import cn_date
 
 from . import rules
 from .models import EmailDigest, Reminder

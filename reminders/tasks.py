@@ -6,6 +6,8 @@ from celery import shared_task
 from django.db import OperationalError
 from django.utils import timezone
 
+from .services import digests_send, reminders_raise
+
 DAILY_TASK = "reminders.daily"
 
 
@@ -19,8 +21,6 @@ DAILY_TASK = "reminders.daily"
 )
 def reminders_daily(day_iso=None):
     """Raise the day's reminders, then send the day's digests. Safe to run twice (see services)."""
-    from .services import digests_send, reminders_raise
-
     day = dt.date.fromisoformat(day_iso) if day_iso else timezone.localdate()
     raised = reminders_raise(today=day)
     digests = digests_send(day=day)

@@ -1,7 +1,14 @@
-"""Thin Celery wrappers: they take ids, the services do the work (HackSoft style)."""
+"""Thin Celery wrappers: they take ids, the services do the work (HackSoft style).
+
+The dependency is one way: this module imports the services, never the reverse. The services queue
+a build through the task that ReportsConfig.ready() registers with them (services.jobs.set_build_task).
+"""
 
 from celery import shared_task
 from django.db import OperationalError
+
+from .services.integrity import evidence_verify_all
+from .services.jobs import export_run
 
 
 @shared_task(
@@ -13,15 +20,11 @@ from django.db import OperationalError
     max_retries=3,
 )
 def export_build(job_id):
-    from .services.jobs import export_run
-
     job = export_run(job_id=job_id)
     return job.status if job else "missing"
 
 
 @shared_task(name="reports.evidence_verify", acks_late=True)
 def evidence_verify():
-    from .services.integrity import evidence_verify_all
-
     result = evidence_verify_all()
     return {"checked": result["checked"], "problems": len(result["problems"])}

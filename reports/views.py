@@ -15,7 +15,7 @@ from assessments.permissions import actor_sides
 from assessments.selectors import assessment_get_for_user
 from assessments.views.self_assessment.http import can_see_review
 from audit.services import audit_log
-from config.downloads import attachment_response
+from common.downloads import attachment_response
 
 from .data import mask_review, village_document
 from .forms import DemonstrationForm

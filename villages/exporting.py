@@ -11,6 +11,8 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
+from common.xlsx import set_text_cell
+
 from .models import PartyBranch, ResponsibleUnit, Village, WorkingGroupMember
 from .workbook import (
     ALL_VILLAGES,
@@ -27,7 +29,6 @@ from .workbook import (
     SHEET_VILLAGES,
     YES,
 )
-from .xlsx import set_text_cell
 
 HEADER_FONT = Font(bold=True)
 HEADER_FILL = PatternFill("solid", fgColor="F3ECEC")

@@ -8,6 +8,8 @@ The service (`services.org_import_excel`) writes only when both return no proble
 import re
 from dataclasses import dataclass, field
 
+from common.xlsx import Problem, TooManyRows, WorkbookRefused, open_workbook, sheet_rows
+
 from .models import PartyBranch, ResponsibleUnit, Village, WorkingGroupMember
 from .workbook import (
     ALL_VILLAGES,
@@ -21,7 +23,6 @@ from .workbook import (
     YES,
     normalise_label,
 )
-from .xlsx import Problem, TooManyRows, WorkbookRefused, open_workbook, sheet_rows
 
 MAX_ROWS = 5000
 MAX_COLS = 40

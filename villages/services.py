@@ -9,12 +9,12 @@ from django.db import transaction
 
 from audit.models import AuditEvent
 from audit.services import audit_log
+from common.xlsx import WorkbookRefused, read_upload
 
 from .exporting import org_workbook_bytes
 from .importing import existing_names, parse_org_workbook, resolve_references, sort_problems
 from .models import PartyBranch, ResponsibleUnit, Township, Village, WorkingGroupMember
 from .workbook import ALL_VILLAGES, SHEET_BRANCHES, SHEET_GROUP, SHEET_ORDER, SHEET_UNITS, SHEET_VILLAGES
-from .xlsx import WorkbookRefused, read_upload
 
 IMPORT_ACTION = "org.import"
 EXPORT_ACTION = "org.export"

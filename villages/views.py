@@ -13,7 +13,7 @@ from access.roles import Cap
 from access.scope import scope_for
 from audit.models import AuditEvent
 from audit.services import audit_log
-from config.downloads import attachment_response
+from common.downloads import attachment_response
 
 from .exporting import template_bytes
 from .forms import OrgImportForm

@@ -1,7 +1,7 @@
 from django import template
-from django.utils import timezone
 
 from access.scope import scope_for
+from common.dates import cn_date
 
 register = template.Library()
 
@@ -12,15 +12,12 @@ def can(scope, cap):
     return scope.can(cap)
 
 
-@register.filter
-def cn_date(value):
-    """2024年6月25日, the way the documents write dates."""
+@register.filter(name="cn_date")
+def cn_date_filter(value):
+    """2024年6月25日 (datetimes: 2024年6月25日 09:30 in local time); empty values give ""."""
     if not value:
         return ""
-    if hasattr(value, "hour"):
-        value = timezone.localtime(value) if timezone.is_aware(value) else value
-        return f"{value.year}年{value.month}月{value.day}日 {value:%H:%M}"
-    return f"{value.year}年{value.month}月{value.day}日"
+    return cn_date(value, with_time=True)
 
 
 @register.filter

@@ -1,22 +1,15 @@
 from audit.services import audit_log
+from common.errors import ApplicationError
 
 from ..models import AssessmentEvent
 
 
-class WorkflowError(Exception):
+class WorkflowError(ApplicationError):
     """A refused step; `problems` are the Chinese messages shown to the user."""
 
     def __init__(self, problems):
         self.problems = [problems] if isinstance(problems, str) else list(problems)
         super().__init__("；".join(self.problems))
-
-
-class ConflictError(Exception):
-    """Someone else saved the same row since this user loaded it: `current` is what is stored now."""
-
-    def __init__(self, current, message="该内容已被他人修改，您的修改未保存。请核对最新内容后重新保存。"):
-        self.current = current
-        super().__init__(message)
 
 
 def event_rows(*, assessment, actor, action, subject="", from_value="", to_value="", reason=""):

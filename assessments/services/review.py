@@ -11,6 +11,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from common.errors import ConflictError
 from indices.models import Indicator
 
 from .. import workflow
@@ -18,7 +19,7 @@ from ..models import Assessment, BonusClaim, IndicatorScore, VetoCheck
 from ..permissions import actor_sides
 from ..scoring import ScoreError, check_score, normal, q2, score_from_rules
 from ..workflow import Side
-from .common import ConflictError, WorkflowError, record_event
+from .common import WorkflowError, record_event
 from .totals import assessment_recompute
 from .transitions import assessment_transition
 

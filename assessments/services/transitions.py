@@ -4,11 +4,11 @@ from django.db import transaction
 from django.utils import timezone
 
 from audit.services import audit_log
+from common.dates import cn_date
 
 from .. import workflow
 from ..models import Assessment, BonusClaim, Evidence, IndicatorScore, Signoff, VetoCheck
 from ..permissions import actor_sides
-from ..scoring import cn_date
 from ..workflow import Guard, Side
 from .common import WorkflowError, record_event
 

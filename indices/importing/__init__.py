@@ -10,6 +10,8 @@ from pathlib import Path
 
 from django.conf import settings
 
+from common.errors import InvalidInputError
+
 from .excel_reader import read_xlsx
 from .ir import Problem, StandardIR, as_dict
 from .validator import validate
@@ -20,7 +22,7 @@ FORMATS = {"yaml": "YAML", "xlsx": "Excel"}
 EXTENSIONS = {".yaml": "yaml", ".yml": "yaml", ".xlsx": "xlsx"}
 
 
-class StandardImportError(Exception):
+class StandardImportError(InvalidInputError):
     """The file cannot be imported; `problems` lists every reason with its place."""
 
     def __init__(self, problems):

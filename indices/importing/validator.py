@@ -17,7 +17,7 @@ Rules decided here (documented for the people who write standards):
 import re
 from decimal import Decimal
 
-from indices.models import IndexStandard
+from indices.models import IndexStandard, ScoringRule
 
 from .ir import Problem
 from .layout import METHOD_RULE, METHOD_SHORT
@@ -339,8 +339,6 @@ class _Validator:
 
 
 def _kind_label(kind):
-    from indices.models import ScoringRule
-
     return f"“{ScoringRule.Kind(kind).label}”"
 
 

@@ -13,7 +13,8 @@ from django.utils import timezone
 
 from audit.models import AuditEvent
 from audit.services import audit_log
-from villages.xlsx import WorkbookRefused, read_upload
+from common.errors import ApplicationError
+from common.xlsx import WorkbookRefused, read_upload
 
 from ..excel import parse_ledger
 from ..models import LedgerEntry, LedgerSubmission
@@ -25,7 +26,7 @@ ROW_FIELDS = (
 )  # fmt: skip
 
 
-class LedgerError(Exception):
+class LedgerError(ApplicationError):
     """A write refused with a message for the user."""
 
 

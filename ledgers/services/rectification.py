@@ -21,16 +21,13 @@ from access.scope import scope_for
 from accounts.models import Membership
 from accounts.services import notify
 from audit.services import audit_log
+from common.errors import ConflictError
+from common.uploads import validate_upload
 from villages.selectors import village_scope_q
 
 from ..models import Rectification, RectificationEvent
 
 S = Rectification.Status
-
-
-class ConflictError(Exception):
-    def __init__(self, message="该整改事项已被他人修改，请刷新页面后重试。"):
-        super().__init__(message)
 
 
 @dataclass(frozen=True)
@@ -152,7 +149,7 @@ def _apply(*, item, actor, action, expected_version, note="", changes=None):
         if side_of(actor, locked) != t.side:
             raise PermissionDenied("您无权进行此操作。")
         if expected_version is not None and int(expected_version) != locked.version:
-            raise ConflictError()
+            raise ConflictError("该整改事项已被他人修改，请刷新页面后重试。")
         if locked.status != t.source:
             raise ValidationError(f"当前状态为“{locked.get_status_display()}”，不能{t.label}。")
         from_status = locked.status
@@ -277,9 +274,7 @@ def rectification_verify(*, item, actor, accept, note, expected_version, today=N
 
 def rectification_evidence_upload(*, item, actor, uploaded_file):
     """Attach a file to the village's response (while the item is open). The file is checked by content
-    (assessments.uploads); if recording it fails, the stored file is removed again."""
-    from assessments.uploads import validate_upload
-
+    (common.uploads); if recording it fails, the stored file is removed again."""
     from ..models import RectificationEvidence
 
     if side_of(actor, item) != Side.SELF:

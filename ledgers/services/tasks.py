@@ -9,8 +9,9 @@ from django.http import Http404
 from access.roles import Cap, Side
 from access.scope import scope_for
 from audit.services import audit_log
+from common.errors import InvalidInputError
+from common.xlsx import Problem
 from villages.models import ResponsibleUnit
-from villages.xlsx import Problem
 
 from ..models import PlanTask, TaskProgress
 from ..tasks_excel import COLUMNS, parse_task_workbook
@@ -18,7 +19,7 @@ from ..tasks_excel import COLUMNS, parse_task_workbook
 T = PlanTask.Status
 
 
-class TaskImportError(Exception):
+class TaskImportError(InvalidInputError):
     def __init__(self, problems):
         super().__init__("；".join(p.message for p in problems))
         self.problems = problems

@@ -20,7 +20,7 @@ from access.roles import Cap, Side
 from access.scope import scope_for
 from audit.models import AuditEvent
 from audit.services import audit_log
-from config.downloads import attachment_response
+from common.downloads import attachment_response
 
 from ..compliance import COUNTED, LABELS, LEDGER_START_MONTH, State, compliance_matrix
 from ..excel import template_bytes

@@ -11,6 +11,9 @@ from django.views.decorators.http import require_http_methods, require_POST
 from access.checks import require_cap
 from access.roles import Cap
 from access.scope import scope_for
+from common.downloads import attachment_response
+from common.errors import ConflictError
+from common.uploads import UploadError
 from villages.models import Village
 
 from ..forms_rectification import RectificationCreateForm, RespondForm, VerifyForm
@@ -141,7 +144,7 @@ def _write(request, pk, form_class, call):
         return redirect("ledgers:rectification_detail", pk=item.pk)
     try:
         call(item, form.cleaned_data)
-    except svc.ConflictError as exc:
+    except ConflictError as exc:
         messages.error(request, str(exc))
     except (ValidationError, PermissionDenied) as exc:
         messages.error(request, _error_text(exc))
@@ -179,8 +182,6 @@ def rectification_verify(request, pk):
 @require_cap(Cap.RECTIFY_RESPOND)
 @require_POST
 def rectification_evidence_upload(request, pk):
-    from assessments.uploads import UploadError
-
     item = svc.rectification_get_for_user(request.user, pk)
     files = request.FILES.getlist("files")
     if not files:
@@ -230,7 +231,6 @@ def _export(request, items):
     from django.utils import timezone
 
     from audit.services import audit_log
-    from config.downloads import attachment_response
     from reports.excel import rectification_xlsx
 
     buffer = io.BytesIO()

@@ -11,8 +11,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 from access.checks import require_cap
 from access.roles import Cap
 from access.scope import scope_for
+from common.xlsx import WorkbookRefused
 from villages.models import ResponsibleUnit, Township
-from villages.xlsx import WorkbookRefused
 
 from ..forms_rectification import TaskImportForm, TaskProgressForm
 from ..models import PlanTask

@@ -1,6 +1,6 @@
 """Shared cell writers and styles of the report workbooks.
 
-Every user-typed text goes through `villages.xlsx.set_text_cell`, the project's one formula-escaping
+Every user-typed text goes through `common.xlsx.set_text_cell`, the project's one formula-escaping
 helper (SECURITY.md XLS-2); scores are written as numbers, dates as date cells, empty stays empty.
 """
 
@@ -10,7 +10,7 @@ from decimal import Decimal
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 
-from villages.xlsx import set_text_cell
+from common.xlsx import set_text_cell
 
 SCORE_FORMAT = "0.00"
 DATE_FORMAT = "yyyy-mm-dd"

@@ -14,7 +14,7 @@ from weasyprint import HTML
 from weasyprint.urls import URLFetcher
 
 from assessments.models import Assessment
-from assessments.scoring import cn_date
+from common.dates import cn_date
 
 __all__ = [
     "application_form_pdf",

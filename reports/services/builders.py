@@ -2,7 +2,8 @@
 
 from django.utils import timezone
 
-from assessments.scoring import cn_date
+from common.dates import cn_date
+from ledgers.models import Rectification
 
 from ..data import campaign_matrix, campaign_table
 from ..models import ExportJob
@@ -71,7 +72,6 @@ def build_compliance(job, path, progress):
 
 
 def build_rectifications(job, path, progress):
-    from ledgers.models import Rectification
 
     from ..excel import rectification_xlsx
 

@@ -5,14 +5,14 @@ from django.db.models import F
 
 from assessments.models import DemonstrationApplication
 from audit.services import audit_log
+from common.errors import ConflictError
 
 FIELDS = ("brand_name", "experience", "honours", "satisfaction", "recommendation_rank", "township_opinion")
 
 
-class DemonstrationConflict(Exception):
+class DemonstrationConflict(ConflictError):
     def __init__(self, current):
-        super().__init__("该申请表已被他人修改，请核对后重新保存。")
-        self.current = current
+        super().__init__("该申请表已被他人修改，请核对后重新保存。", current=current)
 
 
 def demonstration_save(*, assessment, actor, data, version, request=None):

@@ -21,14 +21,12 @@ from accounts.services import notify
 from audit.services import audit_log
 
 from ..models import ExportJob
+from .builders import BUILDERS
+from .errors import ExportError
 from .fingerprint import export_fingerprint
 
 log = logging.getLogger(__name__)
 S = ExportJob.Status
-
-
-class ExportError(Exception):
-    """A reason the export cannot be built, shown to the user in Chinese."""
 
 
 def job_is_stale(job):
@@ -38,9 +36,17 @@ def job_is_stale(job):
     return current != job.fingerprint
 
 
-def _enqueue(job_id):
-    from ..tasks import export_build
+# The Celery task that builds a queued job. reports.tasks wraps these services, so they never import it:
+# ReportsConfig.ready() hands the task over with set_build_task() when Django starts.
+_build_task = None
 
+
+def set_build_task(task):
+    global _build_task
+    _build_task = task
+
+
+def _enqueue(job_id):
     if settings.CELERY_TASK_ALWAYS_EAGER and getattr(settings, "REPORTS_EAGER_IN_THREAD", False):
         # The embedded default has no worker: build in a background thread of this process so the
         # request returns at once and the page can poll the progress like with a real worker.
@@ -48,7 +54,9 @@ def _enqueue(job_id):
 
         threading.Thread(target=_run_in_thread, args=(job_id,), daemon=True).start()
     else:
-        export_build.delay(job_id)
+        if _build_task is None:
+            raise RuntimeError("reports: no build task registered (ReportsConfig.ready() has not run)")
+        _build_task.delay(job_id)
 
 
 def _run_in_thread(job_id):
@@ -136,8 +144,6 @@ def _export_dir():
 
 def export_run(*, job_id):
     """Build the job's file. Safe to call again for the same job: a finished job is left alone."""
-    from .builders import BUILDERS
-
     with transaction.atomic():
         job = (
             ExportJob.objects.select_for_update(of=("self",))

@@ -19,7 +19,7 @@ from django.utils import timezone
 from assessments.models import Assessment, Evidence
 
 from ..data import campaign_table, village_document
-from .jobs import ExportError
+from .errors import ExportError
 
 UNSAFE = re.compile(r'[\\/:*?"<>|\x00-\x1f]+')
 

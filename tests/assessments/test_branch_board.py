@@ -22,12 +22,12 @@ from assessments.models import (
     Signoff,
     VetoCheck,
 )
-from assessments.scoring import cn_date
 from assessments.services.campaigns import campaign_create
 from assessments.services.transitions import assessment_transition, guard_problems
 from assessments.workflow import Side
 from assessments.workflow import get as transition_of
 from audit.models import AuditEvent
+from common.dates import cn_date
 from tests.assessments.conftest import PDF_BYTES, fill_self
 from tests.factories import BranchFactory, TownshipFactory, user_with_role
 from villages.models import Village

@@ -8,10 +8,11 @@ import pytest
 from django.db import connection
 
 from assessments.models import Assessment, AssessmentEvent, BonusClaim, IndicatorScore, VetoCheck
-from assessments.services import ConflictError, WorkflowError, assessment_transition
+from assessments.services import WorkflowError, assessment_transition
 from assessments.services.review import bonus_claim_review, score_save_review, veto_check_review
 from assessments.workflow import Side
 from audit.models import AuditEvent
+from common.errors import ConflictError
 from indices.models import BonusItem
 from tests.assessments.conftest import fill_self
 

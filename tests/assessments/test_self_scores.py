@@ -234,8 +234,8 @@ def test_parallel_saves_of_the_same_version_have_exactly_one_winner(cycle):
 
     from django.db import connection, connections
 
-    from assessments.services.common import ConflictError
     from assessments.services.self_assessment import score_save_self
+    from common.errors import ConflictError
 
     if connection.vendor != "postgresql":
         pytest.skip("row locks and parallel writers need PostgreSQL")

@@ -17,8 +17,8 @@ from PIL import Image
 from accounts.models import Role
 from assessments.models import AssessmentEvent, Evidence
 from assessments.services import self_assessment as svc
-from assessments.uploads import UploadError, clean_original_name, size_label, validate_upload
 from audit.models import AuditEvent
+from common.uploads import UploadError, clean_original_name, size_label, validate_upload
 from tests.assessments.conftest import PDF_BYTES
 from tests.factories import user_with_role
 

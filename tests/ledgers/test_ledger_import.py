@@ -196,7 +196,7 @@ def test_other_unit_staff_cannot_upload(client, org):
 
 
 def test_more_rows_than_the_limit_are_refused(client, org, staff, monkeypatch):
-    monkeypatch.setattr("ledgers.excel.MAX_ROWS", 2)
+    monkeypatch.setattr("ledgers.excel.parsing.MAX_ROWS", 2)
     response = upload(client, org.unit, ledger_xlsx(org.unit, [row(1), row(2), row(3)]))
     assert [p.message for p in response.context["upload"].problems] == [
         "记录超过 2 行，不能导入，请分月份或精简后再上传。"

@@ -137,7 +137,7 @@ def test_missing_header_is_refused(org, units, reviewer):
     wb.active.append(["随便", "什么"])
     out = io.BytesIO()
     wb.save(out)
-    from villages.xlsx import WorkbookRefused
+    from common.xlsx import WorkbookRefused
 
     with pytest.raises(WorkbookRefused, match="未找到表头"):
         svc.task_import(

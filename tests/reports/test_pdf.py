@@ -10,7 +10,7 @@ import pytest
 from django.utils import timezone
 
 from assessments.models import Assessment
-from assessments.scoring import cn_date
+from common.dates import cn_date
 from reports.data import campaign_table, fmt, mask_review, village_document
 from reports.pdf import (
     application_form_pdf,

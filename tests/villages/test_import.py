@@ -4,10 +4,10 @@ import pytest
 
 from accounts.models import Role
 from audit.models import AuditEvent
+from common.xlsx import Problem
 from tests.factories import BranchFactory, TownshipFactory, UnitFactory, VillageFactory, user_with_role
 from villages.models import PartyBranch, ResponsibleUnit, Village, WorkingGroupMember
 from villages.services import org_import_excel
-from villages.xlsx import Problem
 
 from .workbooks import BRANCHES, GROUP, UNITS, VILLAGES, build, row_counts, sheets, upload
 

@@ -8,11 +8,11 @@ import pytest
 
 from accounts.models import Role
 from audit.models import AuditEvent
+from common import xlsx
+from common.xlsx import Problem
 from tests.factories import TownshipFactory, user_with_role
-from villages import xlsx
 from villages.models import Village
 from villages.services import org_import_excel
-from villages.xlsx import Problem
 
 from .workbooks import (
     BRANCHES,

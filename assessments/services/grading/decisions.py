@@ -10,11 +10,11 @@ from django.utils import timezone
 from accounts.services import notify, notify_each
 from audit.bulk import bulk_insert
 from audit.services import audit_log_many
+from common.dates import cn_date
 
 from ... import workflow
 from ...models import Assessment, AssessmentEvent, Campaign, VetoEvent
 from ...permissions import actor_sides
-from ...scoring import cn_date
 from ...workflow import Side
 from ..common import WorkflowError, event_rows, record_event
 from ..totals import assessment_recompute

@@ -4,10 +4,12 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
 
+from common.errors import ConflictError
+
 from ...models import Assessment, Signoff
 from ...permissions import signoff_sides
 from ...scoring import normal
-from ..common import ConflictError, WorkflowError, record_event
+from ..common import WorkflowError, record_event
 from .base import ACHIEVEMENTS_MAX, FORM_FIELDS, PROBLEMS_MAX, clean_text, lock_editable, void_signoffs
 
 # --- 申请表 ------------------------------------------------------------------------------------------

@@ -1,11 +1,11 @@
-"""Evidence files: validated (uploads.validate_upload), stored as <uuid>.<ext>, never orphaned."""
+"""Evidence files: validated (common.uploads.validate_upload), stored as <uuid>.<ext>, never orphaned."""
 
 from django.db import transaction
 
+from common.uploads import validate_upload
 from indices.models import Indicator
 
 from ...models import Evidence
-from ...uploads import validate_upload
 from ..common import WorkflowError, record_event
 from .base import delete_files_on_commit, lock_editable, self_edit_problem, void_signoffs
 
@@ -13,7 +13,7 @@ from .base import delete_files_on_commit, lock_editable, self_edit_problem, void
 def evidence_upload(
     *, assessment, actor, kind, uploaded_file, indicator=None, bonus_claim=None, request=None
 ):
-    """Validate one file (uploads.validate_upload), store it under <uuid>.<ext> and record it.
+    """Validate one file (common.uploads.validate_upload), store it under <uuid>.<ext> and record it.
 
     If anything after storing fails, the stored file is removed again: no file without a row. Call it
     outside any enclosing transaction (the views do): a rollback of an outer transaction after this

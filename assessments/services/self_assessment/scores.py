@@ -6,11 +6,12 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from common.errors import ConflictError
 from indices.models import Indicator
 
 from ...models import BonusClaim, IndicatorScore, VetoCheck
 from ...scoring import ScoreError, check_score, normal, score_from_rules
-from ..common import ConflictError, WorkflowError, record_event
+from ..common import WorkflowError, record_event
 from ..totals import assessment_recompute
 from .base import NOTE_MAX, as_int, clean_text, delete_files_on_commit, lock_editable, void_signoffs
 

@@ -17,11 +17,11 @@ from access.checks import deny, require_cap
 from access.roles import Cap, Side
 from access.scope import scope_for
 from audit.services import audit_log
+from common.dates import cn_date
 from villages.selectors import branch_list_for_user, township_is_wide_for_user
 
 from ... import workflow
 from ...models import Assessment, AssessmentEvent, Campaign, Evidence, IndicatorScore, Signoff, VetoCheck
-from ...scoring import cn_date
 from ...selectors import assessment_list_for_user, campaign_get_for_user
 from ...services import WorkflowError
 from ...services.campaigns import SENT, RepeatedForwardError

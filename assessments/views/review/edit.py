@@ -9,13 +9,14 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
+from common.errors import ConflictError
 from indices.models import VetoItem
 
 from ... import workflow
 from ...models import AssessmentEvent, BonusClaim, Evidence, IndicatorScore, VetoCheck
 from ...scoring import normal
 from ...services import grading, review
-from ...services.common import ConflictError, WorkflowError
+from ...services.common import WorkflowError
 from ...services.totals import supervision_deduction_sources
 from ...services.transitions import guard_problems
 from ...workflow import Side

@@ -3,12 +3,14 @@
 from django.shortcuts import get_object_or_404
 from django.views.decorators.http import require_POST
 
+from common.errors import ConflictError
+
 from ...forms import ApplicationForm, BonusClaimForm, SignoffForm, VetoForm
 from ...models import Signoff
 from ...scoring import ScoreError, normal
 from ...selectors import assessment_get_for_user
 from ...services import self_assessment as svc
-from ...services.common import ConflictError, WorkflowError
+from ...services.common import WorkflowError
 from .http import as_int, conflict, form_errors, problems_of, refused, require_side, saved, score_text
 
 

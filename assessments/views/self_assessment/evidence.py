@@ -8,13 +8,13 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from audit.services import audit_log
+from common.uploads import UploadError, clean_original_name
 
 from ...forms import EvidenceUploadForm
 from ...models import Evidence
 from ...selectors import assessment_get_for_user, evidence_get_for_user
 from ...services import self_assessment as svc
 from ...services.common import WorkflowError
-from ...uploads import UploadError, clean_original_name
 from .http import json_answer, problems_of, refused, require_side, saved, self_url, wants_json
 
 

@@ -8,6 +8,7 @@ from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from common.uploads import size_label
 from indices.models import ScoringRule
 
 from ... import workflow
@@ -17,8 +18,8 @@ from ...permissions import actor_sides, signoff_sides
 from ...selectors import assessment_get_for_user
 from ...services import self_assessment as svc
 from ...services.transitions import guard_problems
-from ...uploads import size_label
 from ...workflow import Side
+from ..review import review_result_context
 from .http import VISIBLE_BEFORE_CONFIRMED, can_see_review
 from .transition import buttons
 
@@ -61,8 +62,6 @@ def assessment_detail(request, pk):
         "events": events,
     }
     if show_review:
-        from ..review import review_result_context
-
         context["result"] = review_result_context(a)
     return render(request, "assessments/assessment_detail.html", context)
 

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from openpyxl import load_workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
+from .errors import InvalidInputError
+
 OLE2_MAGIC = b"\xd0\xcf\x11\xe0"
 MAX_ZIP_ENTRIES = 1000
 MAX_UNCOMPRESSED_BYTES = 200 * 1024 * 1024
@@ -37,7 +39,7 @@ def file_problem(message):
     return Problem("", None, "", message)
 
 
-class WorkbookRefused(Exception):
+class WorkbookRefused(InvalidInputError):
     """The file as a whole cannot be read; `problems` says why (one or several)."""
 
     def __init__(self, problems):
@@ -103,8 +105,8 @@ def open_workbook(data):
     return workbook
 
 
-class TooManyRows(Exception):
-    pass
+class TooManyRows(InvalidInputError):
+    """More data rows than the caller accepts; the caller words the message."""
 
 
 def sheet_rows(worksheet, *, max_rows, max_cols):

@@ -1,162 +1,36 @@
-"""The 《日常监管台账》 workbook (FORMS.md): the blank template and the parser of uploaded files.
+"""The parser of an uploaded 《日常监管台账》: typed rows and every problem found, located by row and column.
 
-Nothing here writes to the database. Opening the file reuses villages.xlsx (size, OLE2/encrypted, xlsm,
-zip-bomb checks, read_only + data_only); `parse_ledger` returns typed rows and every problem found.
+Opening the file reuses common.xlsx (size, OLE2/encrypted, xlsm, zip-bomb checks, read_only +
+data_only). Nothing here writes to the database.
 """
 
 import datetime as dt
-import io
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
-from openpyxl import Workbook
-from openpyxl.styles import Alignment, Font
-from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.datavalidation import DataValidation
-
+from common.xlsx import Problem, WorkbookRefused, file_problem, open_workbook
 from villages.workbook import normalise_label
-from villages.xlsx import Problem, WorkbookRefused, file_problem, open_workbook, set_text_cell
 
-from .models import LedgerEntry
+from .layout import (
+    CATEGORIES,
+    COLUMNS,
+    HEADER_LABELS,
+    LEVELS,
+    METHODS,
+    NO,
+    RECTIFY,
+    SHEET,
+    YES,
+    month_label,
+)
 
-SHEET = "日常监管台账"
-LISTS_SHEET = "下拉选项"
-TITLE = "“清廉村居”建设日常监管台账"
 MAX_ROWS = 20_000
 MAX_HEADER_SCAN = 15
-YES, NO = "是", "否"
-
-HEADER_LABELS = {
-    "unit": "报送单位",
-    "township": "所属镇街",
-    "month": "台账月份",
-    "filled_by": "填报人",
-    "approved_by": "审核人",
-    "report_date": "报送日期",
-    "has_problems": "本月是否有问题",
-}
-# key → column header, in sheet order (FORMS.md, 18 columns)
-COLUMNS = {
-    "seq": "序号",
-    "village": "村（社区）名称",
-    "category": "监管事项类别",
-    "indicator": "关联指标",
-    "method": "监管方式",
-    "checked_on": "检查（发现）日期",
-    "checker": "检查人员",
-    "finding": "问题描述",
-    "level": "问题等级",
-    "deduction": "拟扣分",
-    "requirement": "整改要求",
-    "owner": "整改责任人",
-    "deadline": "整改时限",
-    "rectify_status": "整改状态",
-    "rectify_note": "整改情况说明及佐证",
-    "closed_on": "销号日期",
-    "self_reported": "是否主动发现/报告",
-    "note": "备注",
-}
-WIDTHS = (6, 16, 14, 10, 14, 14, 12, 36, 14, 8, 30, 12, 12, 14, 30, 12, 12, 20)
-HEADER_ROW = 6  # title, four header-block rows, blank row above the column headers
-CATEGORIES = {label: value for value, label in LedgerEntry.Category.choices}
-METHODS = {label: value for value, label in LedgerEntry.Method.choices}
-LEVELS = {label: value for value, label in LedgerEntry.Level.choices if value}
-RECTIFY = {label: value for value, label in LedgerEntry.RectifyStatus.choices}
 MONTH_RE = re.compile(r"^(\d{4})\s*年\s*(\d{1,2})\s*月$")
 DATE_RE = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?$")
 
 
-def month_label(year, month):
-    return f"{year}年{month}月"
-
-
-# ----------------------------------------------------------------------------------------- template
-def template_bytes(*, unit, year, month, villages, indicator_codes, submission=None, entries=()):
-    """The unit's workbook for the month, with drop-down lists; pre-filled from `entries` if given."""
-    wb = Workbook()
-    ws = wb.active
-    ws.title = SHEET
-    ws.cell(1, 1, TITLE).font = Font(bold=True, size=16)
-    ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(COLUMNS))
-    ws.cell(1, 1).alignment = Alignment(horizontal="center")
-    sub = submission
-    has_problems = "" if sub is None else (NO if sub.zero_report else YES)
-    block = (
-        ("unit", unit.name, "township", unit.township.name, "month", month_label(year, month)),
-        ("filled_by", sub.filled_by_name if sub else "", "approved_by", sub.approved_by_name if sub else ""),
-        ("report_date", "", "has_problems", has_problems),
-    )
-    for r, items in enumerate(block, start=2):
-        for i in range(0, len(items), 2):
-            label_cell = ws.cell(r, 1 + i * 2, HEADER_LABELS[items[i]])
-            label_cell.font = Font(bold=True)
-            set_text_cell(ws.cell(r, 2 + i * 2), items[i + 1])
-    for c, (header, width) in enumerate(zip(COLUMNS.values(), WIDTHS, strict=True), start=1):
-        cell = ws.cell(HEADER_ROW, c, header)
-        cell.font = Font(bold=True)
-        cell.alignment = Alignment(wrap_text=True, vertical="center")
-        ws.column_dimensions[get_column_letter(c)].width = width
-    ws.freeze_panes = ws.cell(HEADER_ROW + 1, 3)
-
-    lists = wb.create_sheet(LISTS_SHEET)
-    lists.sheet_state = "hidden"
-    columns = list(COLUMNS)
-    options = {
-        "village": [v.name for v in villages],
-        "category": list(CATEGORIES),
-        "indicator": list(indicator_codes or []),
-        "method": list(METHODS),
-        "level": list(LEVELS),
-        "rectify_status": list(RECTIFY),
-        "self_reported": [YES, NO],
-    }
-    last = HEADER_ROW + 2000
-    for n, (key, values) in enumerate(options.items(), start=1):
-        letter = get_column_letter(n)
-        lists.cell(1, n, COLUMNS[key])
-        for r, value in enumerate(values, start=2):
-            set_text_cell(lists.cell(r, n), value)
-        if not values:
-            continue
-        target = get_column_letter(columns.index(key) + 1)
-        dv = DataValidation(
-            type="list",
-            formula1=f"'{LISTS_SHEET}'!${letter}$2:${letter}${len(values) + 1}",
-            allow_blank=True,
-            showErrorMessage=True,
-            errorTitle="输入无效",
-            error=f"请从下拉列表中选择{COLUMNS[key]}。",
-        )
-        dv.add(f"{target}{HEADER_ROW + 1}:{target}{last}")
-        ws.add_data_validation(dv)
-    has_dv = DataValidation(type="list", formula1=f'"{YES},{NO}"', allow_blank=True)
-    has_dv.add("F4")
-    ws.add_data_validation(has_dv)
-
-    names = {v.pk: v.name for v in villages}
-    labels = {
-        "category": dict(LedgerEntry.Category.choices),
-        "method": dict(LedgerEntry.Method.choices),
-        "level": dict(LedgerEntry.Level.choices),
-        "rectify_status": dict(LedgerEntry.RectifyStatus.choices),
-    }
-    for r, e in enumerate(entries, start=HEADER_ROW + 1):
-        values = (
-            e.seq, names.get(e.village_id, ""), labels["category"][e.category], e.indicator_code,
-            labels["method"][e.method], e.checked_on, e.checker, e.finding,
-            labels["level"][e.level] if e.level else "", e.proposed_deduction, e.requirement, e.owner,
-            e.deadline, labels["rectify_status"].get(e.rectify_status, ""), e.rectify_note, e.closed_on,
-            YES if e.self_reported else NO, e.note,
-        )  # fmt: skip
-        for c, value in enumerate(values, start=1):
-            set_text_cell(ws.cell(r, c), float(value) if isinstance(value, Decimal) else value)
-    out = io.BytesIO()
-    wb.save(out)
-    return out.getvalue()
-
-
-# ------------------------------------------------------------------------------------------ parsing
 @dataclass
 class ParsedLedger:
     header: dict = field(default_factory=dict)

@@ -18,6 +18,8 @@ import filetype
 from defusedxml import ElementTree
 from django.conf import settings
 
+from .errors import InvalidInputError
+
 # extension → canonical extension and the content type we serve it with
 ALLOWED = {
     "pdf": ("pdf", "application/pdf"),
@@ -43,7 +45,7 @@ PDF_ACTIVE = (b"/JavaScript", b"/Launch")
 CT_NS = "{http://schemas.openxmlformats.org/package/2006/content-types}"
 
 
-class UploadError(ValueError):
+class UploadError(InvalidInputError, ValueError):
     """A refused upload; the message is shown to the user."""
 
 

@@ -1,17 +1,14 @@
-"""The assessment workbooks: one village's 评分表, the campaign's score matrix and its grade roster.
+"""One village's 评分表 workbook, in the standard's layout.
 
-They format what reports.data reads (the same data as the PDFs); nothing here queries the database
-except through the data objects, so their query counts are those of the data layer.
+It formats what reports.data reads (the same data as the PDF); nothing here queries the database
+except through the data object, so its query count is that of the data layer.
 """
 
-from collections import Counter
-
 from openpyxl import Workbook
-from openpyxl.styles import PatternFill
 
-from assessments.models import Assessment, Campaign
+from assessments.models import Assessment
 
-from ..data import ZERO, fmt, grade_name
+from ..data import fmt
 from .common import (
     BOLD,
     CENTER,
@@ -21,7 +18,6 @@ from .common import (
     borders,
     freeze,
     header_cell,
-    header_row,
     merge,
     number,
     print_setup,
@@ -31,14 +27,6 @@ from .common import (
 )
 
 SCORE_SHEET = "评分表"
-MATRIX_SHEET = "得分汇总"
-MATRIX_SELF_SHEET = "自评得分"
-ROSTER_SHEET = "定级名册"
-ROSTER_STATS_SHEET = "等次统计"
-GROUP_FILL = PatternFill("solid", fgColor="FFF2CC")
-
-
-# --- 评分表 -------------------------------------------------------------------------------------------
 
 # 维度 | 指标编码 | 指标 | 分值 | 评分标准 | 自评分 | 自评说明 | 初审得分 | 扣分原因/调整说明
 SHEET_WIDTHS = (12, 9, 28, 7, 44, 8, 24, 8, 26)
@@ -246,172 +234,4 @@ def score_sheet_xlsx(doc, out):
     widths(ws, SHEET_WIDTHS)
     freeze(ws, SHEET_FIRST_ROW, 1)
     print_setup(ws, title_rows="3:4")
-    wb.save(out)
-
-
-# --- 得分汇总 (villages × indicators) ----------------------------------------------------------------
-
-MATRIX_LEAD = ("序号", "村（社区）", "党总支")
-MATRIX_FIRST_ROW = 4  # title, dimension header, indicator header
-
-
-def _matrix_sheet(ws, matrix, *, effective):
-    campaign = matrix.campaign
-    village_level = campaign.level == Campaign.Level.VILLAGE
-    lead = MATRIX_LEAD if village_level else ("序号", "镇街", "")
-    tail = ("总分", "等次") if effective else ("自评总分",)
-    n_ind = len(matrix.indicators)
-    last = len(lead) + n_ind + len(tail)
-    what = "初审得分（未初审的按自评分）" if effective else "自评得分"
-    title_row(ws, 1, f"{campaign.name}各村指标{what}汇总表", last)
-    for c, label in enumerate(lead, start=1):
-        header_cell(ws, 2, c, label)
-        header_cell(ws, 3, c, None)
-        merge(ws, 2, c, 3, c)
-    # dimension names merged over their indicators
-    c = len(lead) + 1
-    groups = []
-    for dim_code, dim_name, code, name, max_score in matrix.indicators:
-        if not groups or groups[-1][0] != dim_code:
-            groups.append([dim_code, dim_name, c, c, ZERO])
-        groups[-1][3] = c
-        groups[-1][4] += max_score
-        header_cell(ws, 3, c, f"{code} {name}（{fmt(max_score)}）")
-        c += 1
-    for dim_code, dim_name, first, last_c, total in groups:
-        header_cell(ws, 2, first, f"{dim_code} {dim_name}（{fmt(total)}分）")
-        for col in range(first + 1, last_c + 1):
-            header_cell(ws, 2, col, None)
-        merge(ws, 2, first, 2, last_c)
-    for i, label in enumerate(tail):
-        col = len(lead) + n_ind + 1 + i
-        header_cell(ws, 2, col, label)
-        header_cell(ws, 3, col, None)
-        merge(ws, 2, col, 3, col)
-    codes = [ind[2] for ind in matrix.indicators]
-    r = MATRIX_FIRST_ROW
-    for n, (name, branch, cells, final_score, grade) in enumerate(matrix.rows, start=1):
-        ws.cell(r, 1, n).alignment = CENTER
-        text(ws, r, 2, name)
-        text(ws, r, 3, branch)
-        self_total = ZERO
-        for i, code in enumerate(codes):
-            self_score, review_score = cells.get(code, (None, None))
-            self_total += self_score or ZERO
-            value = (review_score if review_score is not None else self_score) if effective else self_score
-            number(ws, r, len(lead) + 1 + i, value)
-        col = len(lead) + n_ind + 1
-        # a village that has scored nothing yet shows no total (not the stored zero) and no grade
-        scored = any(s is not None or rv is not None for s, rv in cells.values())
-        if effective:
-            number(ws, r, col, final_score if scored else None).font = BOLD
-            text(ws, r, col + 1, grade if scored else "", style=CENTER)
-        else:
-            number(ws, r, col, self_total if scored else None).font = BOLD
-        r += 1
-    borders(ws, 2, r - 1, last)
-    widths(ws, (5, 14, 14) + (11,) * n_ind + (9,) * len(tail))
-    ws.row_dimensions[3].height = 60
-    freeze(ws, MATRIX_FIRST_ROW, len(lead) + 1)
-    print_setup(ws, title_rows="2:3")
-
-
-def score_matrix_xlsx(matrix, out):
-    """得分汇总: villages × leaf indicators (review score, else self score), 总分, 等次; then 自评得分."""
-    wb = Workbook()
-    ws = wb.active
-    ws.title = MATRIX_SHEET
-    _matrix_sheet(ws, matrix, effective=True)
-    _matrix_sheet(wb.create_sheet(MATRIX_SELF_SHEET), matrix, effective=False)
-    wb.save(out)
-
-
-# --- 定级名册 ---------------------------------------------------------------------------------------
-
-ROSTER_HEADERS = (
-    "序号", "党总支", "村（社区）", "自评总分", "初审基础分", "认定加分", "日常监管扣分", "总分", "排名",
-    "拟定等次", "定级等次", "调整理由", "报市评选", "市级认定",
-)  # fmt: skip
-ROSTER_WIDTHS = (5, 14, 14, 9, 10, 9, 11, 9, 6, 9, 9, 26, 8, 18)
-
-
-def _city_result(row):
-    if not row.candidate:
-        return ""
-    if row.city_grade and row.city_grade not in row.city_decision:
-        return f"{row.city_decision}（{row.city_grade}）"
-    return row.city_decision
-
-
-def _roster_sheet(ws, table):
-    campaign = table.campaign
-    last = len(ROSTER_HEADERS)
-    title_row(ws, 1, f"{campaign.name}定级名册", last)
-    header_row(ws, 2, ROSTER_HEADERS)
-    r, n = 3, 0
-    for name, rows in table.by_grade():
-        if not rows:
-            continue
-        cell = text(ws, r, 1, f"{name}（{len(rows)}个）", style=LEFT)
-        cell.font = BOLD
-        for c in range(1, last + 1):
-            ws.cell(r, c).fill = GROUP_FILL
-        merge(ws, r, 1, r, last)
-        r += 1
-        for row in rows:
-            n += 1
-            ws.cell(r, 1, n).alignment = CENTER
-            text(ws, r, 2, row.branch)
-            text(ws, r, 3, row.name)
-            for c, value in enumerate(
-                (row.self_total, row.review_base, row.bonus, row.deduction, row.final_score), start=4
-            ):
-                number(ws, r, c, value)
-            ws.cell(r, 8).font = BOLD
-            ws.cell(r, 9, row.rank).alignment = CENTER
-            text(ws, r, 10, row.proposed_grade, style=CENTER)
-            text(ws, r, 11, grade_name(table, row.final_grade), style=CENTER)
-            text(ws, r, 12, row.override_reason, style=WRAP)
-            text(ws, r, 13, "是" if row.candidate else "", style=CENTER)
-            text(ws, r, 14, _city_result(row), style=WRAP)
-            r += 1
-    borders(ws, 2, r - 1, last)
-    widths(ws, ROSTER_WIDTHS)
-    freeze(ws, 3, 4)
-    print_setup(ws, title_rows="2:2")
-
-
-def _stats_sheet(ws, table):
-    headers = ("等次", "村数", "占比", "其中报市评选")
-    title_row(ws, 1, f"{table.campaign.name}等次统计", len(headers))
-    header_row(ws, 2, headers)
-    total = len(table.rows)
-    counts = Counter(r.final_grade for r in table.rows)
-    candidates = Counter(r.final_grade for r in table.rows if r.candidate)
-    lines = [(name, counts[code], candidates[code]) for code, name in table.grades]
-    known = {code for code, _ in table.grades}
-    rest = [r for r in table.rows if r.final_grade not in known]
-    if rest:
-        lines.append(("未定级", len(rest), sum(1 for r in rest if r.candidate)))
-    r = 3
-    for name, count, chosen in [*lines, ("合计", total, sum(candidates.values()))]:
-        text(ws, r, 1, name, style=CENTER)
-        ws.cell(r, 2, count)
-        number(ws, r, 3, count / total if total else None, number_format="0.0%")
-        ws.cell(r, 4, chosen)
-        r += 1
-    for c in range(1, len(headers) + 1):
-        ws.cell(r - 1, c).font = BOLD
-    borders(ws, 2, r - 1, len(headers))
-    widths(ws, (14, 10, 10, 14))
-    print_setup(ws, title_rows="2:2", landscape=False)
-
-
-def grade_roster_xlsx(table, out):
-    """定级名册 grouped by grade (best first), ranked by 总分; then 等次统计."""
-    wb = Workbook()
-    ws = wb.active
-    ws.title = ROSTER_SHEET
-    _roster_sheet(ws, table)
-    _stats_sheet(wb.create_sheet(ROSTER_STATS_SHEET), table)
     wb.save(out)
