@@ -5,7 +5,9 @@ Services raise these and views show `message` (``str(e)`` gives the same text)::
     ApplicationError          a refused operation; the apps' own errors derive from it or from:
     ├── ConflictError         someone else saved the same row first (optimistic locking)
     ├── LockedError           the thing is locked and can no longer change
-    └── InvalidInputError     a value or an uploaded file is refused
+    ├── InvalidInputError     a value or an uploaded file is refused
+    ├── NotPermittedError     the actor is not the side that may take this step
+    └── NotFoundError         the row the step needs is gone
 
 An app's error that callers have always caught as ``ValueError`` also derives from ``ValueError``
 (``class UploadError(InvalidInputError, ValueError)``), so existing ``except ValueError`` still applies.
@@ -42,3 +44,15 @@ class LockedError(ApplicationError):
 
 class InvalidInputError(ApplicationError):
     """A value or an uploaded file that cannot be accepted."""
+
+
+class NotPermittedError(ApplicationError):
+    """The actor is not the side that may take this step (decided by the access table, not here)."""
+
+    default_message = "您无权进行此操作。"
+
+
+class NotFoundError(ApplicationError):
+    """The row a step needs no longer exists (deleted by someone else meanwhile)."""
+
+    default_message = "该记录不存在或已被删除。"

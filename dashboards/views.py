@@ -32,6 +32,7 @@ from .figures import (
     township_dashboard,
     village_campaign,
 )
+from .selectors import access_dashboard_region_by_id, access_dashboard_township_by_id
 
 PAGE_SIZE = 50
 SORTS = {
@@ -55,23 +56,11 @@ def _year(year):
 
 def _township_for(request, pk):
     """The township if the user may see its dashboard, else 404."""
-    try:
-        township = Township.objects.select_related("region").get(pk=pk)
-    except Township.DoesNotExist:
-        raise Http404 from None
-    if not scope_for(request.user).reaches_township(Cap.DASHBOARD_VIEW, township):
-        raise Http404
-    return township
+    return access_dashboard_township_by_id(request.user, pk)
 
 
 def _region_for(request, pk):
-    try:
-        region = Region.objects.get(pk=pk)
-    except Region.DoesNotExist:
-        raise Http404 from None
-    if not scope_for(request.user).reaches_region(Cap.DASHBOARD_VIEW, region.pk):
-        raise Http404
-    return region
+    return access_dashboard_region_by_id(request.user, pk)
 
 
 def _branch_for(request, township):

@@ -12,6 +12,7 @@ from django.db.models import Count, Exists, IntegerField, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.http import Http404
 
+from access.checks import deny
 from access.roles import Cap
 from access.scope import scope_for
 
@@ -63,6 +64,17 @@ def standard_get_for_user(user, pk, *, tree=False):
         return qs.get(pk=pk)
     except (IndexStandard.DoesNotExist, ValueError, TypeError):
         raise Http404 from None
+
+
+def access_standard_by_id(user, pk, *, need=None, request=None, tree=False):
+    """(standard, sides): MANAGER edits, copies and replaces it (its township's reviewer, its city office,
+    the administrator), while it is not in use."""
+    standard = standard_get_for_user(user, pk, tree=tree)
+    scope = scope_for(user)
+    sides = scope.sides("standard", standard) if scope.can(Cap.STANDARDS_MANAGE) else frozenset()
+    if need is not None and need not in sides:
+        deny(request, standard, f"缺少权限 {Cap.STANDARDS_MANAGE}")
+    return standard, sides
 
 
 def standard_tree(standard):

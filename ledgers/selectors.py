@@ -4,16 +4,26 @@ Unit staff see their own units' ledgers; township reviewers and leaders every un
 the city office its region; the administrator everything (access.table).
 """
 
-from django.db.models import Count, Q
+from django.core.exceptions import ValidationError
+from django.db.models import Count, OuterRef, Prefetch, Q, Subquery
 from django.http import Http404
 
-from access.roles import Cap
+from access.checks import access_by_id, deny
+from access.roles import Cap, Side
 from access.scope import scope_for
 from assessments.models import Campaign
 from indices.models import Indicator
 from villages.models import ResponsibleUnit, Township
 
-from .models import LedgerEntry, LedgerSubmission
+from .models import (
+    LedgerEntry,
+    LedgerSubmission,
+    PlanTask,
+    Rectification,
+    RectificationEvidence,
+    TaskProgress,
+)
+from .workflow import TRANSITIONS, overdue_case
 
 
 def _unit_q(scope, prefix=""):
@@ -87,3 +97,114 @@ def township_choices_for_compliance(user):
     scope = scope_for(user)
     q = scope.township_q(Cap.LEDGER_VIEW) | Q(units__id__in=scope.held(Cap.LEDGER_VIEW, "unit"))
     return Township.objects.filter(q).distinct().order_by("region__name", "name")
+
+
+# ---- rectification items ----------------------------------------------------------------------------
+
+
+def rectification_list_for_user(user, *, today=None):
+    scope = scope_for(user)
+    return (
+        Rectification.objects.filter(scope.village_q(Cap.RECTIFY_VIEW, prefix="village__"))
+        .select_related("village", "township")
+        .annotate(is_overdue=overdue_case(today))
+    )
+
+
+def rectification_get_for_user(user, pk, *, today=None):
+    try:
+        return rectification_list_for_user(user, today=today).get(pk=pk)
+    except (Rectification.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+
+
+def rectification_side(user, item):
+    """Which side of the table the user holds for this item (None if neither)."""
+    sides = scope_for(user).sides("rectification", item)
+    for side in (Side.REVIEWER, Side.SELF):
+        if side in sides:
+            return side
+    return None
+
+
+def rectification_available(user, item):
+    """The transitions whose buttons the user gets on this item."""
+    side = rectification_side(user, item)
+    return [t for t in TRANSITIONS if t.source == item.status and t.side == side]
+
+
+def rectification_evidence_get_for_user(user, pk):
+    """A response file, through the rectification scope: out of scope answers 404 like missing."""
+    try:
+        evidence = RectificationEvidence.objects.select_related("rectification").get(pk=pk)
+    except (RectificationEvidence.DoesNotExist, ValueError, TypeError, ValidationError):
+        raise Http404 from None
+    rectification_get_for_user(user, evidence.rectification_id)
+    return evidence
+
+
+def access_rectification_by_id(user, pk, *, need=None, request=None, today=None):
+    """(item, sides): SELF answers it (the village's 两委), REVIEWER verifies it (the township)."""
+    return access_by_id(
+        user, rectification_list_for_user(user, today=today), pk, entity="rectification", need=need,
+        request=request,
+    )  # fmt: skip
+
+
+# ---- plan tasks ---------------------------------------------------------------------------------------
+
+
+def task_townships_q(scope, prefix=""):
+    """Townships whose task list the user sees: township-wide roles, plus the townships of their units."""
+    return scope.touched_township_q(Cap.TASKS_VIEW, prefix=prefix)
+
+
+def task_list_for_user(user):
+    scope = scope_for(user)
+    latest = TaskProgress.objects.filter(task=OuterRef("pk")).order_by("-year", "-month", "-pk")
+    return (
+        PlanTask.objects.filter(task_townships_q(scope, "township__"))
+        .select_related("township")
+        .prefetch_related("units")
+        .annotate(latest_text=Subquery(latest.values("text")[:1]))
+        .annotate(latest_year=Subquery(latest.values("year")[:1]))
+        .annotate(latest_month=Subquery(latest.values("month")[:1]))
+    )
+
+
+def task_get_for_user(user, pk):
+    try:
+        return (
+            task_list_for_user(user)
+            .prefetch_related(
+                Prefetch(
+                    "progress",
+                    queryset=TaskProgress.objects.select_related("unit", "reported_by").order_by(
+                        "-year", "-month", "unit__name"
+                    ),
+                )
+            )
+            .get(pk=pk)
+        )
+    except (PlanTask.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+
+
+def reporting_units(user, task):
+    """The task's responsible units for which the user is unit staff."""
+    mine = scope_for(user).held(Cap.TASKS_REPORT, "unit")
+    return [u for u in task.units.all() if u.pk in mine]
+
+
+def access_task_by_id(user, pk, *, need=None, request=None):
+    """(task, sides of its township): REVIEWER manages the township's task list."""
+    task = task_get_for_user(user, pk)
+    sides = scope_for(user).sides("township", task.township)
+    if need is not None and need not in sides:
+        deny(request, task, f"缺少权限 {need}")
+    return task, sides
+
+
+def access_unit_by_id(user, pk, *, need=None, request=None):
+    """(unit, sides): UNIT keeps the unit's ledger; REVIEWER (the township) confirms its deductions."""
+    return access_by_id(user, ledger_units_for_user(user), pk, entity="unit", need=need, request=request)

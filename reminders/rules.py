@@ -19,7 +19,7 @@ from assessments.models import Assessment, Campaign
 from common.dates import cn_date
 from ledgers.compliance import LEDGER_START_MONTH
 from ledgers.models import LedgerSubmission, Rectification
-from ledgers.services.rectification import overdue_case
+from ledgers.workflow import overdue_case
 
 from .models import Reminder
 

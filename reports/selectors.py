@@ -2,6 +2,7 @@
 
 from django.http import Http404
 
+from access.checks import deny
 from access.roles import Cap, Side
 from access.scope import scope_for
 from assessments.models import Campaign
@@ -21,6 +22,15 @@ def export_job_get_for_user(user, pk):
         return export_job_list_for_user(user).get(pk=pk)
     except (ExportJob.DoesNotExist, ValueError, TypeError):
         raise Http404 from None
+
+
+def access_export_job_by_id(user, pk, *, need=None, request=None):
+    """(job, sides of its township): a job is seen by those who see its township whole."""
+    job = export_job_get_for_user(user, pk)
+    sides = scope_for(user).sides("township", job.township)
+    if need is not None and need not in sides:
+        deny(request, job, f"缺少权限 {need}")
+    return job, sides
 
 
 def reports_campaign_for_user(user, pk):

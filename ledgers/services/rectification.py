@@ -2,16 +2,13 @@
 
 Every change is one named function: atomic, locks the row, checks the optimistic `version`, writes a
 RectificationEvent and an audit row, and queues notifications on commit. The allowed transitions are
-the table below (pure data); `_apply` is the one function that applies it.
+the table in ledgers/workflow.py (pure data); `_apply` is the one function that applies it.
 """
 
 import datetime
-from dataclasses import dataclass
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import BooleanField, Case, Q, Value, When
-from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
 
@@ -21,83 +18,14 @@ from access.scope import scope_for
 from accounts.models import Membership
 from accounts.services import notify
 from audit.services import audit_log
-from common.errors import ConflictError
+from common.errors import ConflictError, NotFoundError, NotPermittedError
 from common.uploads import validate_upload
-from villages.selectors import village_scope_q
 
 from ..models import Rectification, RectificationEvent
+from ..selectors import rectification_side
+from ..workflow import ACTION_LABELS, BY_ACTION, today_local
 
 S = Rectification.Status
-
-
-@dataclass(frozen=True)
-class Transition:
-    action: str
-    label: str
-    source: str
-    target: str
-    side: str  # access.table.SIDES["rectification"]: SELF is the item's village, REVIEWER its township
-
-
-TRANSITIONS = (
-    Transition("respond", "反馈整改情况", S.OPEN, S.RESPONDED, Side.SELF),
-    Transition("accept", "验收通过并销号", S.RESPONDED, S.CLOSED, Side.REVIEWER),
-    Transition("reject", "验收不通过", S.RESPONDED, S.OPEN, Side.REVIEWER),
-)
-BY_ACTION = {t.action: t for t in TRANSITIONS}
-ACTION_LABELS = {"create": "创建", "evidence": "上传整改佐证", **{t.action: t.label for t in TRANSITIONS}}
-
-
-def today_local():
-    return timezone.localdate()
-
-
-def is_overdue(item, today=None):
-    today = today or today_local()
-    return item.status != S.CLOSED and item.deadline < today
-
-
-def overdue_case(today=None):
-    """`is_overdue` as SQL, so lists filter and count overdue items in the database."""
-    today = today or today_local()
-    return Case(
-        When(~Q(status=S.CLOSED) & Q(deadline__lt=today), then=Value(True)),
-        default=Value(False),
-        output_field=BooleanField(),
-    )
-
-
-# ---- reads ------------------------------------------------------------------------------------
-
-
-def rectification_list_for_user(user, *, today=None):
-    scope = scope_for(user)
-    return (
-        Rectification.objects.filter(village_scope_q(scope, prefix="village__"))
-        .select_related("village", "township")
-        .annotate(is_overdue=overdue_case(today))
-    )
-
-
-def rectification_get_for_user(user, pk, *, today=None):
-    try:
-        return rectification_list_for_user(user, today=today).get(pk=pk)
-    except (Rectification.DoesNotExist, ValueError, TypeError):
-        raise Http404 from None
-
-
-def side_of(user, item):
-    """Which side of the table the user holds for this item (None if neither)."""
-    sides = scope_for(user).sides("rectification", item)
-    for side in (Side.REVIEWER, Side.SELF):
-        if side in sides:
-            return side
-    return None
-
-
-def available(user, item):
-    side = side_of(user, item)
-    return [t for t in TRANSITIONS if t.source == item.status and t.side == side]
 
 
 # ---- writes -----------------------------------------------------------------------------------
@@ -145,9 +73,9 @@ def _apply(*, item, actor, action, expected_version, note="", changes=None):
         try:
             locked = Rectification.objects.select_for_update().get(pk=item.pk)
         except Rectification.DoesNotExist:
-            raise Http404 from None
-        if side_of(actor, locked) != t.side:
-            raise PermissionDenied("您无权进行此操作。")
+            raise NotFoundError("该整改事项不存在或已被删除。") from None
+        if rectification_side(actor, locked) != t.side:
+            raise NotPermittedError("您无权进行此操作。")
         if expected_version is not None and int(expected_version) != locked.version:
             raise ConflictError("该整改事项已被他人修改，请刷新页面后重试。")
         if locked.status != t.source:
@@ -176,7 +104,7 @@ def rectification_create(
     assessment=None,
 ):
     if Side.REVIEWER not in scope_for(actor).sides("township", township):
-        raise PermissionDenied("只有本镇街纪委审核人员可以创建整改事项。")
+        raise NotPermittedError("只有本镇街纪委审核人员可以创建整改事项。")
     if village.township_id != township.pk:
         raise ValidationError("该村（社区）不属于本镇街。")
     if not (problem or "").strip() or not (requirement or "").strip():
@@ -277,8 +205,8 @@ def rectification_evidence_upload(*, item, actor, uploaded_file):
     (common.uploads); if recording it fails, the stored file is removed again."""
     from ..models import RectificationEvidence
 
-    if side_of(actor, item) != Side.SELF:
-        raise PermissionDenied("只有本村村“两委”成员可以上传整改佐证。")
+    if rectification_side(actor, item) != Side.SELF:
+        raise NotPermittedError("只有本村村“两委”成员可以上传整改佐证。")
     if item.status != Rectification.Status.OPEN:
         raise ValidationError("只有未整改（或验收未通过）的事项可以补充佐证材料。")
     checked = validate_upload(uploaded_file)
@@ -300,16 +228,4 @@ def rectification_evidence_upload(*, item, actor, uploaded_file):
         if evidence.file.name:
             evidence.file.storage.delete(evidence.file.name)
         raise
-    return evidence
-
-
-def rectification_evidence_get_for_user(user, pk):
-    """A response file, through the rectification scope: out of scope answers 404 like missing."""
-    from ..models import RectificationEvidence
-
-    try:
-        evidence = RectificationEvidence.objects.select_related("rectification").get(pk=pk)
-    except (RectificationEvidence.DoesNotExist, ValueError, TypeError, ValidationError):
-        raise Http404 from None
-    rectification_get_for_user(user, evidence.rectification_id)
     return evidence

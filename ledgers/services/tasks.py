@@ -1,15 +1,13 @@
 """The plan's task list: import from Excel (validate all, then replace the year in one transaction),
 scoped reads, and the responsible units' monthly progress with the task's status roll-up."""
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import OuterRef, Prefetch, Subquery
-from django.http import Http404
 
-from access.roles import Cap, Side
+from access.roles import Side
 from access.scope import scope_for
 from audit.services import audit_log
-from common.errors import InvalidInputError
+from common.errors import InvalidInputError, NotPermittedError
 from common.xlsx import Problem
 from villages.models import ResponsibleUnit
 
@@ -25,51 +23,6 @@ class TaskImportError(InvalidInputError):
         self.problems = problems
 
 
-# ---- reads ------------------------------------------------------------------------------------
-
-
-def task_townships_q(scope, prefix=""):
-    """Townships whose task list the user sees: township-wide roles, plus the townships of their units."""
-    return scope.touched_township_q(Cap.TASKS_VIEW, prefix=prefix)
-
-
-def task_list_for_user(user):
-    scope = scope_for(user)
-    latest = TaskProgress.objects.filter(task=OuterRef("pk")).order_by("-year", "-month", "-pk")
-    return (
-        PlanTask.objects.filter(task_townships_q(scope, "township__"))
-        .select_related("township")
-        .prefetch_related("units")
-        .annotate(latest_text=Subquery(latest.values("text")[:1]))
-        .annotate(latest_year=Subquery(latest.values("year")[:1]))
-        .annotate(latest_month=Subquery(latest.values("month")[:1]))
-    )
-
-
-def task_get_for_user(user, pk):
-    try:
-        return (
-            task_list_for_user(user)
-            .prefetch_related(
-                Prefetch(
-                    "progress",
-                    queryset=TaskProgress.objects.select_related("unit", "reported_by").order_by(
-                        "-year", "-month", "unit__name"
-                    ),
-                )
-            )
-            .get(pk=pk)
-        )
-    except (PlanTask.DoesNotExist, ValueError, TypeError):
-        raise Http404 from None
-
-
-def reporting_units(user, task):
-    """The task's responsible units for which the user is unit staff."""
-    mine = scope_for(user).held(Cap.TASKS_REPORT, "unit")
-    return [u for u in task.units.all() if u.pk in mine]
-
-
 # ---- import -----------------------------------------------------------------------------------
 
 
@@ -77,7 +30,7 @@ def task_import(*, township, year, file, actor, request=None):
     """Import the task list of `year`; every problem is reported and nothing is written unless all
     rows are valid. A re-import replaces the year's tasks, unless progress was already reported."""
     if Side.REVIEWER not in scope_for(actor).sides("township", township):
-        raise PermissionDenied("只有本镇街纪委审核人员可以导入任务清单。")
+        raise NotPermittedError("只有本镇街纪委审核人员可以导入任务清单。")
     rows, problems = parse_task_workbook(file, year=year)
     units = {u.name.strip(): u for u in ResponsibleUnit.objects.filter(township=township)}
     for r in rows:
@@ -144,9 +97,9 @@ def rolled_up_status(task, statuses_by_unit):
 
 def task_progress_report(*, task, unit, actor, year, month, text, status, request=None):
     if Side.UNIT not in scope_for(actor).sides("unit", unit):
-        raise PermissionDenied("只有该责任单位的工作人员可以填报进展。")
+        raise NotPermittedError("只有该责任单位的工作人员可以填报进展。")
     if not task.units.filter(pk=unit.pk).exists():
-        raise PermissionDenied("该单位不是本任务的责任单位。")
+        raise NotPermittedError("该单位不是本任务的责任单位。")
     if status not in (T.IN_PROGRESS, T.DONE):
         raise ValidationError("状态只能是“推进中”或“已完成”。")
     if not 1 <= int(month) <= 12:

@@ -21,6 +21,7 @@ from access.scope import scope_for
 from audit.models import AuditEvent
 from audit.services import audit_log
 from common.downloads import attachment_response
+from common.errors import ApplicationError
 
 from ..compliance import COUNTED, LABELS, LEDGER_START_MONTH, State, compliance_matrix
 from ..excel import template_bytes
@@ -270,7 +271,7 @@ def entry_confirm(request, pk):
 @require_POST
 def entry_rectify(request, pk):
     """Turn a ledger problem into a rectification item (the township reviewer of the unit's township)."""
-    from django.core.exceptions import PermissionDenied, ValidationError
+    from django.core.exceptions import ValidationError
 
     from ..services.rectification import rectification_from_ledger_entry
 
@@ -281,7 +282,7 @@ def entry_rectify(request, pk):
         _deny(request, unit, Cap.LEDGER_MANAGE)
     try:
         item = rectification_from_ledger_entry(entry=entry, actor=request.user)
-    except (ValidationError, PermissionDenied) as error:
+    except (ValidationError, ApplicationError) as error:
         messages.error(request, "；".join(getattr(error, "messages", [str(error)])))
         sub = entry.submission
         return redirect("ledgers:ledger_edit", unit.pk, sub.year, sub.month)

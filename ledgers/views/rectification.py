@@ -1,7 +1,7 @@
 """整改 pages: the scoped list with counts, the detail with history, and the POST-only writes."""
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.http import Http404
@@ -9,16 +9,18 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from access.checks import require_cap
-from access.roles import Cap
+from access.roles import Cap, Side
 from access.scope import scope_for
 from common.downloads import attachment_response
-from common.errors import ConflictError
+from common.errors import ApplicationError, ConflictError, NotPermittedError
 from common.uploads import UploadError
 from villages.models import Village
 
+from .. import selectors as sel
 from ..forms_rectification import RectificationCreateForm, RespondForm, VerifyForm
 from ..models import Rectification
 from ..services import rectification as svc
+from ..workflow import ACTION_LABELS
 
 PAGE_SIZE = 30
 SORTS = {
@@ -36,7 +38,7 @@ def _error_text(exc):
 @require_cap(Cap.RECTIFY_VIEW)
 @require_http_methods(["GET"])
 def rectification_list(request):
-    items = svc.rectification_list_for_user(request.user)
+    items = sel.rectification_list_for_user(request.user)
     township = request.GET.get("township", "")
     if township.isdigit():  # the dashboards link here per township
         items = items.filter(township_id=int(township))
@@ -80,12 +82,12 @@ def rectification_list(request):
 @require_cap(Cap.RECTIFY_VIEW)
 @require_http_methods(["GET"])
 def rectification_detail(request, pk):
-    item = svc.rectification_get_for_user(request.user, pk)
-    actions = {t.action for t in svc.available(request.user, item)}
+    item = sel.rectification_get_for_user(request.user, pk)
+    actions = {t.action for t in sel.rectification_available(request.user, item)}
     labels = dict(Rectification.Status.choices)
     events = list(item.events.select_related("actor"))
     for e in events:
-        e.label = svc.ACTION_LABELS.get(e.action, e.action)
+        e.label = ACTION_LABELS.get(e.action, e.action)
         e.from_label = labels.get(e.from_status, "—")
         e.to_label = labels.get(e.to_status, "—")
     context = {
@@ -126,7 +128,7 @@ def rectification_create(request):
                 deadline=data["deadline"],
                 actor=request.user,
             )
-        except (ValidationError, PermissionDenied) as exc:
+        except (ValidationError, ApplicationError) as exc:
             form.add_error(None, _error_text(exc))
         else:
             messages.success(request, "整改事项已创建。")
@@ -135,8 +137,8 @@ def rectification_create(request):
 
 
 def _write(request, pk, form_class, call):
-    item = svc.rectification_get_for_user(request.user, pk)
-    if svc.side_of(request.user, item) is None:
+    item = sel.rectification_get_for_user(request.user, pk)
+    if sel.rectification_side(request.user, item) is None:
         raise Http404
     form = form_class(request.POST)
     if not form.is_valid():
@@ -146,7 +148,7 @@ def _write(request, pk, form_class, call):
         call(item, form.cleaned_data)
     except ConflictError as exc:
         messages.error(request, str(exc))
-    except (ValidationError, PermissionDenied) as exc:
+    except (ValidationError, ApplicationError) as exc:
         messages.error(request, _error_text(exc))
     else:
         messages.success(request, "已保存。")
@@ -182,14 +184,14 @@ def rectification_verify(request, pk):
 @require_cap(Cap.RECTIFY_RESPOND)
 @require_POST
 def rectification_evidence_upload(request, pk):
-    item = svc.rectification_get_for_user(request.user, pk)
+    item, _sides = sel.access_rectification_by_id(request.user, pk, need=Side.SELF, request=request)
     files = request.FILES.getlist("files")
     if not files:
         messages.error(request, "请选择要上传的文件。")
     for f in files:
         try:
             svc.rectification_evidence_upload(item=item, actor=request.user, uploaded_file=f)
-        except PermissionDenied:
+        except NotPermittedError:
             raise Http404 from None
         except (UploadError, ValidationError) as err:
             text = err.message if isinstance(err, ValidationError) and hasattr(err, "message") else str(err)
@@ -205,7 +207,7 @@ def rectification_evidence_download(request, evidence_pk):
 
     from audit.services import audit_log
 
-    evidence = svc.rectification_evidence_get_for_user(request.user, evidence_pk)
+    evidence = sel.rectification_evidence_get_for_user(request.user, evidence_pk)
     item = evidence.rectification
     audit_log(
         action="rectification.evidence_download",

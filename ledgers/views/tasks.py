@@ -1,7 +1,7 @@
 """工作任务 pages: the plan's task list, a task with its monthly progress, the import and the report."""
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -11,9 +11,11 @@ from django.views.decorators.http import require_http_methods, require_POST
 from access.checks import require_cap
 from access.roles import Cap
 from access.scope import scope_for
+from common.errors import ApplicationError
 from common.xlsx import WorkbookRefused
 from villages.models import ResponsibleUnit, Township
 
+from .. import selectors as sel
 from ..forms_rectification import TaskImportForm, TaskProgressForm
 from ..models import PlanTask
 from ..services import tasks as svc
@@ -24,7 +26,7 @@ PAGE_SIZE = 50
 @require_cap(Cap.TASKS_VIEW)
 @require_http_methods(["GET"])
 def task_list(request):
-    tasks = svc.task_list_for_user(request.user)
+    tasks = sel.task_list_for_user(request.user)
     years = sorted(set(tasks.values_list("year", flat=True)), reverse=True)
     year = request.GET.get("year", "")
     year = int(year) if year.isdigit() else (years[0] if years else None)
@@ -52,7 +54,7 @@ def task_list(request):
     page = Paginator(tasks, PAGE_SIZE).get_page(request.GET.get("page"))
     units = (
         ResponsibleUnit.objects.filter(
-            plan_tasks__in=svc.task_list_for_user(request.user).filter(year=year).values("pk")
+            plan_tasks__in=sel.task_list_for_user(request.user).filter(year=year).values("pk")
         )
         .distinct()
         .order_by("sort_order", "name")
@@ -75,9 +77,9 @@ def task_list(request):
 @require_cap(Cap.TASKS_VIEW)
 @require_http_methods(["GET"])
 def task_detail(request, pk):
-    task = svc.task_get_for_user(request.user, pk)
+    task = sel.task_get_for_user(request.user, pk)
     today = timezone.localdate()
-    mine = svc.reporting_units(request.user, task)
+    mine = sel.reporting_units(request.user, task)
     form = TaskProgressForm(initial={"year": today.year, "month": today.month})
     context = {"task": task, "my_units": mine, "form": form, "today": today}
     return render(request, "ledgers/task_detail.html", context)
@@ -86,8 +88,8 @@ def task_detail(request, pk):
 @require_cap(Cap.TASKS_REPORT)
 @require_POST
 def task_progress(request, pk):
-    task = svc.task_get_for_user(request.user, pk)
-    mine = svc.reporting_units(request.user, task)
+    task = sel.task_get_for_user(request.user, pk)
+    mine = sel.reporting_units(request.user, task)
     if not mine:
         raise Http404
     form = TaskProgressForm(request.POST)
@@ -109,7 +111,7 @@ def task_progress(request, pk):
             status=data["status"],
             request=request,
         )
-    except (ValidationError, PermissionDenied) as exc:
+    except (ValidationError, ApplicationError) as exc:
         messages.error(request, "；".join(getattr(exc, "messages", [str(exc)])))
     else:
         messages.success(request, f"已填报{data['year']}年{data['month']}月进展。")
@@ -148,7 +150,7 @@ def task_import(request):
                 )
             except (WorkbookRefused, svc.TaskImportError) as exc:
                 problems = exc.problems
-            except (ValidationError, PermissionDenied) as exc:
+            except (ValidationError, ApplicationError) as exc:
                 form.add_error(None, "；".join(getattr(exc, "messages", [str(exc)])))
             else:
                 messages.success(request, f"已导入 {len(created)} 项任务。")

@@ -11,7 +11,7 @@ from openpyxl.styles import PatternFill
 
 from ledgers.compliance import COUNTED, LEDGER_START_MONTH, State, compliance_matrix
 from ledgers.models import Rectification, RectificationEvent
-from ledgers.services.rectification import ACTION_LABELS, is_overdue
+from ledgers.workflow import ACTION_LABELS, is_overdue
 from villages.models import ResponsibleUnit
 
 from .common import (

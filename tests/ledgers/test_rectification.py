@@ -4,13 +4,16 @@ import datetime
 from decimal import Decimal
 
 import pytest
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.urls import reverse
 
 from accounts.models import Notification, Role
 from audit.models import AuditEvent
+from common.errors import NotPermittedError
+from ledgers import selectors as sel
 from ledgers.models import LedgerEntry, LedgerSubmission, Rectification, RectificationEvent
 from ledgers.services import rectification as svc
+from ledgers.workflow import is_overdue
 from tests.factories import user_with_role
 
 S = Rectification.Status
@@ -60,9 +63,9 @@ def test_reviewer_creates_item_with_event_and_audit(org, people):
 def test_create_refused_for_village_of_another_township_and_for_other_reviewer(org, people):
     with pytest.raises(ValidationError):
         make(org, people, village=org.foreign)
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(NotPermittedError):
         make(org, people, actor=people.other_reviewer)
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(NotPermittedError):
         make(org, people, actor=people.committee)
     assert not Rectification.objects.exists()
 
@@ -113,9 +116,9 @@ def test_respond_needs_text_and_own_village(org, people):
     item = make(org, people)
     with pytest.raises(ValidationError):
         svc.rectification_respond(item=item, actor=people.committee, response="  ", expected_version=1)
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(NotPermittedError):
         svc.rectification_respond(item=item, actor=people.sibling_committee, response="x", expected_version=1)
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(NotPermittedError):
         svc.rectification_verify(item=item, actor=people.committee, accept=True, note="", expected_version=1)
 
 
@@ -132,11 +135,9 @@ def test_overdue_is_derived_and_counted_in_sql(org, people):
     make(org, people, deadline=datetime.date(2024, 6, 1))  # due today: not overdue
     closed_late = make(org, people, deadline=datetime.date(2024, 5, 1))
     Rectification.objects.filter(pk=closed_late.pk).update(status=S.CLOSED)
-    items = svc.rectification_list_for_user(people.reviewer, today=DAY)
+    items = sel.rectification_list_for_user(people.reviewer, today=DAY)
     assert list(items.filter(is_overdue=True).values_list("pk", flat=True)) == [open_late.pk]
-    assert svc.is_overdue(open_late, today=DAY) and not svc.is_overdue(
-        open_late, today=datetime.date(2024, 5, 1)
-    )
+    assert is_overdue(open_late, today=DAY) and not is_overdue(open_late, today=datetime.date(2024, 5, 1))
 
 
 def test_from_ledger_entry_copies_fields_once(org, people):

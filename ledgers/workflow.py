@@ -1,0 +1,51 @@
+"""The rectification (整改) workflow as data: who may move an item from which state to which, and when an
+item is overdue. No database access; `services.rectification._apply` applies the table, the views ask
+`selectors.rectification_available` which buttons to draw."""
+
+from dataclasses import dataclass
+
+from django.db.models import BooleanField, Case, Q, Value, When
+from django.utils import timezone
+
+from access.roles import Side
+
+from .models import Rectification
+
+S = Rectification.Status
+
+
+@dataclass(frozen=True)
+class Transition:
+    action: str
+    label: str
+    source: str
+    target: str
+    side: str  # access.table.SIDES["rectification"]: SELF is the item's village, REVIEWER its township
+
+
+TRANSITIONS = (
+    Transition("respond", "反馈整改情况", S.OPEN, S.RESPONDED, Side.SELF),
+    Transition("accept", "验收通过并销号", S.RESPONDED, S.CLOSED, Side.REVIEWER),
+    Transition("reject", "验收不通过", S.RESPONDED, S.OPEN, Side.REVIEWER),
+)
+BY_ACTION = {t.action: t for t in TRANSITIONS}
+ACTION_LABELS = {"create": "创建", "evidence": "上传整改佐证", **{t.action: t.label for t in TRANSITIONS}}
+
+
+def today_local():
+    return timezone.localdate()
+
+
+def is_overdue(item, today=None):
+    today = today or today_local()
+    return item.status != S.CLOSED and item.deadline < today
+
+
+def overdue_case(today=None):
+    """`is_overdue` as SQL, so lists filter and count overdue items in the database."""
+    today = today or today_local()
+    return Case(
+        When(~Q(status=S.CLOSED) & Q(deadline__lt=today), then=Value(True)),
+        default=Value(False),
+        output_field=BooleanField(),
+    )
