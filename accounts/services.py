@@ -96,6 +96,88 @@ def user_set_active(*, user, is_active, actor=None, request=None):
     return user
 
 
+# Account fields an administrator may change on a user (is_active has its own service: user_set_active).
+USER_FIELDS = {
+    "username": "用户名",
+    "full_name": "姓名",
+    "phone": "联系电话",
+    "email": "电子邮箱",
+    "is_staff": "管理后台登录",
+    "is_superuser": "超级用户",
+    "must_change_password": "首次登录须修改密码",
+}
+
+
+def user_update(*, user, actor, request=None, **values):
+    """Change account fields (USER_FIELDS) of `user`; one audit row names what changed, old → new."""
+    unknown = set(values) - set(USER_FIELDS)
+    if unknown:
+        raise ValueError(f"not account fields: {sorted(unknown)}")
+    with transaction.atomic():
+        current = User.objects.select_for_update().get(pk=user.pk)
+        changes = {f: [getattr(current, f), v] for f, v in values.items() if getattr(current, f) != v}
+        if changes:
+            for field, (_, new) in changes.items():
+                setattr(current, field, new)
+            current.full_clean(exclude=[f.name for f in User._meta.fields if f.name not in changes])
+            current.save(update_fields=list(changes))
+            audit_log(
+                action="user.update",
+                actor=actor,
+                request=request,
+                obj=current,
+                message=f"修改用户 {current.username}：{'、'.join(USER_FIELDS[f] for f in changes)}",
+                detail={"changes": changes},
+            )
+    for field, value in values.items():
+        setattr(user, field, value)
+    return user
+
+
+def user_password_set(*, user, password, actor, request=None):
+    """An administrator sets `user`'s password, or (password None) turns password login off."""
+    with transaction.atomic():
+        if password is None:
+            user.set_unusable_password()
+        else:
+            validate_password(password, user)
+            user.set_password(password)
+            user.password_changed_at = timezone.now()
+        user.save(update_fields=["password", "password_changed_at"])
+        audit_log(
+            action="user.password_set" if password is not None else "user.password_unset",
+            actor=actor,
+            request=request,
+            obj=user,
+            message=(
+                f"重设用户 {user.username} 的密码"
+                if password is not None
+                else f"停用用户 {user.username} 的密码登录"
+            ),
+        )
+    return user
+
+
+def login_attempts_clear(*, attempts, actor, request=None):
+    """Unlock: delete the failed-login records (django-axes AccessAttempt) that lock a user name or an
+    address, one audit row each."""
+    attempts = list(attempts)
+    with transaction.atomic():
+        for attempt in attempts:
+            username, ip = attempt.username or "", attempt.ip_address or ""
+            attempt.delete()
+            audit_log(
+                action="auth.unlock",
+                actor=actor,
+                request=request,
+                object_type="axes.accessattempt",
+                object_id=str(username or ip),
+                message=f"解除登录锁定：{username or '（无用户名）'} {ip}".strip(),
+                detail={"username": username, "ip": ip},
+            )
+    return len(attempts)
+
+
 def notify(*, users, title, body="", url=""):
     """Queue an in-app notification for each user once the current transaction commits."""
     notify_each([(users, title, body, url)])

@@ -1,12 +1,17 @@
 """Admin for the assessment cycle: for system administrators to look, not to bypass the workflow.
 
 Campaigns are created on the 新建测评 page (that builds every assessment's lines); here only their name
-and deadlines change. Assessments and their lines are read-only: scores, states and grades change only
+and deadlines change, through the same service as the campaign settings page (campaign_update, which
+writes the audit row). Assessments and their lines are read-only: scores, states and grades change only
 through the services, which write the event and audit rows. Evidence files are not linked: they are
 served only through the authorising download view (SECURITY.md AC-6).
 """
 
+from django import forms
 from django.contrib import admin
+from django.core.exceptions import PermissionDenied, ValidationError
+
+from audit.admin_mixins import ReadOnlyAdminMixin
 
 from .models import (
     Assessment,
@@ -19,17 +24,8 @@ from .models import (
     VetoCheck,
     VetoEvent,
 )
-
-
-class ReadOnlyAdminMixin:
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+from .services.campaigns import _check_dates, campaign_update
+from .services.common import WorkflowError
 
 
 class _Inline(ReadOnlyAdminMixin, admin.TabularInline):
@@ -95,8 +91,19 @@ class VetoEventInline(_Inline):
     select = ("veto_item", "recorded_by")
 
 
+class CampaignAdminForm(forms.ModelForm):
+    def clean(self):
+        data = super().clean()
+        try:
+            _check_dates(*(data.get(f) for f in ("self_deadline", "submission_deadline", "city_deadline")))
+        except ValidationError as exc:
+            self.add_error(None, exc)
+        return data
+
+
 @admin.register(Campaign)
 class CampaignAdmin(admin.ModelAdmin):
+    form = CampaignAdminForm
     list_display = [
         "name",
         "level",
@@ -148,6 +155,22 @@ class CampaignAdmin(admin.ModelAdmin):
     def has_change_permission(self, request, obj=None):
         allowed = super().has_change_permission(request, obj)
         return allowed and (obj is None or not obj.is_confirmed)
+
+    def save_model(self, request, obj, form, change):
+        """Through the settings page's service: the same checks and one audit row per change."""
+        data = form.cleaned_data
+        try:
+            campaign_update(
+                campaign=obj,
+                actor=request.user,
+                name=data["name"],
+                self_deadline=data.get("self_deadline"),
+                submission_deadline=data.get("submission_deadline"),
+                city_deadline=data.get("city_deadline"),
+                request=request,
+            )
+        except WorkflowError as exc:  # confirmed meanwhile
+            raise PermissionDenied(str(exc)) from exc
 
 
 @admin.register(Assessment)

@@ -1,6 +1,10 @@
-"""Admin for index standards. A standard in use is read-only here too (the models refuse writes anyway)."""
+"""Admin for index standards: read-only. Standards are imported, versioned and copied on the 指数标准
+pages (through indices.services, which validate the whole standard and write the audit row); a standard
+in use is refused by the models anyway."""
 
 from django.contrib import admin
+
+from audit.admin_mixins import ReadOnlyAdminMixin
 
 from .models import (
     BonusItem,
@@ -14,24 +18,8 @@ from .models import (
 )
 
 
-def _in_use(obj):
-    standard = obj if isinstance(obj, IndexStandard) else getattr(obj, "standard", None)
-    return standard is not None and standard.is_in_use()
-
-
-class _LockedWhenInUse:
-    def has_change_permission(self, request, obj=None):
-        return super().has_change_permission(request, obj) and not _in_use(obj)
-
-    def has_delete_permission(self, request, obj=None):
-        return super().has_delete_permission(request, obj) and not _in_use(obj)
-
-
-class _PartInline(_LockedWhenInUse, admin.TabularInline):
+class _PartInline(ReadOnlyAdminMixin, admin.TabularInline):
     extra = 0
-
-    def has_add_permission(self, request, obj=None):
-        return super().has_add_permission(request, obj) and not _in_use(obj)
 
 
 class DimensionInline(_PartInline):
@@ -70,7 +58,7 @@ class GradeInline(_PartInline):
 
 
 @admin.register(IndexStandard)
-class IndexStandardAdmin(_LockedWhenInUse, admin.ModelAdmin):
+class IndexStandardAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["name", "code", "level", "year", "version", "status", "region", "township", "created_at"]
     list_filter = ["level", "status", "year"]
     search_fields = ["name", "code", "version"]
@@ -85,19 +73,10 @@ class ScoringRuleInline(_PartInline):
 
 
 @admin.register(Indicator)
-class IndicatorAdmin(_LockedWhenInUse, admin.ModelAdmin):
+class IndicatorAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["code", "name", "standard", "dimension", "max_score", "scoring_method", "scored_by"]
     list_filter = ["scoring_method", "scored_by", "standard__year"]
     search_fields = ["code", "name", "standard__name"]
     raw_id_fields = ["standard", "dimension", "parent"]
     list_select_related = ["standard", "dimension"]
     inlines = [ScoringRuleInline]
-
-    def save_formset(self, request, form, formset, change):
-        # Rules belong to the indicator's standard; the inline does not ask for it.
-        for rule in formset.save(commit=False):
-            rule.standard_id = form.instance.standard_id
-            rule.save()
-        for obj in formset.deleted_objects:
-            obj.delete()
-        formset.save_m2m()

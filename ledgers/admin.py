@@ -1,9 +1,15 @@
+"""Admin for the supervision ledgers: read-only. Submissions, entries and the confirmation of deductions
+(which changes assessment scores) go through ledgers.services, which recompute the scores and write the
+audit rows."""
+
 from django.contrib import admin
+
+from audit.admin_mixins import ReadOnlyAdminMixin
 
 from .models import LedgerEntry, LedgerSubmission
 
 
-class LedgerEntryInline(admin.TabularInline):
+class LedgerEntryInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = LedgerEntry
     extra = 0
     fields = [
@@ -20,7 +26,7 @@ class LedgerEntryInline(admin.TabularInline):
 
 
 @admin.register(LedgerSubmission)
-class LedgerSubmissionAdmin(admin.ModelAdmin):
+class LedgerSubmissionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["unit", "year", "month", "status", "zero_report", "source", "submitted_at"]
     list_filter = ["status", "source", "zero_report", "year", "unit__township"]
     search_fields = ["unit__name"]

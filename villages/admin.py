@@ -1,4 +1,13 @@
+"""The organisation tree in the Django admin, kept by the system administrators.
+
+Every save and delete writes its audit row (AuditedAdminMixin). Nodes that roles are held at (市县区, 镇街,
+党总支, 村, 责任单位) are not deleted here: deleting one would silently revoke the roles held at it (and
+take its ledgers and plans with it); a village leaves the assessments by unticking 参与建设.
+"""
+
 from django.contrib import admin
+
+from audit.admin_mixins import AuditedAdminMixin
 
 from .models import (
     AnnualTarget,
@@ -13,8 +22,19 @@ from .models import (
 )
 
 
+class OrgAdmin(AuditedAdminMixin, admin.ModelAdmin):
+    pass
+
+
+class OrgNodeAdmin(OrgAdmin):
+    """A node roles are held at: added and edited, never deleted."""
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(Region)
-class RegionAdmin(admin.ModelAdmin):
+class RegionAdmin(OrgNodeAdmin):
     list_display = ["name", "kind"]
     list_filter = ["kind"]
     search_fields = ["name"]
@@ -25,9 +45,12 @@ class PartyBranchInline(admin.TabularInline):
     extra = 0
     fields = ["name", "sort_order"]
 
+    def has_delete_permission(self, request, obj=None):
+        return False
+
 
 @admin.register(Township)
-class TownshipAdmin(admin.ModelAdmin):
+class TownshipAdmin(OrgNodeAdmin):
     list_display = ["name", "kind", "region", "ledger_due_day"]
     list_filter = ["kind", "region"]
     search_fields = ["name", "region__name"]
@@ -36,7 +59,7 @@ class TownshipAdmin(admin.ModelAdmin):
 
 
 @admin.register(PartyBranch)
-class PartyBranchAdmin(admin.ModelAdmin):
+class PartyBranchAdmin(OrgNodeAdmin):
     list_display = ["name", "township", "sort_order"]
     list_filter = ["township"]
     search_fields = ["name", "township__name"]
@@ -44,7 +67,7 @@ class PartyBranchAdmin(admin.ModelAdmin):
 
 
 @admin.register(Village)
-class VillageAdmin(admin.ModelAdmin):
+class VillageAdmin(OrgNodeAdmin):
     list_display = ["name", "kind", "code", "township", "branch", "sort_order", "is_active"]
     list_filter = ["kind", "is_active", "township__region", "township"]
     search_fields = ["name", "code", "township__name", "branch__name"]
@@ -54,7 +77,7 @@ class VillageAdmin(admin.ModelAdmin):
 
 
 @admin.register(ResponsibleUnit)
-class ResponsibleUnitAdmin(admin.ModelAdmin):
+class ResponsibleUnitAdmin(OrgNodeAdmin):
     list_display = ["name", "township", "leader_name", "contact_name", "phone", "sort_order"]
     list_filter = ["township"]
     search_fields = ["name", "leader_name", "contact_name", "township__name"]
@@ -63,7 +86,7 @@ class ResponsibleUnitAdmin(admin.ModelAdmin):
 
 
 @admin.register(WorkingGroupMember)
-class WorkingGroupMemberAdmin(admin.ModelAdmin):
+class WorkingGroupMemberAdmin(OrgAdmin):
     list_display = ["name", "position", "group_role", "unit", "township", "sort_order"]
     list_filter = ["group_role", "township"]
     search_fields = ["name", "position"]
@@ -77,7 +100,7 @@ class AnnualTargetGradeInline(admin.TabularInline):
 
 
 @admin.register(AnnualTarget)
-class AnnualTargetAdmin(admin.ModelAdmin):
+class AnnualTargetAdmin(OrgAdmin):
     list_display = ["township", "year", "mode", "share_percent", "cumulative"]
     list_filter = ["mode", "year", "township"]
     list_select_related = ["township"]
@@ -85,7 +108,7 @@ class AnnualTargetAdmin(admin.ModelAdmin):
 
 
 @admin.register(CreationBatch)
-class CreationBatchAdmin(admin.ModelAdmin):
+class CreationBatchAdmin(OrgAdmin):
     list_display = ["village", "township", "year", "is_benchmark"]
     list_filter = ["year", "is_benchmark", "township"]
     search_fields = ["village__name"]
