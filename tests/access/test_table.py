@@ -182,3 +182,16 @@ def test_the_grep_finds_a_role_check_where_one_is_written():
     assert ROLE_CHECK.search("    if Role.CITY_OFFICE not in scope.roles:")
     assert ROLE_CHECK.search("Membership.objects.filter(role=Role.ADMIN)")
     assert not ROLE_CHECK.search("if Side.REVIEWER in scope.sides('township', township):")
+
+
+def test_services_raise_domain_errors_never_http_answers():
+    """A service refuses with an ApplicationError (common.errors); only views turn refusals into 404/403."""
+    offenders = []
+    for rel, text in _project_modules():
+        if "/services" in rel:
+            offenders += [
+                f"{rel}:{n}"
+                for n, line in enumerate(text.splitlines(), 1)
+                if re.search(r"\b(Http404|PermissionDenied)\b", line)
+            ]
+    assert offenders == []
