@@ -24,6 +24,7 @@ from common.downloads import attachment_response
 
 from ..compliance import COUNTED, LABELS, LEDGER_START_MONTH, State, compliance_matrix
 from ..excel import template_bytes
+from ..exports import compliance_xlsx
 from ..forms import EntryConfirmForm, EntryFormSet, LedgerHeaderForm, LedgerUploadForm
 from ..models import LedgerEntry, LedgerSubmission
 from ..selectors import (
@@ -322,8 +323,6 @@ def compliance(request):
 
 
 def _compliance_export(request, township, year, units, today):
-    from reports.excel import compliance_xlsx
-
     buffer = io.BytesIO()
     compliance_xlsx(township=township, year=year, out=buffer, today=today, units=units)
     name = f"{township.name}{year}年日常监管台账报送情况.xlsx"
