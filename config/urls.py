@@ -32,6 +32,6 @@ urlpatterns = [
     path("ledgers/", include("ledgers.urls")),
     path("reports/", include("reports.urls")),
     path("dashboard/", include("dashboards.urls")),
-    path("audit/", include("audit.urls")),
+    path("audit/", include("portal.auditlog.urls")),
     path("admin/", admin.site.urls),
 ]

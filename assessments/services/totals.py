@@ -2,12 +2,10 @@
 
 from decimal import Decimal
 
-from django.db.models import Case, DecimalField, F, Subquery, Sum, Value, When
+from django.db.models import DecimalField, Sum, Value
 from django.db.models.functions import Coalesce
 
-from indices.models import SupervisionDeductionItem
-from ledgers.models import LedgerEntry
-
+from ..deductions import supervision_deductions
 from ..models import Assessment, BonusClaim, IndicatorScore, VetoCheck
 from ..scoring import GradeRule, bonus_total, deduction_total, final_score, propose_grade, q2
 
@@ -20,63 +18,6 @@ def grade_rules(standard):
         GradeRule(g.code, g.rank, g.min_score, g.requires_no_veto, g.min_dimension_ratio)
         for g in standard.grades.all()
     ]
-
-
-def _supervision_entries(assessment):
-    """The village's confirmed ledger problems of the campaign year, each annotated with `amount`:
-    the confirmed deduction (else the proposed one), times the standard's self-report multiplier
-    when the village reported the problem itself. The multiplier is a subquery: one query in all."""
-    campaign = assessment.campaign
-    multiplier = Subquery(
-        SupervisionDeductionItem.objects.filter(standard_id=campaign.standard_id, multiplier__isnull=False)
-        .order_by("pk")
-        .values("multiplier")[:1],
-        output_field=DEC,
-    )
-    base = Coalesce("confirmed_deduction", "proposed_deduction", output_field=DEC)
-    return (
-        LedgerEntry.objects.filter(
-            village_id=assessment.village_id,
-            deduction_confirmed=True,
-            checked_on__year=campaign.year,
-        )
-        .annotate(base_amount=base)
-        .annotate(
-            amount=Case(
-                When(self_reported=True, then=F("base_amount") * Coalesce(multiplier, Value(Decimal("1")))),
-                default=F("base_amount"),
-                output_field=DEC,
-            )
-        )
-        .order_by("checked_on", "pk")
-    )
-
-
-def supervision_deductions(assessment):
-    """Deductions from confirmed ledger problems; the caller caps their sum. Township-level
-    assessments have no ledger of their own."""
-    if not assessment.village_id:
-        return []
-    return [q2(amount) for amount in _supervision_entries(assessment).values_list("amount", flat=True)]
-
-
-def supervision_deduction_sources(assessment):
-    """The ledger entries behind the deduction, for the reviewer: unit, month, village, finding, amount."""
-    if not assessment.village_id:
-        return []
-    return list(
-        _supervision_entries(assessment)
-        .select_related("submission__unit", "village")
-        .only(
-            "checked_on",
-            "finding",
-            "self_reported",
-            "submission__year",
-            "submission__month",
-            "submission__unit__name",
-            "village__name",
-        )
-    )
 
 
 def assessment_recompute(assessment):

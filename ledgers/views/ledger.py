@@ -9,6 +9,7 @@ import io
 
 from django.conf import settings
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -25,6 +26,7 @@ from common.errors import ApplicationError
 
 from ..compliance import COUNTED, LABELS, LEDGER_START_MONTH, State, compliance_matrix
 from ..excel import template_bytes
+from ..exports import compliance_xlsx
 from ..forms import EntryConfirmForm, EntryFormSet, LedgerHeaderForm, LedgerUploadForm
 from ..models import LedgerEntry, LedgerSubmission
 from ..selectors import (
@@ -45,6 +47,7 @@ from ..services.ledger import (
 from ..services.ledger import (
     ledger_submit as submit_service,
 )
+from ..services.rectification import rectification_from_ledger_entry
 
 PAGE_SIZE = 30
 
@@ -271,10 +274,6 @@ def entry_confirm(request, pk):
 @require_POST
 def entry_rectify(request, pk):
     """Turn a ledger problem into a rectification item (the township reviewer of the unit's township)."""
-    from django.core.exceptions import ValidationError
-
-    from ..services.rectification import rectification_from_ledger_entry
-
     entry = entry_get_for_user(request.user, pk)
     unit = entry.submission.unit
     scope = scope_for(request.user)
@@ -323,8 +322,6 @@ def compliance(request):
 
 
 def _compliance_export(request, township, year, units, today):
-    from reports.excel import compliance_xlsx
-
     buffer = io.BytesIO()
     compliance_xlsx(township=township, year=year, out=buffer, today=today, units=units)
     name = f"{township.name}{year}年日常监管台账报送情况.xlsx"

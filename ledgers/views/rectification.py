@@ -17,6 +17,7 @@ from common.uploads import UploadError
 from villages.models import Village
 
 from .. import selectors as sel
+from ..exports import rectification_xlsx
 from ..forms_rectification import RectificationCreateForm, RespondForm, VerifyForm
 from ..models import Rectification
 from ..services import rectification as svc
@@ -233,7 +234,6 @@ def _export(request, items):
     from django.utils import timezone
 
     from audit.services import audit_log
-    from reports.excel import rectification_xlsx
 
     buffer = io.BytesIO()
     rectification_xlsx(rectifications=items, out=buffer)

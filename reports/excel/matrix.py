@@ -4,9 +4,7 @@ self scores alone. It formats reports.data's matrix; its query count is that of 
 from openpyxl import Workbook
 
 from assessments.models import Campaign
-
-from ..data import ZERO, fmt
-from .common import (
+from common.xlsx import (
     BOLD,
     CENTER,
     borders,
@@ -19,6 +17,8 @@ from .common import (
     title_row,
     widths,
 )
+
+from ..data import ZERO, fmt
 
 MATRIX_SHEET = "得分汇总"
 MATRIX_SELF_SHEET = "自评得分"

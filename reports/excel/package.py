@@ -4,7 +4,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from openpyxl import Workbook
 
-from .common import (
+from common.xlsx import (
     BOLD,
     CENTER,
     WRAP,

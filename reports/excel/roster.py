@@ -6,8 +6,7 @@ from collections import Counter
 from openpyxl import Workbook
 from openpyxl.styles import PatternFill
 
-from ..data import grade_name
-from .common import (
+from common.xlsx import (
     BOLD,
     CENTER,
     LEFT,
@@ -22,6 +21,8 @@ from .common import (
     title_row,
     widths,
 )
+
+from ..data import grade_name
 
 ROSTER_SHEET = "定级名册"
 ROSTER_STATS_SHEET = "等次统计"

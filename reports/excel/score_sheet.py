@@ -7,9 +7,7 @@ except through the data object, so its query count is that of the data layer.
 from openpyxl import Workbook
 
 from assessments.models import Assessment
-
-from ..data import fmt
-from .common import (
+from common.xlsx import (
     BOLD,
     CENTER,
     LEFT,
@@ -25,6 +23,8 @@ from .common import (
     title_row,
     widths,
 )
+
+from ..data import fmt
 
 SCORE_SHEET = "评分表"
 

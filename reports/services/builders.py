@@ -63,7 +63,7 @@ def build_ranking_pdf(job, path, progress):
 
 
 def build_compliance(job, path, progress):
-    from ..excel import compliance_xlsx
+    from ledgers.exports import compliance_xlsx
 
     progress(10, "汇总台账报送情况")
     with open(path, "wb") as f:
@@ -72,8 +72,7 @@ def build_compliance(job, path, progress):
 
 
 def build_rectifications(job, path, progress):
-
-    from ..excel import rectification_xlsx
+    from ledgers.exports import rectification_xlsx
 
     progress(10, "汇总整改事项")
     items = Rectification.objects.filter(township=job.township, deadline__year=job.year).order_by(

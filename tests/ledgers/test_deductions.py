@@ -6,11 +6,10 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
-from assessments.services.totals import (
-    assessment_recompute,
-    supervision_deduction_sources,
-    supervision_deductions,
-)
+from assessments import deductions
+from assessments.deductions import supervision_deduction_sources, supervision_deductions
+from assessments.services.totals import assessment_recompute
+from ledgers.deductions import ledger_deduction_amounts, ledger_deduction_entries
 from ledgers.models import LedgerEntry, LedgerSubmission
 from tests.assessments import conftest as campaign_fixtures
 from tests.assessments.test_review import submit_and_forward
@@ -102,3 +101,18 @@ def test_review_page_shows_deduction_sources(client, cycle):
     assert response.status_code == 200
     assert "日常监管扣分来源" in response.content.decode()
     assert "问题1" in response.content.decode()
+
+
+def test_ledgers_registers_its_source_once():
+    sources = [(s.amounts, s.entries) for s in deductions.registered_sources()]
+    assert sources == [(ledger_deduction_amounts, ledger_deduction_entries)]
+    deductions.register_supervision_source(amounts=ledger_deduction_amounts, entries=ledger_deduction_entries)
+    assert len(deductions.registered_sources()) == 1
+
+
+def test_township_assessments_have_no_ledger_and_read_nothing(cycle, django_assert_num_queries):
+    a = cycle.a["东村"]
+    a.village_id = None
+    with django_assert_num_queries(0):
+        assert supervision_deductions(a) == []
+        assert supervision_deduction_sources(a) == []

@@ -86,7 +86,7 @@ def test_every_app_registers_its_home_page_providers_in_the_pages_order():
         "indices.portal.standard_import_cards",
         "accounts.portal.user_cards",
         "assessments.portal.city_board_cards",
-        "audit.portal.audit_cards",
+        "portal.portal.audit_cards",
         "accounts.portal.admin_cards",
     ]
 

@@ -17,16 +17,10 @@ from assessments.services.campaigns import campaign_create
 from assessments.services.review import bonus_claim_review, score_save_review
 from assessments.services.totals import assessment_recompute
 from indices.models import Grade, Indicator
+from ledgers.exports import compliance_xlsx, rectification_xlsx
 from ledgers.models import LedgerEntry, LedgerSubmission, Rectification, RectificationEvent
 from reports.data import campaign_matrix, campaign_table, mask_review, village_document
-from reports.excel import (
-    compliance_xlsx,
-    grade_roster_xlsx,
-    package_index_xlsx,
-    rectification_xlsx,
-    score_matrix_xlsx,
-    score_sheet_xlsx,
-)
+from reports.excel import grade_roster_xlsx, package_index_xlsx, score_matrix_xlsx, score_sheet_xlsx
 from tests.assessments.conftest import cycle, standard  # noqa: F401  (fixtures)
 from tests.assessments.test_review import review_everything, submit_and_forward
 from tests.factories import UnitFactory, VillageFactory

@@ -13,11 +13,11 @@ from common.errors import ConflictError
 from indices.models import VetoItem
 
 from ... import workflow
+from ...deductions import supervision_deduction_sources
 from ...models import AssessmentEvent, BonusClaim, Evidence, IndicatorScore, VetoCheck
 from ...scoring import normal
 from ...services import grading, review
 from ...services.common import WorkflowError
-from ...services.totals import supervision_deduction_sources
 from ...services.transitions import guard_problems
 from ...workflow import Side
 from .common import S, assessment_as, child_or_404, grades_for, label_grades, wants_json

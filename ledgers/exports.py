@@ -1,7 +1,9 @@
-"""The ledger workbooks: who reported the monthly ledger (台账报送情况) and the rectification list (整改清单).
+"""The ledger downloads: who reported the monthly ledger (台账报送情况) and the rectification list (整改清单).
 
-The compliance sheet uses ledgers.compliance.compliance_matrix, the function behind the page, so both
-show the same states; the rectification list reads its rows in one query (latest event as subqueries).
+The compliance sheet uses compliance.compliance_matrix, the function behind the page, so both show the
+same states; the rectification list reads its rows in one query (latest event as subqueries). The ledger
+pages download them directly; reports builds the same workbooks as export jobs. Cells are written with
+the shared writers of common.xlsx.
 """
 
 from django.db.models import OuterRef, QuerySet, Subquery
@@ -9,12 +11,7 @@ from django.utils import timezone
 from openpyxl import Workbook
 from openpyxl.styles import PatternFill
 
-from ledgers.compliance import COUNTED, LEDGER_START_MONTH, State, compliance_matrix
-from ledgers.models import Rectification, RectificationEvent
-from ledgers.workflow import ACTION_LABELS, is_overdue
-from villages.models import ResponsibleUnit
-
-from .common import (
+from common.xlsx import (
     BOLD,
     BORDER,
     CENTER,
@@ -31,6 +28,11 @@ from .common import (
     title_row,
     widths,
 )
+from villages.models import ResponsibleUnit
+
+from .compliance import COUNTED, LEDGER_START_MONTH, State, compliance_matrix
+from .models import Rectification, RectificationEvent
+from .workflow import ACTION_LABELS, is_overdue
 
 COMPLIANCE_SHEET = "台账报送情况"
 HISTORY_SHEET = "近三年汇总"

@@ -2,9 +2,8 @@ from django.db.models import Q
 
 from access.roles import Cap
 from access.scope import scope_for
+from audit.models import AuditEvent
 from villages.models import Township, Village
-
-from .models import AuditEvent
 
 
 def event_list_for_user(user):

@@ -17,4 +17,4 @@ def event_list(request):
             Q(actor_username__icontains=q) | Q(action__icontains=q) | Q(message__icontains=q)
         )
     page = Paginator(events.order_by("-id"), 50).get_page(request.GET.get("page"))
-    return render(request, "audit/event_list.html", {"page_obj": page, "q": q})
+    return render(request, "portal/auditlog/event_list.html", {"page_obj": page, "q": q})

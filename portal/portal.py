@@ -1,5 +1,5 @@
-"""What audit contributes to the home page. Declared as data; portal collects it (see
-portal/registry.py)."""
+"""What portal's own pages contribute to the home page, declared like every other app's (see
+registry.py)."""
 
 from django.urls import reverse
 
