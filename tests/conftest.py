@@ -9,6 +9,11 @@ def org(db):
 
     own_*: the nodes a test user belongs to; other_*: siblings the user must not reach.
     """
+    return make_org()
+
+
+def make_org():
+    """The tree of the `org` fixture, for fixtures of a wider scope that build it themselves."""
     city = RegionFactory(name="甲市")
     other_city = RegionFactory(name="乙市")
     town = TownshipFactory(region=city, name="甲镇")
