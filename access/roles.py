@@ -54,6 +54,7 @@ class Cap(StrEnum):
     STANDARDS_VIEW = "standards.view"
     STANDARDS_MANAGE = "standards.manage"  # import, copy to a new version, edit unused versions
     USERS_VIEW = "users.view"
+    USERS_MANAGE = "users.manage"  # accounts and role grants on nodes inside the holder's reach
     AUDIT_VIEW = "audit.view"
     ADMIN_SITE = "admin.site"
     CAMPAIGN_VIEW = "campaign.view"  # the yearly campaigns and their progress, within the user's scope

@@ -36,6 +36,7 @@ CAPS = MappingProxyType(
                 Cap.STANDARDS_VIEW,
                 Cap.STANDARDS_MANAGE,
                 Cap.USERS_VIEW,
+                Cap.USERS_MANAGE,  # the township administrator (issue 11), by default its 纪委
                 Cap.AUDIT_VIEW,
                 Cap.CAMPAIGN_VIEW,
                 Cap.CAMPAIGN_MANAGE,
@@ -71,6 +72,7 @@ CAPS = MappingProxyType(
                 Cap.STANDARDS_VIEW,
                 Cap.STANDARDS_MANAGE,
                 Cap.USERS_VIEW,
+                Cap.USERS_MANAGE,  # creates townships' administrators in its region
                 Cap.CAMPAIGN_VIEW,
                 Cap.CAMPAIGN_MANAGE,
                 Cap.REVIEW_SCORES_VIEW,

@@ -1,0 +1,59 @@
+"""Privilege boundaries for granting roles: who may give which role at which node.
+
+A grant is allowed when the granting user holds USERS_MANAGE over the node's township (at the township
+itself, or at its region for the city office), the role is one a township may hand out (city and
+administrator roles are given only by the system administrator; a city office may name township roles
+in its region), and the grantor is not changing their own roles. Every refusal is a Chinese sentence
+the services raise as a NotPermittedError and the import reports per row.
+"""
+
+from .roles import ROLE_NODE, Cap, Role
+
+# Roles a township administrator may hand out inside its own township.
+TOWNSHIP_GRANTABLE = frozenset(
+    {
+        Role.VILLAGE_COMMITTEE,
+        Role.VILLAGE_SUPERVISOR,
+        Role.BRANCH_SECRETARY,
+        Role.UNIT_STAFF,
+        Role.TOWNSHIP_REVIEWER,
+        Role.TOWNSHIP_LEADER,
+    }
+)
+# Roles only the system administrator hands out.
+SYSTEM_ONLY = frozenset({Role.CITY_OFFICE, Role.ADMIN})
+
+
+def node_township_and_region(role, node):
+    """(township id, region id) of the node a role is held at (None where it does not apply)."""
+    kind = ROLE_NODE.get(role)
+    if kind is None or node is None:
+        return None, None
+    if kind == "region":
+        return None, node.pk
+    if kind == "township":
+        return node.pk, node.region_id
+    township = node.township
+    return township.pk, township.region_id
+
+
+def grant_refusal(scope, *, role, node, actor=None, target=None):
+    """Why `scope` may not grant (or revoke) `role` at `node` for `target`, or None when it may."""
+    if actor is not None and target is not None and actor.pk == target.pk:
+        return "不能修改自己的角色授权。"
+    if scope.everywhere:
+        return None
+    if not scope.can(Cap.USERS_MANAGE):
+        return "您无权管理用户和角色授权。"
+    if role in SYSTEM_ONLY:
+        return f"“{Role(role).label}”只能由系统管理员授予。"
+    if role not in TOWNSHIP_GRANTABLE:
+        return "未知的角色。"
+    township_id, region_id = node_township_and_region(role, node)
+    if township_id is None:
+        return "请选择角色所在的组织节点。"
+    if township_id in scope.held(Cap.USERS_MANAGE, "township"):
+        return None
+    if region_id in scope.held(Cap.USERS_MANAGE, "region"):
+        return None
+    return "只能在本人管理的镇街范围内授予角色。"
