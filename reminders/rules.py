@@ -20,14 +20,17 @@ from common.dates import cn_date
 from ledgers.compliance import LEDGER_START_MONTH
 from ledgers.models import LedgerSubmission, Rectification
 from ledgers.workflow import overdue_case
+from villages.models import DEFAULT_REMINDER_DAYS, MAX_REMINDER_DAY
 
 from .models import Reminder
 
-# Days before a campaign deadline on which the people who still have work get a reminder: a week ahead
-# (time to plan), three days and one day ahead (time to finish and sign), and the day itself. Each
-# offset opens a window that lasts until the next one (7 → days 7..4, 3 → days 3..2, 1, 0), so a day
-# the daily task did not run (outage) is caught up on the next run, still once per window.
-DEADLINE_OFFSETS = (7, 3, 1, 0)
+# Days before a campaign deadline on which the people who still have work get a reminder, by default: a
+# week ahead (time to plan), three days and one day ahead (time to finish and sign), and the day itself.
+# A township sets its own (Township.reminder_days, on its settings page); a city's township-level
+# campaign keeps the default. Each offset opens a window that lasts until the next one (7 → days 7..4,
+# 3 → days 3..2, 1, 0), so a day the daily task did not run (outage) is caught up on the next run, still
+# once per window.
+DEADLINE_OFFSETS = DEFAULT_REMINDER_DAYS
 # Ledger and rectification events are raised on their day; if the daily task missed that day, the next
 # runs within this many days still raise them (once). Older events are not raised retroactively, so
 # deploying the feature does not flood anyone with reminders about long-past deadlines.
@@ -50,14 +53,19 @@ class Event:
     url: str
 
 
-def deadline_window(deadline, today):
+def deadline_window(deadline, today, offsets=DEADLINE_OFFSETS):
     """The offset whose window `today` falls in before `deadline`, or None outside every window."""
     if deadline is None:
         return None
     days_left = (deadline - today).days
-    if days_left < 0 or days_left > max(DEADLINE_OFFSETS):
+    if days_left < 0 or days_left > max(offsets):
         return None
-    return min(o for o in DEADLINE_OFFSETS if o >= days_left)
+    return min(o for o in offsets if o >= days_left)
+
+
+def _offsets(campaign):
+    """The lead times of the campaign's township (fetched with the campaign), or the default."""
+    return campaign.township.reminder_offsets if campaign.township_id else DEADLINE_OFFSETS
 
 
 def _when(deadline, today):
@@ -76,14 +84,17 @@ def campaign_deadline_events(today):
     """Self, submission and city deadlines of campaigns, to the people who still have work (4 queries)."""
     window = Q()
     for f in DEADLINE_FIELDS:
-        window |= Q(**{f"{f}__gte": today, f"{f}__lte": today + dt.timedelta(days=max(DEADLINE_OFFSETS))})
-    campaigns = {c.pk: c for c in Campaign.objects.filter(window, grades_confirmed_at__isnull=True)}
+        window |= Q(**{f"{f}__gte": today, f"{f}__lte": today + dt.timedelta(days=MAX_REMINDER_DAY)})
+    campaigns = {
+        c.pk: c
+        for c in Campaign.objects.filter(window, grades_confirmed_at__isnull=True).select_related("township")
+    }
     if not campaigns:
         return []
     due = {}  # (campaign pk, field) → offset
     for c in campaigns.values():
         for f in DEADLINE_FIELDS:
-            offset = deadline_window(getattr(c, f), today)
+            offset = deadline_window(getattr(c, f), today, _offsets(c))
             if offset is None:
                 continue
             if f != "self_deadline" and c.level != Campaign.Level.VILLAGE:

@@ -1,7 +1,40 @@
 """The organisation tree: 市/县 → 镇/街道 → 党总支 (optional) → 村/社区, and the township's bodies."""
 
+import re
+
 from django.db import models
 from django.db.models import Q
+
+from common.errors import InvalidInputError
+
+# Days before a campaign deadline on which reminders go out, unless the township sets its own.
+DEFAULT_REMINDER_DAYS = (7, 3, 1, 0)
+MAX_REMINDER_DAY = 30
+MAX_REMINDER_COUNT = 6
+REMINDER_DAYS_HELP = "截止日前几天发出提醒，0 表示截止当天；用逗号分隔，如 7,3,1,0"
+
+
+def parse_reminder_days(text):
+    """The lead times written as "7,3,1,0" (also with ，、 or spaces), largest first; InvalidInputError."""
+    parts = [p for p in re.split(r"[,，、\s]+", str(text or "").strip()) if p]
+    if not parts:
+        raise InvalidInputError("请填写提醒提前天数。")
+    days = []
+    for part in parts:
+        if not part.isascii() or not part.isdigit() or int(part) > MAX_REMINDER_DAY:
+            raise InvalidInputError(
+                f"提醒提前天数须为 0 到 {MAX_REMINDER_DAY} 之间的整数，用逗号分隔，如 7,3,1,0。"
+            )
+        if int(part) in days:
+            raise InvalidInputError(f"提醒提前天数“{int(part)}”重复。")
+        days.append(int(part))
+    if len(days) > MAX_REMINDER_COUNT:
+        raise InvalidInputError(f"提醒提前天数最多 {MAX_REMINDER_COUNT} 个。")
+    return tuple(sorted(days, reverse=True))
+
+
+def format_reminder_days(days):
+    return ",".join(str(d) for d in days)
 
 
 class Region(models.Model):
@@ -38,6 +71,12 @@ class Township(models.Model):
     ledger_due_day = models.PositiveSmallIntegerField(
         "台账报送截止日", default=2, help_text="每月几日前报送上月日常监管台账"
     )
+    reminder_days = models.CharField(
+        "截止日提醒",
+        max_length=40,
+        default=format_reminder_days(DEFAULT_REMINDER_DAYS),
+        help_text=REMINDER_DAYS_HELP,
+    )
 
     class Meta:
         verbose_name = "镇（街道）"
@@ -52,6 +91,15 @@ class Township(models.Model):
 
     def __str__(self):
         return self.name
+
+    @property
+    def reminder_offsets(self):
+        """The township's lead times, largest first; a stored value that no longer parses falls back to
+        the default rather than silencing every reminder."""
+        try:
+            return parse_reminder_days(self.reminder_days)
+        except InvalidInputError:
+            return DEFAULT_REMINDER_DAYS
 
 
 class PartyBranch(models.Model):

@@ -7,7 +7,7 @@ from django.urls import reverse
 from access.roles import Cap
 
 from .demo import seed_demo_townships
-from .models import PartyBranch, ResponsibleUnit, Village
+from .models import PartyBranch, ResponsibleUnit, Township, Village
 
 
 def own_village_cards(user, scope):
@@ -58,12 +58,25 @@ def org_import_cards(user, scope):
         )
 
 
+def township_setup_cards(user, scope):
+    """The set-up pages of each township where the user holds ORG_MANAGE itself (a city office or the
+    administrator, who reach many, open them from the township page)."""
+    if townships := scope.held(Cap.ORG_MANAGE, "township"):
+        for township in Township.objects.filter(pk__in=townships).order_by("name"):
+            yield (
+                f"镇街设置：{township.name}",
+                "台账报送截止日、测评截止日提醒天数、创建批次计划（任务分解表）。",
+                reverse("villages:township_settings", args=[township.pk]),
+            )
+
+
 HOME_CARDS = [
     (100, own_village_cards),
     (110, own_branch_cards),
     (130, own_unit_cards),
     (140, org_cards),
     (150, org_import_cards),
+    (155, township_setup_cards),
 ]
 DEMO = [
     (10, seed_demo_townships),

@@ -80,6 +80,7 @@ def test_every_app_registers_its_home_page_providers_in_the_pages_order():
         "villages.portal.own_unit_cards",
         "villages.portal.org_cards",
         "villages.portal.org_import_cards",
+        "villages.portal.township_setup_cards",
         "assessments.portal.campaign_cards",
         "ledgers.portal.ledger_cards",
         "indices.portal.standard_cards",

@@ -124,3 +124,34 @@ def test_the_crash_day_still_sends_exactly_one_email_per_person(world):
     assert sorted(m.to[0] for m in mail.outbox) == sorted(
         [u["cw_dong"].email, u["cw_xi"].email, u["cw_nan"].email]
     )
+
+
+def test_a_township_with_lead_times_5_and_1_is_reminded_on_exactly_those_days(world):
+    org, c = world.org, world.campaign
+    org.town.reminder_days = "5,1"
+    org.town.save(update_fields=["reminder_days"])
+    for day in _days(D(2026, 6, 1), D(2026, 7, 15)):
+        reminders_daily(day.isoformat())
+    due = {}
+    for key, due_on in Reminder.objects.filter(key__startswith=f"campaign:{c.pk}:").values_list(
+        "key", "due_on"
+    ):
+        due.setdefault(key, set()).add(due_on)
+    expected = {}
+    for field, deadline in (
+        ("self_deadline", SELF),
+        ("submission_deadline", SUBMISSION),
+        ("city_deadline", CITY),
+    ):
+        for offset in (5, 1):
+            expected[f"campaign:{c.pk}:{field}:{deadline.isoformat()}:d{offset}"] = {
+                deadline - dt.timedelta(days=offset)
+            }
+    assert due == expected
+    u = world.users
+    assert set(Reminder.objects.filter(user=u["cw_xi"]).values_list("due_on", flat=True)) == {
+        SELF - dt.timedelta(days=5),
+        SELF - dt.timedelta(days=1),
+    }
+    # the other township keeps the default: its settings are its own
+    assert org.other_town.reminder_offsets == (7, 3, 1, 0)
