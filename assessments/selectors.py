@@ -1,11 +1,13 @@
 """Reads of campaigns and assessments, scoped to the user. Out of scope answers 404 like missing."""
 
-from django.db.models import Count, Q
+from django.db.models import Count, F, Q
 from django.http import Http404
 
 from access.checks import access_by_id
 from access.roles import Cap
 from access.scope import scope_for
+from indices.models import Grade
+from villages.models import CreationBatch
 
 from .models import Assessment, Campaign, Evidence
 
@@ -120,3 +122,58 @@ def access_evidence_by_id(user, pk, *, need=None, request=None):
     evidence = evidence_get_for_user(user, pk)
     _assessment, sides = access_assessment_by_id(user, evidence.assessment_id, need=need, request=request)
     return evidence, sides
+
+
+def batch_results_for_township(township):
+    """The township's creation-batch plan checked against the confirmed grades, by year (4 queries
+    whatever the number of villages): [{year, planned, benchmark, campaign, reached, graded, missing}].
+
+    `reached` counts the batch's villages whose standing grade (the city's, else the township's) counts
+    as 清廉村居 in that year's confirmed village campaign; None while the year has no confirmed campaign.
+    The caller has checked that the user sees the township's campaigns whole.
+    """
+    batches = list(
+        CreationBatch.objects.filter(township=township)
+        .select_related("village")
+        .order_by("year", "-is_benchmark", "village__sort_order", "village__name")
+    )
+    if not batches:
+        return []
+    years = sorted({b.year for b in batches})
+    campaigns = {
+        c.year: c
+        for c in Campaign.objects.filter(level=Campaign.Level.VILLAGE, township=township, year__in=years)
+    }
+    confirmed = [c for c in campaigns.values() if c.is_confirmed]
+    qinglian = {}
+    for standard_id, code in Grade.objects.filter(
+        standard_id__in={c.standard_id for c in confirmed}, counts_as_qinglian=True
+    ).values_list("standard_id", "code"):
+        qinglian.setdefault(standard_id, []).append(code)
+    reached_q = NOTHING
+    for c in confirmed:
+        codes = qinglian.get(c.standard_id, [])
+        reached_q |= Q(campaign=c) & (Q(city_grade__in=codes) | Q(city_grade="", final_grade__in=codes))
+    reached = set()
+    if confirmed:
+        reached = set(
+            Assessment.objects.filter(
+                reached_q, village__batch__year=F("campaign__year"), village__batch__township=township
+            ).values_list("village_id", flat=True)
+        )
+    rows = []
+    for year in years:
+        batch = [b for b in batches if b.year == year]
+        campaign = campaigns.get(year)
+        done = campaign is not None and campaign.is_confirmed
+        rows.append(
+            {
+                "year": year,
+                "planned": [b.village for b in batch],
+                "benchmark": next((b.village for b in batch if b.is_benchmark), None),
+                "campaign": campaign,
+                "reached": sum(1 for b in batch if b.village_id in reached) if done else None,
+                "missing": [b.village for b in batch if b.village_id not in reached] if done else [],
+            }
+        )
+    return rows

@@ -13,6 +13,7 @@ urlpatterns = [
     path("<int:pk>/branch/<int:branch_pk>/", campaigns.branch_board, name="branch_board"),
     path("<int:pk>/branch/<int:branch_pk>/forward/", campaigns.branch_forward, name="branch_forward"),
     path("a/<int:pk>/reopen/", campaigns.assessment_reopen, name="assessment_reopen"),
+    path("townships/<int:township_pk>/batches/", campaigns.batch_results, name="batch_results"),
     # One assessment: overview, self-assessment, evidence, transitions
     path("a/<int:pk>/", self_assessment.assessment_detail, name="assessment_detail"),
     path("a/<int:pk>/self/", self_assessment.self_edit, name="self_edit"),

@@ -69,6 +69,7 @@ ROUTE_IDS = {
     "indices:standard_replace": {"pk": "standard"},
     "assessments:campaign_detail": {"pk": "campaign"},
     "assessments:campaign_edit": {"pk": "campaign"},
+    "assessments:batch_results": {"township_pk": "township"},
     "assessments:branch_board": {"pk": "campaign", "branch_pk": "branch"},
     "assessments:branch_forward": {"pk": "campaign", "branch_pk": "branch"},
     "assessments:assessment_reopen": {"pk": "assessment"},
@@ -384,6 +385,7 @@ OPENS = {
     Role.UNIT_STAFF: {"ledgers:ledger_edit", "ledgers:ledger_template", "ledgers:task_detail"},
     Role.TOWNSHIP_REVIEWER: {
         "accounts:user_detail",
+        "assessments:batch_results",
         "assessments:campaign_edit",
         "assessments:grading_board",
         "assessments:review_edit",

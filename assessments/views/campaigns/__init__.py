@@ -43,10 +43,12 @@ from .access import (
     managed_campaign,
     scores_visible,
 )
+from .batches import batch_results
 from .branch import branch_board, branch_forward
 
 __all__ = [
     "assessment_reopen",
+    "batch_results",
     "branch_board",
     "branch_forward",
     "campaign_create",
