@@ -51,7 +51,7 @@ class PartyBranchInline(admin.TabularInline):
 
 @admin.register(Township)
 class TownshipAdmin(OrgNodeAdmin):
-    list_display = ["name", "kind", "region", "ledger_due_day"]
+    list_display = ["name", "kind", "region", "ledger_due_day", "reminder_days"]
     list_filter = ["kind", "region"]
     search_fields = ["name", "region__name"]
     list_select_related = ["region"]

@@ -2,6 +2,7 @@
 
 import re
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 
@@ -31,6 +32,14 @@ def parse_reminder_days(text):
     if len(days) > MAX_REMINDER_COUNT:
         raise InvalidInputError(f"提醒提前天数最多 {MAX_REMINDER_COUNT} 个。")
     return tuple(sorted(days, reverse=True))
+
+
+def validate_reminder_days(value):
+    """Field validator (the admin's form): the same rule as the settings page."""
+    try:
+        parse_reminder_days(value)
+    except InvalidInputError as e:
+        raise ValidationError(e.message) from None
 
 
 def format_reminder_days(days):
@@ -76,6 +85,7 @@ class Township(models.Model):
         max_length=40,
         default=format_reminder_days(DEFAULT_REMINDER_DAYS),
         help_text=REMINDER_DAYS_HELP,
+        validators=[validate_reminder_days],
     )
 
     class Meta:

@@ -3,6 +3,7 @@ plan. Only ORG_MANAGE at the township opens them; every save is one audit row wi
 refused input writes nothing and says why in Chinese."""
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.urls import reverse
 
 from accounts.models import Role
@@ -310,3 +311,13 @@ def test_the_plan_page_shows_every_planned_year_and_can_widen(client, planned):
     assert page.context["years"] == [2024, 2025]
     assert client.get(plan_url(org.town) + "?from=2022&to=2027").context["years"] == list(range(2022, 2028))
     assert client.get(plan_url(org.town) + "?from=1900").context["years"] == [2024, 2025]
+
+
+def test_the_admin_form_refuses_bad_lead_times_with_the_same_message(org):
+    org.town.reminder_days = "3,3"
+    with pytest.raises(ValidationError) as refused:
+        org.town.full_clean()
+    assert refused.value.message_dict == {"reminder_days": ["提醒提前天数“3”重复。"]}
+    Township.objects.filter(pk=org.town.pk).update(reminder_days="garbled")
+    org.town.refresh_from_db()
+    assert org.town.reminder_offsets == (7, 3, 1, 0)  # a stored value that no longer parses: the default
