@@ -13,6 +13,7 @@ from weasyprint.urls import URLFetcher
 
 from common.dates import cn_date
 
+SLIPS_PER_PAGE = 8  # 2 × 4 on A4, each 96.5 × 64 mm, cut along the dashed borders
 LOGIN_HOW = "用登录名或手机号登录，首次登录须修改密码"
 # The settings default; a deployment that has not set DJANGO_SITE_URL prints the address the
 # administrator is using instead.
@@ -32,7 +33,7 @@ def credentials_pdf(*, township, accounts, summary="", request=None):
         "accounts/import/slips.html",
         {
             "township": township,
-            "accounts": accounts,
+            "pages": [accounts[i : i + SLIPS_PER_PAGE] for i in range(0, len(accounts), SLIPS_PER_PAGE)],
             "summary": summary,
             "site_url": site_url(request),
             "login_how": LOGIN_HOW,
