@@ -22,7 +22,7 @@ from django.conf import settings
 from django.contrib.auth.hashers import PBKDF2PasswordHasher, get_hasher, make_password
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q, prefetch_related_objects
 
 from access.grants import TOWNSHIP_GRANTABLE, grant_refusal
@@ -31,7 +31,7 @@ from access.scope import scope_for
 from audit.models import AuditEvent
 from audit.services import audit_log
 from common.xlsx import Problem, TooManyRows, WorkbookRefused, open_workbook, read_upload, sheet_rows
-from villages.models import PartyBranch, ResponsibleUnit, Village
+from villages.models import PartyBranch, ResponsibleUnit, Township, Village
 
 from .models import Membership, User
 from .services import membership_grant, user_create
@@ -544,14 +544,25 @@ def user_import_excel(*, township, file, actor, request=None):
         _audit(result, actor, request)
         return result
     result.rows = len(rows)
-    with transaction.atomic():
-        _check_in_sheet(rows, problems)
-        _resolve_nodes(rows, township, township_nodes(township), problems)
-        _match_existing(rows, township, problems)
-        _check_privilege(rows, actor, problems)
-        if not problems:
-            _write(rows, township, actor, request, result)
-            _audit(result, actor, request)
+    try:
+        with transaction.atomic():
+            # One import per township at a time (PostgreSQL); the checks then see committed accounts.
+            list(Township.objects.select_for_update().filter(pk=township.pk).order_by().values_list("pk"))
+            _check_in_sheet(rows, problems)
+            _resolve_nodes(rows, township, township_nodes(township), problems)
+            _match_existing(rows, township, problems)
+            _check_privilege(rows, actor, problems)
+            if not problems:
+                _write(rows, township, actor, request, result)
+                _audit(result, actor, request)
+    except (ValidationError, IntegrityError) as error:
+        # An account created elsewhere between the checks and the write (another township's import):
+        # everything is rolled back and the user is asked to import again.
+        detail = "；".join(getattr(error, "messages", None) or [str(error)])[:200]
+        problems.append(
+            Problem(SHEET, None, "", f"写入时与其他修改冲突，未导入任何数据，请重新导入。（{detail}）")
+        )
+        result.created = result.granted = result.unchanged = 0
     if problems:
         order = {label: i for i, label in enumerate(HEADERS.values())}
         result.problems = sorted(problems, key=lambda p: (p.row or 0, order.get(p.column, 99)))

@@ -247,3 +247,51 @@ def test_template_has_headers_drop_downs_and_help(client, org, admin):
     ]  # fmt: skip
     assert "说明" in wb.sheetnames
     assert user_template_bytes(org.town)[:2] == b"PK"
+
+
+def test_the_city_office_imports_into_a_township_of_its_region(org):
+    city = user_with_role(Role.CITY_OFFICE, org.city)
+    result = user_import_excel(
+        township=org.other_town, file=sheet([["孙八", "13900000001", "", "村两委成员", "北村"]]), actor=city
+    )
+    assert result.ok and result.created == 1
+    assert Membership.objects.get(user__username="13900000001").village == org.foreign
+
+
+def test_an_administrator_cannot_change_their_own_roles_or_name_a_township_role_elsewhere(org, admin):
+    admin.phone = "13800000009"
+    admin.save()
+    rows = [
+        ["管理员", "13800000009", "jiwei", "镇领导（只读）", ""],
+        ["赵六", "13800000004", "", "镇领导（只读）", "乙镇"],
+    ]
+    assert refused(org, admin, rows) == [
+        (2, "角色", "不能修改自己的角色授权。"),
+        (
+            3,
+            "所属村（社区）/党总支/责任单位",
+            "“镇领导（只读）”属于镇街，此列可不填或填“甲镇”，而不是“乙镇”。",
+        ),
+    ]
+
+
+def test_a_conflict_while_writing_rolls_everything_back(org, admin, monkeypatch):
+    from django.core.exceptions import ValidationError
+
+    from accounts import importing
+
+    real = importing.user_create
+
+    def flaky(**kwargs):
+        if kwargs["username"] == "lisi":
+            raise ValidationError("具有 用户名 的 用户 已存在。")
+        return real(**kwargs)
+
+    monkeypatch.setattr(importing, "user_create", flaky)
+    result = user_import_excel(township=org.town, file=sheet(ROWS), actor=admin)
+    assert messages(result) == [
+        (None, "", "写入时与其他修改冲突，未导入任何数据，请重新导入。（具有 用户名 的 用户 已存在。）")
+    ]
+    assert result.accounts == [] and result.created == 0
+    assert counts() == (1, 1)
+    assert not AuditEvent.objects.filter(action="user.create").exists()
