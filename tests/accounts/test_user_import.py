@@ -295,3 +295,21 @@ def test_a_conflict_while_writing_rolls_everything_back(org, admin, monkeypatch)
     assert result.accounts == [] and result.created == 0
     assert counts() == (1, 1)
     assert not AuditEvent.objects.filter(action="user.create").exists()
+
+
+def test_an_imported_account_also_logs_in_with_its_phone_number(client, org, admin):
+    result = user_import_excel(township=org.town, file=sheet(ROWS[2:3]), actor=admin)
+    password = result.accounts[0].password
+    response = client.post("/accounts/login/", {"username": "13800000002", "password": password})
+    assert response.status_code == 302
+    assert client.session.get("_auth_user_id") == str(User.objects.get(username="lisi").pk)
+
+
+def test_a_phone_number_shared_by_two_accounts_opens_neither(client, org, admin):
+    from tests.factories import TEST_PASSWORD, UserFactory
+
+    UserFactory(username="a1", phone="13700000000")
+    UserFactory(username="a2", phone="13700000000")
+    response = client.post("/accounts/login/", {"username": "13700000000", "password": TEST_PASSWORD})
+    assert response.status_code == 200
+    assert "_auth_user_id" not in client.session
