@@ -313,3 +313,20 @@ def test_a_phone_number_shared_by_two_accounts_opens_neither(client, org, admin)
     response = client.post("/accounts/login/", {"username": "13700000000", "password": TEST_PASSWORD})
     assert response.status_code == 200
     assert "_auth_user_id" not in client.session
+
+
+def test_checking_a_sheet_takes_the_same_queries_for_20_or_400_rows(org, admin):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def rows(n):
+        return [[f"人{i}", f"137{i:08d}", "", "村两委成员", "东村" if i % 2 else "无此村"] for i in range(n)]
+
+    done = []
+    user_import_excel(township=org.town, file=sheet(rows(2)), actor=admin)  # warm caches (content types…)
+    for n in (20, 400):
+        with CaptureQueriesContext(connection) as queries:
+            result = user_import_excel(township=org.town, file=sheet(rows(n)), actor=admin)
+        assert len(result.problems) == n // 2
+        done.append(len(queries))
+    assert done[0] == done[1] <= 20
