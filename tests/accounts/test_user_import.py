@@ -330,3 +330,26 @@ def test_checking_a_sheet_takes_the_same_queries_for_20_or_400_rows(org, admin):
         assert len(result.problems) == n // 2
         done.append(len(queries))
     assert done[0] == done[1] <= 20
+
+
+def test_encrypted_and_oversized_files_are_refused(org, admin, settings):
+    encrypted = SimpleUploadedFile("users.xlsx", b"\xd0\xcf\x11\xe0" + b"\0" * 600)
+    result = user_import_excel(township=org.town, file=encrypted, actor=admin)
+    assert messages(result) == [
+        (None, "", "文件已加密或不是 xlsx 格式，请取消密码保护并另存为“Excel 工作簿（*.xlsx）”后再导入。")
+    ]
+    settings.QL_IMPORT_MAX_BYTES = 1000
+    result = user_import_excel(township=org.town, file=sheet(ROWS), actor=admin)
+    assert messages(result) == [(None, "", "文件大小超过上限（1000 字节）。")]
+    assert counts() == (1, 1)
+
+
+def test_the_city_office_chooses_among_the_townships_of_its_region(client, org):
+    client.force_login(user_with_role(Role.CITY_OFFICE, org.city))
+    page = client.get("/accounts/users/import/").content.decode()
+    assert f"/accounts/users/import/{org.town.pk}/" in page
+    assert f"/accounts/users/import/{org.other_town.pk}/" in page
+    assert f"/accounts/users/import/{org.far_town.pk}/" not in page
+    upload = client.get(f"/accounts/users/import/{org.town.pk}/").content.decode()
+    assert "一次性密码只显示一次" in upload
+    assert client.get(f"/accounts/users/import/{org.far_town.pk}/").status_code == 404
