@@ -4,6 +4,8 @@ A successful import that creates accounts answers with the slip sheet PDF itself
 passwords exist only in that response and are never stored (not in the database, not in the session).
 """
 
+import logging
+
 from django import forms
 from django.contrib import messages
 from django.shortcuts import redirect, render
@@ -18,6 +20,8 @@ from villages.models import Township
 
 from .credentials import credentials_pdf
 from .importing import GRANTABLE_LABELS, MAX_ROWS, user_import_excel, user_template_bytes
+
+logger = logging.getLogger(__name__)
 
 
 class UserImportForm(forms.Form):
@@ -74,9 +78,22 @@ def upload(request, pk):
             township=township, file=form.cleaned_data["file"], actor=request.user, request=request
         )
         if result.ok and result.accounts:
-            pdf = credentials_pdf(
-                township=township, accounts=result.accounts, summary=result.summary(), request=request
-            )
+            try:
+                pdf = credentials_pdf(
+                    township=township, accounts=result.accounts, summary=result.summary(), request=request
+                )
+            except Exception:
+                # The accounts exist but their passwords are gone with this request: say which accounts
+                # need a password reset rather than fail with a bare 500.
+                logger.exception("credentials slip sheet failed for township %s", township.pk)
+                logins = "、".join(a.username for a in result.accounts[:50])
+                more = f"等 {len(result.accounts)} 个" if len(result.accounts) > 50 else ""
+                messages.error(
+                    request,
+                    f"导入完成（{result.summary()}），但账号通知单生成失败，一次性密码无法再显示。"
+                    f"请为以下新账号重设密码：{logins}{more}。",
+                )
+                return redirect("user_import:upload", pk=township.pk)
             messages.success(
                 request, f"导入完成：{result.summary()}。账号通知单已下载，一次性密码不会再次显示。"
             )

@@ -353,3 +353,15 @@ def test_the_city_office_chooses_among_the_townships_of_its_region(client, org):
     upload = client.get(f"/accounts/users/import/{org.town.pk}/").content.decode()
     assert "一次性密码只显示一次" in upload
     assert client.get(f"/accounts/users/import/{org.far_town.pk}/").status_code == 404
+
+
+def test_a_failing_slip_sheet_names_the_accounts_to_reset(client, org, admin, monkeypatch):
+    def broken(**kwargs):
+        raise OSError("no fonts")
+
+    monkeypatch.setattr("accounts.views_import.credentials_pdf", broken)
+    client.force_login(admin)
+    response = client.post(f"/accounts/users/import/{org.town.pk}/", {"file": sheet(ROWS[2:3])}, follow=True)
+    page = response.content.decode()
+    assert "账号通知单生成失败" in page and "请为以下新账号重设密码：lisi。" in page
+    assert User.objects.filter(username="lisi").exists()
