@@ -25,6 +25,7 @@ def healthz(request):
 urlpatterns = [
     path("", include("portal.urls")),
     path("healthz", healthz, name="healthz"),
+    path("accounts/users/import/", include("accounts.urls_import")),
     path("accounts/", include("accounts.urls")),
     path("org/", include("villages.urls")),
     path("standards/", include("indices.urls")),

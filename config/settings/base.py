@@ -100,6 +100,7 @@ AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
+    "accounts.backends.PhoneBackend",  # the phone number an import recorded (accounts/backends.py)
 ]
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "home"

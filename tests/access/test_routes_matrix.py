@@ -54,6 +54,8 @@ NOT_IDS = {"year": YEAR, "month": MONTH, "action": "submit", "kind": "grade_rost
 # route name -> {id parameter: the world object it takes}
 ROUTE_IDS = {
     "accounts:user_detail": {"pk": "user"},
+    "user_import:upload": {"pk": "township"},
+    "user_import:template": {"pk": "township"},
     "villages:township_detail": {"pk": "township"},
     "villages:township_import": {"pk": "township"},
     "villages:township_export": {"pk": "township"},
