@@ -57,3 +57,23 @@ def grant_refusal(scope, *, role, node, actor=None, target=None):
     if region_id in scope.held(Cap.USERS_MANAGE, "region"):
         return None
     return "只能在本人管理的镇街范围内授予角色。"
+
+
+def account_create_refusal(scope, *, township):
+    """Why `scope` may not open an account belonging to `township` (None: to no township), or None."""
+    if scope.everywhere:
+        return None
+    if not scope.can(Cap.USERS_MANAGE):
+        return "您无权管理用户和角色授权。"
+    if township is None:
+        return "请选择用户所属镇街。"
+    if scope.reaches_township(Cap.USERS_MANAGE, township):
+        return None
+    return "只能为本人管理的镇街创建用户。"
+
+
+def account_flags_refusal(scope):
+    """Why `scope` may not set an account's administrative flags (admin site login, superuser), or None."""
+    if scope.everywhere:
+        return None
+    return "只有系统管理员可以设置管理后台权限。"

@@ -86,6 +86,7 @@ class UserAdmin(BaseUserAdmin):
                 username=obj.username,
                 full_name=obj.full_name,
                 password=form.cleaned_data.get("password1") if usable else None,
+                usable_password=bool(usable),
                 # as the admin always did: the administrator ticks 首次登录须修改密码 on the next page
                 must_change_password=obj.must_change_password,
                 actor=request.user,

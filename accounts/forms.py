@@ -10,7 +10,7 @@ class LoginForm(AuthenticationForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["username"].label = "用户名"
+        self.fields["username"].label = "用户名或手机号"
         self.fields["password"].label = "密码"
 
 

@@ -6,7 +6,7 @@ from django.http import Http404
 
 from access.roles import Cap
 from access.scope import scope_for
-from villages.models import Township
+from villages.models import PartyBranch, ResponsibleUnit, Township, Village
 
 from .models import Membership, User
 
@@ -34,3 +34,65 @@ def user_get_for_user(user, pk):
         return user_list_for_user(user).get(pk=pk)
     except (User.DoesNotExist, ValueError, TypeError):
         raise Http404 from None
+
+
+# ---- management (issue 11): whose accounts and roles a user may change --------------------------------
+
+
+def townships_managed_by(user):
+    """Townships where `user` manages accounts and roles: held at the township, or at its region."""
+    return Township.objects.filter(scope_for(user).township_q(Cap.USERS_MANAGE)).select_related("region")
+
+
+def _inside(towns):
+    """Q over memberships held at a node inside `towns` (township roles and everything below them)."""
+    return (
+        Q(township__in=towns)
+        | Q(branch__township__in=towns)
+        | Q(village__township__in=towns)
+        | Q(unit__township__in=towns)
+    )
+
+
+def users_managed_by(user):
+    """The accounts `user` may create, edit, disable, enable and reset: everyone for the administrator;
+    otherwise the users all of whose roles lie inside the townships `user` manages (so nobody holding a
+    role elsewhere, a city role or the administrator role), and the accounts opened for one of those
+    townships that hold no role yet. Never a superuser, unless `user` is the administrator."""
+    scope = scope_for(user)
+    if scope.everywhere:
+        return User.objects.all()
+    if not scope.can(Cap.USERS_MANAGE):
+        return User.objects.none()
+    towns = townships_managed_by(user).values("pk")
+    outside = Membership.objects.exclude(_inside(towns)).values("user_id")
+    inside = Membership.objects.filter(_inside(towns)).values("user_id")
+    fresh = Q(created_in_township__in=towns) & ~Q(pk__in=Membership.objects.values("user_id"))
+    return User.objects.filter(Q(pk__in=inside) | fresh).exclude(pk__in=outside).exclude(is_superuser=True)
+
+
+def user_manage_refusal(actor, target):
+    """Why `actor` may not change `target`'s account, or None when it may."""
+    if scope_for(actor).everywhere:
+        return None
+    if not scope_for(actor).can(Cap.USERS_MANAGE):
+        return "您无权管理用户和角色授权。"
+    if not users_managed_by(actor).filter(pk=target.pk).exists():
+        return "只能管理本人所辖镇街的用户。"
+    return None
+
+
+def grant_nodes_for_user(user):
+    """{node kind: queryset} of the nodes `user` may grant roles at: the villages, branches and units of
+    the townships it manages and those townships (the city office: the townships of its region)."""
+    scope = scope_for(user)
+    towns = townships_managed_by(user)
+    # below a township: only where USERS_MANAGE is held at the township itself (or everywhere); the city
+    # office names the townships' own roles
+    below = towns if scope.everywhere else towns.filter(pk__in=scope.held(Cap.USERS_MANAGE, "township"))
+    return {
+        "township": towns,
+        "branch": PartyBranch.objects.filter(township__in=below).select_related("township"),
+        "village": Village.objects.filter(township__in=below).select_related("township"),
+        "unit": ResponsibleUnit.objects.filter(township__in=below).select_related("township"),
+    }
