@@ -77,3 +77,15 @@ def account_flags_refusal(scope):
     if scope.everywhere:
         return None
     return "只有系统管理员可以设置管理后台权限。"
+
+
+def grantable_roles(scope):
+    """The roles `scope` may hand out somewhere (the grant form's choices; grant_refusal decides each)."""
+    if scope.everywhere:
+        return [r for r in Role]
+    if not scope.can(Cap.USERS_MANAGE):
+        return []
+    if scope.held(Cap.USERS_MANAGE, "township"):
+        return [r for r in Role if r in TOWNSHIP_GRANTABLE]
+    # the city office names the township roles of its region's townships
+    return [r for r in Role if r in TOWNSHIP_GRANTABLE and ROLE_NODE[r] == "township"]

@@ -1,4 +1,7 @@
+from django import forms
 from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm
+
+from access.roles import NODE_KINDS
 
 
 class LoginForm(AuthenticationForm):
@@ -16,3 +19,52 @@ class LoginForm(AuthenticationForm):
 
 class ChangePasswordForm(PasswordChangeForm):
     """Needs the current password (SECURITY.md AUTH-5); changing it ends the user's other sessions."""
+
+
+class UserCreateForm(forms.Form):
+    full_name = forms.CharField(label="姓名", max_length=50)
+    phone = forms.CharField(
+        label="手机号", max_length=30, required=False, help_text="可用于登录，在用账户之间不得重复。"
+    )
+    username = forms.CharField(
+        label="登录名", max_length=150, required=False, help_text="可不填：不填时以手机号作为登录名。"
+    )
+    township = forms.ModelChoiceField(label="所属镇街", queryset=None, required=False)
+
+    def __init__(self, *args, townships, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["township"].queryset = townships
+        if len(townships) <= 1:
+            del self.fields["township"]
+
+    def clean(self):
+        data = super().clean()
+        if not (data.get("username") or "").strip() and not (data.get("phone") or "").strip():
+            raise forms.ValidationError("请填写登录名或手机号。")
+        return data
+
+
+class UserEditForm(forms.Form):
+    full_name = forms.CharField(label="姓名", max_length=50)
+    phone = forms.CharField(label="手机号", max_length=30, required=False)
+    email = forms.EmailField(label="电子邮箱", required=False)
+
+
+class GrantForm(forms.Form):
+    """A role and the node it is held at; the node is offered as "kind:id" among the actor's nodes."""
+
+    role = forms.ChoiceField(label="角色")
+    node = forms.CharField(label="组织节点", required=False)
+
+    def __init__(self, *args, roles, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["role"].choices = [(r.value, r.label) for r in roles]
+
+    def clean_node(self):
+        value = self.cleaned_data.get("node") or ""
+        if not value:
+            return None
+        kind, _, pk = value.partition(":")
+        if kind not in NODE_KINDS or not pk.isdigit():
+            raise forms.ValidationError("请选择组织节点。")
+        return kind, int(pk)

@@ -6,7 +6,7 @@ from django.http import Http404
 
 from access.roles import Cap
 from access.scope import scope_for
-from villages.models import PartyBranch, ResponsibleUnit, Township, Village
+from villages.models import PartyBranch, Region, ResponsibleUnit, Township, Village
 
 from .models import Membership, User
 
@@ -91,8 +91,40 @@ def grant_nodes_for_user(user):
     # office names the townships' own roles
     below = towns if scope.everywhere else towns.filter(pk__in=scope.held(Cap.USERS_MANAGE, "township"))
     return {
+        "region": Region.objects.all() if scope.everywhere else Region.objects.none(),
         "township": towns,
         "branch": PartyBranch.objects.filter(township__in=below).select_related("township"),
         "village": Village.objects.filter(township__in=below).select_related("township"),
         "unit": ResponsibleUnit.objects.filter(township__in=below).select_related("township"),
     }
+
+
+USER_STATES = {"active": True, "inactive": False}
+
+
+def user_filter_nodes(user):
+    """{kind: queryset} of the villages, branches and units the user list may be filtered by."""
+    towns = Township.objects.filter(scope_for(user).township_q(Cap.USERS_VIEW))
+    return {
+        "village": Village.objects.filter(township__in=towns).select_related("township"),
+        "branch": PartyBranch.objects.filter(township__in=towns).select_related("township"),
+        "unit": ResponsibleUnit.objects.filter(township__in=towns).select_related("township"),
+    }
+
+
+def user_list_filtered(user, *, q="", role="", state="", village=None, branch=None, unit=None):
+    """The user list of `user` narrowed by the list page's filters (the page and its Excel export)."""
+    users = user_list_for_user(user)
+    if q:
+        users = users.filter(Q(username__icontains=q) | Q(full_name__icontains=q) | Q(phone__icontains=q))
+    held = Q()
+    if role:
+        held &= Q(role=role)
+    for field, value in (("village_id", village), ("branch_id", branch), ("unit_id", unit)):
+        if value is not None:
+            held &= Q(**{field: value})
+    if held:
+        users = users.filter(pk__in=Membership.objects.filter(held).values("user_id"))
+    if state in USER_STATES:
+        users = users.filter(is_active=USER_STATES[state])
+    return users

@@ -54,6 +54,11 @@ NOT_IDS = {"year": YEAR, "month": MONTH, "action": "submit", "kind": "grade_rost
 # route name -> {id parameter: the world object it takes}
 ROUTE_IDS = {
     "accounts:user_detail": {"pk": "user"},
+    "accounts:user_edit": {"pk": "user"},
+    "accounts:user_active": {"pk": "user"},
+    "accounts:user_password_reset": {"pk": "user"},
+    "accounts:user_grant": {"pk": "user"},
+    "accounts:membership_revoke": {"pk": "membership"},
     "villages:township_detail": {"pk": "township"},
     "villages:township_import": {"pk": "township"},
     "villages:township_export": {"pk": "township"},
@@ -259,8 +264,10 @@ def _village_rows(nodes, campaign):
         size=len(PDF_BYTES),
         sha256=hashlib.sha256(PDF_BYTES).hexdigest(),
     )
+    user = user_with_role(Role.VILLAGE_COMMITTEE, village)
     return {
-        "user": user_with_role(Role.VILLAGE_COMMITTEE, village),
+        "user": user,
+        "membership": user.memberships.get(),
         "assessment": assessment,
         "score": assessment.scores.order_by("pk").first(),
         "check": assessment.veto_checks.order_by("pk").first(),
@@ -382,6 +389,8 @@ OPENS = {
     Role.UNIT_STAFF: {"ledgers:ledger_edit", "ledgers:ledger_template", "ledgers:task_detail"},
     Role.TOWNSHIP_REVIEWER: {
         "accounts:user_detail",
+        "accounts:user_edit",
+        "accounts:user_grant",
         "assessments:campaign_edit",
         "assessments:grading_board",
         "assessments:review_edit",
@@ -395,9 +404,10 @@ OPENS = {
         "villages:township_import",
         "villages:unit_detail",
     },
-    Role.CITY_OFFICE: {"dashboards:city"},
+    Role.CITY_OFFICE: {"dashboards:city", "accounts:user_grant"},
     Role.ADMIN: {
         "accounts:user_detail",
+        "accounts:user_grant",
         "assessments:assessment_detail",
         "assessments:campaign_detail",
         "assessments:evidence_download",
