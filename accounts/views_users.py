@@ -82,8 +82,9 @@ def _one_time_page(request, target, password, *, created):
 @require_cap(Cap.USERS_MANAGE)
 @require_http_methods(["GET", "POST"])
 def user_create_view(request):
-    townships = list(townships_managed_by(request.user))
-    form = UserCreateForm(request.POST or None, townships=townships)
+    managed = townships_managed_by(request.user)
+    townships = list(managed)
+    form = UserCreateForm(request.POST or None, townships=managed)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         township = data.get("township") or (townships[0] if len(townships) == 1 else None)
@@ -179,7 +180,7 @@ def _node_text(node):
 def user_grant_view(request, pk):
     target = _target(request, pk)
     roles = grantable_roles(scope_for(request.user))
-    form = GrantForm(request.POST or None, roles=roles)
+    form = GrantForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         role = Role(form.cleaned_data["role"])
         node = _resolve_node(form, role, form.cleaned_data["node"])
@@ -199,7 +200,13 @@ def user_grant_view(request, pk):
     return render(
         request,
         "accounts/user_grant.html",
-        {"form": form, "target": target, "nodes": nodes, "chosen": request.POST.get("node", "")},
+        {
+            "form": form,
+            "target": target,
+            "roles": [(r.value, r.label) for r in roles],
+            "nodes": nodes,
+            "chosen": request.POST.get("node", ""),
+        },
     )
 
 
