@@ -89,3 +89,19 @@ def grantable_roles(scope):
         return [r for r in Role if r in TOWNSHIP_GRANTABLE]
     # the city office names the township roles of its region's townships
     return [r for r in Role if r in TOWNSHIP_GRANTABLE and ROLE_NODE[r] == "township"]
+
+
+# The role that makes a user a township's administrator (USERS_MANAGE held at the township).
+TOWNSHIP_ADMIN_ROLE = Role.TOWNSHIP_REVIEWER
+
+
+def creates_townships(scope):
+    """Whether `scope` may open new townships somewhere (the city office in its region, the administrator)."""
+    return scope.everywhere or bool(scope.held(Cap.USERS_MANAGE, "region"))
+
+
+def township_create_refusal(scope, *, region):
+    """Why `scope` may not open a township in `region`, or None when it may."""
+    if scope.reaches_region(Cap.USERS_MANAGE, region.pk):
+        return None
+    return "只能在本人所在的市（县、区）新建镇街。"

@@ -2,6 +2,7 @@ from django import forms
 from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm
 
 from access.roles import NODE_KINDS, Role
+from villages.models import Township
 
 
 class LoginForm(AuthenticationForm):
@@ -66,3 +67,34 @@ class GrantForm(forms.Form):
         if kind not in NODE_KINDS or not pk.isdigit():
             raise forms.ValidationError("请选择组织节点。")
         return kind, int(pk)
+
+
+class TownshipCreateForm(forms.Form):
+    """A new township of the actor's region, and optionally its administrator (a new account)."""
+
+    region = forms.ModelChoiceField(label="所属市（县、区）", queryset=None)
+    name = forms.CharField(label="镇街名称", max_length=50)
+    kind = forms.ChoiceField(label="类型", choices=Township.Kind.choices, initial=Township.Kind.TOWN)
+    admin_full_name = forms.CharField(label="管理员姓名", max_length=50, required=False)
+    admin_phone = forms.CharField(label="管理员手机号", max_length=30, required=False)
+    admin_username = forms.CharField(
+        label="管理员登录名", max_length=150, required=False, help_text="可不填：不填时以手机号作为登录名。"
+    )
+
+    def __init__(self, *args, regions, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["region"].queryset = regions
+        if regions.count() == 1:
+            self.fields["region"].initial = regions.first()
+            self.fields["region"].widget = forms.HiddenInput()
+
+    def clean(self):
+        data = super().clean()
+        named = any((data.get(f) or "").strip() for f in ("admin_full_name", "admin_phone", "admin_username"))
+        if named and not (data.get("admin_full_name") or "").strip():
+            self.add_error("admin_full_name", "请填写管理员姓名。")
+        if named and not (
+            (data.get("admin_phone") or "").strip() or (data.get("admin_username") or "").strip()
+        ):
+            self.add_error("admin_phone", "请填写管理员手机号或登录名。")
+        return data

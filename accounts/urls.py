@@ -12,6 +12,7 @@ urlpatterns = [
     path("users/", views.user_list, name="user_list"),
     path("users/export/", views.user_export, name="user_export"),
     path("users/new/", views_users.user_create_view, name="user_create"),
+    path("townships/new/", views_users.township_create_view, name="township_create"),
     path("users/<int:pk>/", views.user_detail, name="user_detail"),
     path("users/<int:pk>/edit/", views_users.user_edit_view, name="user_edit"),
     path("users/<int:pk>/active/", views_users.user_active_view, name="user_active"),

@@ -6,7 +6,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from access.checks import require_cap
-from access.grants import grant_refusal, grantable_roles
+from access.grants import creates_townships, grant_refusal, grantable_roles
 from access.roles import Cap
 from access.scope import scope_for
 from common.downloads import attachment_response
@@ -80,6 +80,7 @@ def user_list(request):
             "nodes": user_filter_nodes(request.user),
             "query": query.urlencode(),
             "can_manage": scope_for(request.user).can(Cap.USERS_MANAGE),
+            "can_create_townships": creates_townships(scope_for(request.user)),
         },
     )
 

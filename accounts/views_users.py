@@ -5,6 +5,7 @@ import io
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
@@ -12,14 +13,15 @@ from django.views.decorators.http import require_http_methods, require_POST
 from openpyxl import Workbook
 
 from access.checks import deny, require_cap
-from access.grants import grantable_roles
+from access.grants import TOWNSHIP_ADMIN_ROLE, creates_townships, grantable_roles
 from access.roles import ROLE_NODE, Cap, Role
 from access.scope import scope_for
 from common import xlsx
 from common.errors import ApplicationError
 from villages.models import PartyBranch, Region, ResponsibleUnit, Township, Village
+from villages.services import township_create
 
-from .forms import GrantForm, UserCreateForm, UserEditForm
+from .forms import GrantForm, TownshipCreateForm, UserCreateForm, UserEditForm
 from .models import Membership, User
 from .selectors import (
     grant_nodes_for_user,
@@ -257,3 +259,59 @@ def user_list_workbook(users):
     buffer = io.BytesIO()
     wb.save(buffer)
     return buffer.getvalue()
+
+
+# ---- a new township and its administrator (the city office, in its own region) ----------------------
+
+
+@never_cache
+@require_cap(Cap.USERS_MANAGE)
+@require_http_methods(["GET", "POST"])
+def township_create_view(request):
+    scope = scope_for(request.user)
+    if not creates_townships(scope):
+        deny(request, message="无权新建镇街")
+    regions = Region.objects.filter(scope.node_q(Cap.USERS_MANAGE, "region"))
+    form = TownshipCreateForm(request.POST or None, regions=regions)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            with transaction.atomic():
+                township = township_create(
+                    region=data["region"],
+                    name=data["name"],
+                    kind=data["kind"],
+                    actor=request.user,
+                    request=request,
+                )
+                admin = None
+                if data["admin_full_name"]:
+                    admin = user_create(
+                        username=data["admin_username"],
+                        full_name=data["admin_full_name"],
+                        phone=data["admin_phone"],
+                        township=township,
+                        actor=request.user,
+                        request=request,
+                    )
+                    membership_grant(
+                        user=admin,
+                        role=TOWNSHIP_ADMIN_ROLE,
+                        node=township,
+                        actor=request.user,
+                        request=request,
+                    )
+        except (ApplicationError, ValidationError) as e:
+            form.add_error(None, _error_text(e))
+        else:
+            if admin is None:
+                messages.success(request, f"已新建镇街 {township.name}。")
+                return redirect("accounts:user_list")
+            response = render(
+                request,
+                "accounts/user_password_once.html",
+                {"target": admin, "password": admin.one_time_password, "created": True, "township": township},
+            )
+            response["Cache-Control"] = "no-store"
+            return response
+    return render(request, "accounts/township_create.html", {"form": form})

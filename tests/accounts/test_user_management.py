@@ -335,3 +335,54 @@ def test_filters_and_excel_export(client, org, town_admin, villager):
     assert (
         formula_cell.value == "=HYPERLINK(1)" and formula_cell.data_type == "s" and formula_cell.quotePrefix
     )
+
+
+# ---- a new township and its administrator ----------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_the_city_office_creates_a_township_and_names_its_administrator(client, org):
+    from villages.models import Township
+
+    city = user_with_role(Role.CITY_OFFICE, org.city, username="city")
+    client.force_login(city)
+    assert "新建镇街" in client.get(reverse("accounts:user_list")).content.decode()
+    response = client.post(
+        reverse("accounts:township_create"),
+        {
+            "region": org.city.pk,
+            "name": "丁镇",
+            "kind": Township.Kind.TOWN,
+            "admin_full_name": "丁镇纪委",
+            "admin_phone": "13600000006",
+        },
+    )
+    assert response.status_code == 200
+    town = Township.objects.get(name="丁镇")
+    assert town.region == org.city
+    admin = User.objects.get(phone="13600000006")
+    assert admin.check_password(response.context["password"]) and admin.must_change_password
+    assert list(admin.memberships.values_list("role", "township_id")) == [(Role.TOWNSHIP_REVIEWER, town.pk)]
+    actions = AuditEvent.objects.filter(actor=city).exclude(action="auth.login").order_by("id")
+    actions = actions.values_list("action", flat=True)
+    assert list(actions) == ["township.create", "user.create", "membership.grant"]
+    # the new administrator manages its own township only
+    assert set(users_managed_by(admin)) == {admin}
+
+
+@pytest.mark.django_db
+def test_a_township_admin_cannot_create_townships(client, org, town_admin):
+    from villages.models import Township
+    from villages.services import township_create
+
+    client.force_login(town_admin)
+    assert "新建镇街" not in client.get(reverse("accounts:user_list")).content.decode()
+    assert client.get(reverse("accounts:township_create")).status_code == 404
+    with pytest.raises(NotPermittedError, match="只能在本人所在的市（县、区）新建镇街。"):
+        township_create(region=org.city, name="戊镇", actor=town_admin)
+    assert not Township.objects.filter(name="戊镇").exists()
+    assert _failures("township.create")[0].actor == town_admin
+    # nor does the city office in another region
+    city = user_with_role(Role.CITY_OFFICE, org.city, username="city")
+    with pytest.raises(NotPermittedError):
+        township_create(region=org.other_city, name="戊镇", actor=city)
