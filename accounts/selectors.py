@@ -26,7 +26,9 @@ def user_list_for_user(user):
     if regions := scope.held(cap, "region"):
         reached |= Q(region_id__in=regions)
     user_ids = Membership.objects.filter(reached).values("user_id")
-    return base.filter(Q(pk__in=user_ids) | Q(pk=user.pk))
+    # accounts opened for one of these townships that hold no role yet
+    fresh = Q(created_in_township__in=towns) & ~Q(pk__in=Membership.objects.values("user_id"))
+    return base.filter(Q(pk__in=user_ids) | fresh | Q(pk=user.pk))
 
 
 def user_get_for_user(user, pk):

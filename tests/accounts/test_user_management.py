@@ -193,6 +193,10 @@ def test_create_login_with_phone_forced_change_then_normal_page(client, org, tow
     password = response.context["password"]
     assert password in response.content.decode() and "no-store" in response["Cache-Control"]
     assert (user.username, user.created_in_township) == ("13700000007", org.town)
+    # the fresh account, without a role yet, is in the township's list and opens for granting
+    assert client.get(reverse("accounts:user_detail", args=[user.pk])).status_code == 200
+    assert client.get(reverse("accounts:user_grant", args=[user.pk])).status_code == 200
+    assert "13700000007" in client.get(reverse("accounts:user_list")).content.decode()
     client.logout()
     response = client.post(LOGIN, {"username": "13700000007", "password": password})
     assert response.status_code == 302
