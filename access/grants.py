@@ -57,3 +57,51 @@ def grant_refusal(scope, *, role, node, actor=None, target=None):
     if region_id in scope.held(Cap.USERS_MANAGE, "region"):
         return None
     return "只能在本人管理的镇街范围内授予角色。"
+
+
+def account_create_refusal(scope, *, township):
+    """Why `scope` may not open an account belonging to `township` (None: to no township), or None."""
+    if scope.everywhere:
+        return None
+    if not scope.can(Cap.USERS_MANAGE):
+        return "您无权管理用户和角色授权。"
+    if township is None:
+        return "请选择用户所属镇街。"
+    if scope.reaches_township(Cap.USERS_MANAGE, township):
+        return None
+    return "只能为本人管理的镇街创建用户。"
+
+
+def account_flags_refusal(scope):
+    """Why `scope` may not set an account's administrative flags (admin site login, superuser), or None."""
+    if scope.everywhere:
+        return None
+    return "只有系统管理员可以设置管理后台权限。"
+
+
+def grantable_roles(scope):
+    """The roles `scope` may hand out somewhere (the grant form's choices; grant_refusal decides each)."""
+    if scope.everywhere:
+        return [r for r in Role]
+    if not scope.can(Cap.USERS_MANAGE):
+        return []
+    if scope.held(Cap.USERS_MANAGE, "township"):
+        return [r for r in Role if r in TOWNSHIP_GRANTABLE]
+    # the city office names the township roles of its region's townships
+    return [r for r in Role if r in TOWNSHIP_GRANTABLE and ROLE_NODE[r] == "township"]
+
+
+# The role that makes a user a township's administrator (USERS_MANAGE held at the township).
+TOWNSHIP_ADMIN_ROLE = Role.TOWNSHIP_REVIEWER
+
+
+def creates_townships(scope):
+    """Whether `scope` may open new townships somewhere (the city office in its region, the administrator)."""
+    return scope.everywhere or bool(scope.held(Cap.USERS_MANAGE, "region"))
+
+
+def township_create_refusal(scope, *, region):
+    """Why `scope` may not open a township in `region`, or None when it may."""
+    if scope.reaches_region(Cap.USERS_MANAGE, region.pk):
+        return None
+    return "只能在本人所在的市（县、区）新建镇街。"

@@ -28,6 +28,7 @@ from django.utils.translation import gettext
 from django.views.decorators.debug import sensitive_post_parameters
 
 from audit.admin_mixins import ReadOnlyAdminMixin
+from common.errors import ApplicationError, NotPermittedError
 
 from .models import Membership, User
 from .services import (
@@ -86,6 +87,7 @@ class UserAdmin(BaseUserAdmin):
                 username=obj.username,
                 full_name=obj.full_name,
                 password=form.cleaned_data.get("password1") if usable else None,
+                usable_password=bool(usable),
                 # as the admin always did: the administrator ticks 首次登录须修改密码 on the next page
                 must_change_password=obj.must_change_password,
                 actor=request.user,
@@ -104,6 +106,13 @@ class UserAdmin(BaseUserAdmin):
     def save_formset(self, request, form, formset, change):
         if formset.model is not Membership:  # pragma: no cover - the only inline
             raise PermissionDenied
+        try:
+            self._save_memberships(request, form, formset)
+        except NotPermittedError as e:
+            # e.g. an administrator changing their own roles: the whole change is refused
+            raise PermissionDenied(str(e)) from e
+
+    def _save_memberships(self, request, form, formset):
         user = form.instance
         added = formset.save(commit=False)
         for membership in formset.deleted_objects:
@@ -149,7 +158,11 @@ class UserAdmin(BaseUserAdmin):
     def _set_active(self, request, queryset, is_active):
         changed = 0
         for user in queryset.filter(is_active=not is_active):
-            user_set_active(user=user, is_active=is_active, actor=request.user, request=request)
+            try:
+                user_set_active(user=user, is_active=is_active, actor=request.user, request=request)
+            except ApplicationError as e:
+                self.message_user(request, f"{user.username}：{e}", level=messages.ERROR)
+                continue
             changed += 1
         self.message_user(request, f"已{'启用' if is_active else '停用'} {changed} 个用户。")
 

@@ -1,29 +1,27 @@
-"""Logging in with a phone number: the slip sheet of the user import tells people they may use either
-their login name or their phone number.
+"""Log in with the login name or the mobile number (User.phone, unique among active users).
 
-Tried after Django's ModelBackend (which already matches the login name, and so the phone number of
-every account whose login is its phone). A phone number opens an account only when exactly one active
-account carries it; django-axes counts failures for the phone number as for any user name.
+django-axes' backend stays first in AUTHENTICATION_BACKENDS and counts failures by the name as typed,
+so a lockout applies to what the person keeps typing, login name or number alike.
 """
 
-import re
-
+from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
 
-from .models import User
 
-PHONE_RE = re.compile(r"^1[0-9]{10}$")
-
-
-class PhoneBackend(ModelBackend):
+class LoginNameOrPhoneBackend(ModelBackend):
     def authenticate(self, request, username=None, password=None, **kwargs):
-        if not username or password is None or not PHONE_RE.match(username):
+        User = get_user_model()
+        if username is None:
+            username = kwargs.get(User.USERNAME_FIELD)
+        if not username or password is None:
             return None
-        users = list(User.objects.filter(phone=username, is_active=True).exclude(username=username)[:2])
-        if len(users) != 1:
-            User().set_password(password)  # the same work as a real check (timing)
+        user = User._default_manager.filter(username=username).first()
+        if user is None:
+            user = User._default_manager.filter(phone=username.strip(), is_active=True).first()
+        if user is None:
+            # as ModelBackend does: hash anyway, so a missing account takes as long as a wrong password
+            User().set_password(password)
             return None
-        user = users[0]
         if user.check_password(password) and self.user_can_authenticate(user):
             return user
         return None

@@ -12,11 +12,29 @@ class User(AbstractUser):
     phone = models.CharField("联系电话", max_length=30, blank=True)
     must_change_password = models.BooleanField("首次登录须修改密码", default=False)
     password_changed_at = models.DateTimeField("密码修改时间", null=True, blank=True)
+    # The township an account was opened for: an account without any role yet still belongs to the
+    # township administrator who created it (accounts.selectors.users_managed_by).
+    created_in_township = models.ForeignKey(
+        "villages.Township",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="创建所在镇街",
+    )
 
     class Meta:
         verbose_name = "用户"
         verbose_name_plural = verbose_name
         ordering = ["username"]
+        constraints = [
+            # users log in with their mobile number too: it names one active account at most
+            models.UniqueConstraint(
+                fields=["phone"],
+                condition=Q(is_active=True) & ~Q(phone=""),
+                name="user_phone_unique_among_active",
+            )
+        ]
 
     def __str__(self):
         return self.full_name or self.username

@@ -5,35 +5,147 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from access.grants import account_create_refusal, account_flags_refusal, grant_refusal
+from access.scope import scope_for
 from audit.bulk import bulk_insert
 from audit.services import audit_log
+from common.errors import InvalidInputError, NotPermittedError
 
 from .models import NODE_FIELDS, ROLE_NODE, Membership, Role, User
+from .passwords import one_time_password
+from .selectors import townships_managed_by, user_manage_refusal
+
+
+class AccountInputError(InvalidInputError, ValidationError):
+    """A refused account value; also a ValidationError, which callers of these services always caught."""
+
+
+def _refuse(*, action, actor, request, obj=None, message, detail=None):
+    """Record the refused attempt (result failure, naming the actor) and raise; nothing else is written.
+
+    Written outside any transaction of the service, so the row stays when the refusal propagates."""
+    audit_log(
+        action=action,
+        actor=actor,
+        request=request,
+        obj=obj,
+        result="failure",
+        message=message,
+        detail=detail or {},
+    )
+    raise NotPermittedError(message)
+
+
+def _check_manage(*, action, actor, request, user, detail=None):
+    if actor is None:
+        return
+    message = user_manage_refusal(actor, user)
+    if message:
+        _refuse(action=action, actor=actor, request=request, obj=user, message=message, detail=detail)
+
+
+def _check_phone(phone, *, user=None):
+    """A mobile number logs its user in, so it names one active account and no other's login name."""
+    if not phone:
+        return
+    others = User.objects.exclude(pk=user.pk) if user is not None and user.pk else User.objects.all()
+    if others.filter(phone=phone, is_active=True).exists():
+        raise AccountInputError(f"手机号 {phone} 已被其他在用账户使用。")
+    if others.filter(username=phone).exists():
+        raise AccountInputError(f"手机号 {phone} 与其他账户的登录名相同。")
 
 
 def user_create(
-    *, username, full_name="", password=None, must_change_password=True, actor=None, request=None
+    *,
+    username="",
+    full_name="",
+    password=None,
+    must_change_password=True,
+    actor=None,
+    request=None,
+    phone="",
+    township=None,
+    usable_password=True,
 ):
+    """Open an account. Without `password` (and with `usable_password`) a one-time password is generated:
+    only its hash is stored, the caller gets it once as `user.one_time_password`, and the user must
+    change it at the first login. An empty `username` becomes the mobile number.
+
+    With an `actor` below the administrator the account belongs to `township` (by default the one
+    township the actor manages), which must be one the actor manages."""
+    phone = (phone or "").strip()
+    username = (username or "").strip() or phone
+    if not username:
+        raise AccountInputError("请填写登录名或手机号。")
+    if actor is not None:
+        scope = scope_for(actor)
+        if township is None and account_create_refusal(scope, township=None):
+            managed = list(townships_managed_by(actor)[:2])
+            township = managed[0] if len(managed) == 1 else None
+        if message := account_create_refusal(scope, township=township):
+            _refuse(
+                action="user.create",
+                actor=actor,
+                request=request,
+                message=message,
+                detail={"username": username},
+            )
+    if User.objects.filter(username=username).exists():
+        raise AccountInputError(f"登录名“{username}”已被使用。")
+    one_time = None
     with transaction.atomic():
-        user = User(username=username, full_name=full_name, must_change_password=must_change_password)
+        user = User(
+            username=username,
+            full_name=full_name,
+            phone=phone,
+            must_change_password=must_change_password,
+            created_in_township=township,
+        )
+        _check_phone(phone, user=user)
         if password:
             validate_password(password, user)
             user.set_password(password)
             user.password_changed_at = timezone.now()
+        elif usable_password:
+            one_time = one_time_password(user)
+            user.set_password(one_time)
+            user.must_change_password = True
         else:
             user.set_unusable_password()
         user.full_clean(exclude=["password"])
         user.save()
         audit_log(
-            action="user.create", actor=actor, request=request, obj=user, message=f"创建用户 {username}"
+            action="user.create",
+            actor=actor,
+            request=request,
+            obj=user,
+            message=f"创建用户 {username}" + ("（一次性密码）" if one_time else ""),
+            township_id=township.pk if township is not None else None,
         )
+    user.one_time_password = one_time
     return user
 
 
 def membership_grant(*, user, role, node=None, actor=None, request=None):
-    """Give `user` a role at `node`; the node must be of the kind ROLE_NODE names for that role."""
+    """Give `user` a role at `node`; the node must be of the kind ROLE_NODE names for that role.
+
+    With an `actor`, the access boundaries (access.grants) and the account boundary
+    (users_managed_by) apply: a refusal is audited and raised as NotPermittedError."""
     role = Role(role)
     field = ROLE_NODE[role]
+    if actor is not None:
+        detail = {"role": role.value, "node": str(node) if node else None}
+        message = grant_refusal(scope_for(actor), role=role, node=node, actor=actor, target=user)
+        message = message or user_manage_refusal(actor, user)
+        if message:
+            _refuse(
+                action="membership.grant",
+                actor=actor,
+                request=request,
+                obj=user,
+                message=message,
+                detail=detail,
+            )
     if field is None and node is not None:
         raise ValidationError("系统管理员角色不关联组织节点。")
     if field is not None:
@@ -58,8 +170,21 @@ def membership_grant(*, user, role, node=None, actor=None, request=None):
 
 
 def membership_revoke(*, membership, actor=None, request=None):
+    user = membership.user
+    if actor is not None:
+        node = membership.node
+        message = grant_refusal(scope_for(actor), role=membership.role, node=node, actor=actor, target=user)
+        message = message or user_manage_refusal(actor, user)
+        if message:
+            _refuse(
+                action="membership.revoke",
+                actor=actor,
+                request=request,
+                obj=user,
+                message=message,
+                detail={"role": membership.role, "node": str(node) if node else None},
+            )
     with transaction.atomic():
-        user = membership.user
         label = str(membership)
         membership.delete()
         audit_log(action="membership.revoke", actor=actor, request=request, obj=user, message=f"撤销 {label}")
@@ -79,6 +204,12 @@ def user_set_active(*, user, is_active, actor=None, request=None):
     """Disabling a user also ends every session they hold (SECURITY.md SESS-4)."""
     from django.contrib.sessions.models import Session
 
+    action = "user.enable" if is_active else "user.disable"
+    if actor is not None and actor.pk == user.pk and not is_active:
+        _refuse(action=action, actor=actor, request=request, obj=user, message="不能停用自己的账户。")
+    _check_manage(action=action, actor=actor, request=request, user=user)
+    if is_active:
+        _check_phone(user.phone, user=user)
     with transaction.atomic():
         user.is_active = is_active
         user.save(update_fields=["is_active"])
@@ -87,7 +218,7 @@ def user_set_active(*, user, is_active, actor=None, request=None):
                 if session.get_decoded().get("_auth_user_id") == str(user.pk):
                     session.delete()
         audit_log(
-            action="user.enable" if is_active else "user.disable",
+            action=action,
             actor=actor,
             request=request,
             obj=user,
@@ -113,6 +244,13 @@ def user_update(*, user, actor, request=None, **values):
     unknown = set(values) - set(USER_FIELDS)
     if unknown:
         raise ValueError(f"not account fields: {sorted(unknown)}")
+    _check_manage(action="user.update", actor=actor, request=request, user=user)
+    flags = {"is_staff", "is_superuser"} & set(values)
+    if actor is not None and flags and (message := account_flags_refusal(scope_for(actor))):
+        _refuse(action="user.update", actor=actor, request=request, obj=user, message=message)
+    if "phone" in values:
+        values["phone"] = (values["phone"] or "").strip()
+        _check_phone(values["phone"], user=user)
     with transaction.atomic():
         current = User.objects.select_for_update().get(pk=user.pk)
         changes = {f: [getattr(current, f), v] for f, v in values.items() if getattr(current, f) != v}
@@ -136,6 +274,7 @@ def user_update(*, user, actor, request=None, **values):
 
 def user_password_set(*, user, password, actor, request=None):
     """An administrator sets `user`'s password, or (password None) turns password login off."""
+    _check_manage(action="user.password_set", actor=actor, request=request, user=user)
     with transaction.atomic():
         if password is None:
             user.set_unusable_password()
@@ -156,6 +295,34 @@ def user_password_set(*, user, password, actor, request=None):
             ),
         )
     return user
+
+
+def user_password_reset(*, user, actor, request=None):
+    """Give `user` a new one-time password and return it (once: only its hash is stored, and neither the
+    audit row nor the log names it); the user must change it at the next login."""
+    if actor is not None and actor.pk == user.pk:
+        _refuse(
+            action="user.password_reset",
+            actor=actor,
+            request=request,
+            obj=user,
+            message="请通过“修改密码”页面修改自己的密码。",
+        )
+    _check_manage(action="user.password_reset", actor=actor, request=request, user=user)
+    password = one_time_password(user)
+    with transaction.atomic():
+        user.set_password(password)
+        user.must_change_password = True
+        user.password_changed_at = timezone.now()
+        user.save(update_fields=["password", "must_change_password", "password_changed_at"])
+        audit_log(
+            action="user.password_reset",
+            actor=actor,
+            request=request,
+            obj=user,
+            message=f"重置用户 {user.username} 的密码（一次性密码）",
+        )
+    return password
 
 
 def login_attempts_clear(*, attempts, actor, request=None):

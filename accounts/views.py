@@ -2,17 +2,20 @@ from django.contrib import messages
 from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth import views as auth_views
 from django.core.paginator import Paginator
-from django.db.models import Q
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from access.checks import require_cap
+from access.grants import creates_townships, grant_refusal, grantable_roles
 from access.roles import Cap
+from access.scope import scope_for
+from common.downloads import attachment_response
 
 from .forms import ChangePasswordForm, LoginForm
 from .models import Role
-from .selectors import user_get_for_user, user_list_for_user
+from .selectors import user_filter_nodes, user_get_for_user, user_list_filtered, user_manage_refusal
 from .services import password_change
+from .views_users import user_list_workbook
 
 
 class LoginView(auth_views.LoginView):
@@ -36,32 +39,82 @@ def password_change_view(request):
 
 
 USER_SORTS = {"username": "username", "full_name": "full_name", "last_login": "last_login"}
+STATE_CHOICES = (("active", "启用"), ("inactive", "停用"))
+
+
+def _int_or_none(value):
+    return int(value) if value and value.isdigit() else None
+
+
+def _user_filters(request):
+    """The list page's filters, as user_list_filtered takes them (unknown values are ignored)."""
+    role = request.GET.get("role", "")
+    return {
+        "q": request.GET.get("q", "").strip(),
+        "role": role if role in Role.values else "",
+        "state": request.GET.get("state", ""),
+        "village": _int_or_none(request.GET.get("village", "")),
+        "branch": _int_or_none(request.GET.get("branch", "")),
+        "unit": _int_or_none(request.GET.get("unit", "")),
+    }
 
 
 @require_cap(Cap.USERS_VIEW)
 def user_list(request):
-    users = user_list_for_user(request.user)
-    q = request.GET.get("q", "").strip()
-    if q:
-        users = users.filter(Q(username__icontains=q) | Q(full_name__icontains=q))
-    role = request.GET.get("role", "")
-    if role in Role.values:
-        users = users.filter(memberships__role=role).distinct()
+    filters = _user_filters(request)
+    users = user_list_filtered(request.user, **filters)
     sort = request.GET.get("sort", "username")
     field = USER_SORTS.get(sort.lstrip("-"), "username")
     users = users.order_by(("-" if sort.startswith("-") else "") + field, "pk")
     page = Paginator(users, 30).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
     return render(
         request,
         "accounts/user_list.html",
-        {"page_obj": page, "q": q, "role": role, "roles": Role.choices},
+        {
+            "page_obj": page,
+            "filters": filters,
+            "roles": Role.choices,
+            "states": STATE_CHOICES,
+            "nodes": user_filter_nodes(request.user),
+            "query": query.urlencode(),
+            "can_manage": scope_for(request.user).can(Cap.USERS_MANAGE),
+            "can_create_townships": creates_townships(scope_for(request.user)),
+        },
     )
+
+
+@require_cap(Cap.USERS_VIEW)
+def user_export(request):
+    users = user_list_filtered(request.user, **_user_filters(request)).order_by("username", "pk")
+    return attachment_response(user_list_workbook(users), "用户列表.xlsx", fallback="users.xlsx")
 
 
 @require_cap(Cap.USERS_VIEW)
 def user_detail(request, pk):
     target = user_get_for_user(request.user, pk)
-    return render(request, "accounts/user_detail.html", {"target": target})
+    scope = scope_for(request.user)
+    can_manage = scope.can(Cap.USERS_MANAGE) and user_manage_refusal(request.user, target) is None
+    memberships = [
+        (
+            m,
+            can_manage
+            and grant_refusal(scope, role=m.role, node=m.node, actor=request.user, target=target) is None,
+        )
+        for m in target.memberships.all()
+    ]
+    return render(
+        request,
+        "accounts/user_detail.html",
+        {
+            "target": target,
+            "memberships": memberships,
+            "can_manage": can_manage,
+            "can_grant": can_manage and target.pk != request.user.pk and bool(grantable_roles(scope)),
+            "is_self": target.pk == request.user.pk,
+        },
+    )
 
 
 def notification_list(request):

@@ -7,8 +7,11 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.db import transaction
 
+from access.grants import township_create_refusal
+from access.scope import scope_for
 from audit.models import AuditEvent
 from audit.services import audit_log
+from common.errors import InvalidInputError, NotPermittedError
 from common.xlsx import WorkbookRefused, read_upload
 
 from .exporting import org_workbook_bytes
@@ -281,3 +284,33 @@ def org_export_excel(*, township, actor, request=None):
         detail={"sha256": hashlib.sha256(data).hexdigest()},
     )
     return data
+
+
+def township_create(*, region, name, kind=Township.Kind.TOWN, actor=None, request=None):
+    """Open a township in `region` (the city office in its own region, or the administrator)."""
+    name = (name or "").strip()
+    if actor is not None and (message := township_create_refusal(scope_for(actor), region=region)):
+        audit_log(
+            action="township.create",
+            actor=actor,
+            request=request,
+            result=AuditEvent.Result.FAILURE,
+            message=message,
+            detail={"region": region.pk, "name": name},
+        )
+        raise NotPermittedError(message)
+    if not name:
+        raise InvalidInputError("请填写镇街名称。")
+    if Township.objects.filter(region=region, name=name).exists():
+        raise InvalidInputError(f"{region.name}已有名为“{name}”的镇街。")
+    with transaction.atomic():
+        township = Township.objects.create(region=region, name=name, kind=kind)
+        audit_log(
+            action="township.create",
+            actor=actor,
+            request=request,
+            obj=township,
+            township_id=township.pk,
+            message=f"新建镇街：{region.name}{name}",
+        )
+    return township

@@ -89,6 +89,9 @@ def _write(rows, township, actor, request, result):
                 must_change_password=True,
                 actor=actor,
                 request=request,
+                township=township,
+                # the one-time passwords were made and hashed above, in bulk (importing/passwords.py)
+                usable_password=False,
             )
             password, user.password = credentials[row.phone]
             user.phone = row.phone

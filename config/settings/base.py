@@ -99,8 +99,7 @@ AUTH_USER_MODEL = "accounts.User"
 # --- Authentication -------------------------------------------------------------------------------
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
-    "accounts.backends.PhoneBackend",  # the phone number an import recorded (accounts/backends.py)
+    "accounts.backends.LoginNameOrPhoneBackend",
 ]
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "home"

@@ -56,6 +56,11 @@ ROUTE_IDS = {
     "accounts:user_detail": {"pk": "user"},
     "user_import:upload": {"pk": "township"},
     "user_import:template": {"pk": "township"},
+    "accounts:user_edit": {"pk": "user"},
+    "accounts:user_active": {"pk": "user"},
+    "accounts:user_password_reset": {"pk": "user"},
+    "accounts:user_grant": {"pk": "user"},
+    "accounts:membership_revoke": {"pk": "membership"},
     "villages:township_detail": {"pk": "township"},
     "villages:township_import": {"pk": "township"},
     "villages:township_export": {"pk": "township"},
@@ -264,8 +269,10 @@ def _village_rows(nodes, campaign):
         size=len(PDF_BYTES),
         sha256=hashlib.sha256(PDF_BYTES).hexdigest(),
     )
+    user = user_with_role(Role.VILLAGE_COMMITTEE, village)
     return {
-        "user": user_with_role(Role.VILLAGE_COMMITTEE, village),
+        "user": user,
+        "membership": user.memberships.get(),
         "assessment": assessment,
         "score": assessment.scores.order_by("pk").first(),
         "check": assessment.veto_checks.order_by("pk").first(),
@@ -388,6 +395,8 @@ OPENS = {
     Role.TOWNSHIP_REVIEWER: {
         "accounts:user_detail",
         "assessments:batch_results",
+        "accounts:user_edit",
+        "accounts:user_grant",
         "assessments:campaign_edit",
         "assessments:grading_board",
         "assessments:review_edit",
@@ -403,9 +412,10 @@ OPENS = {
         "villages:township_settings",
         "villages:unit_detail",
     },
-    Role.CITY_OFFICE: {"dashboards:city"},
+    Role.CITY_OFFICE: {"dashboards:city", "accounts:user_grant"},
     Role.ADMIN: {
         "accounts:user_detail",
+        "accounts:user_grant",
         "assessments:assessment_detail",
         "assessments:campaign_detail",
         "assessments:evidence_download",

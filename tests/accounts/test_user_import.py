@@ -305,14 +305,21 @@ def test_an_imported_account_also_logs_in_with_its_phone_number(client, org, adm
     assert client.session.get("_auth_user_id") == str(User.objects.get(username="lisi").pk)
 
 
-def test_a_phone_number_shared_by_two_accounts_opens_neither(client, org, admin):
+def test_a_phone_number_cannot_be_shared_by_two_active_accounts_so_phone_login_is_unambiguous(
+    client, org, admin
+):
+    from django.db import IntegrityError, transaction
+
     from tests.factories import TEST_PASSWORD, UserFactory
 
     UserFactory(username="a1", phone="13700000000")
-    UserFactory(username="a2", phone="13700000000")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        UserFactory(username="a2", phone="13700000000")
+    # A disabled account may keep the number; the phone then opens the one active account only.
+    UserFactory(username="a3", phone="13700000000", is_active=False)
     response = client.post("/accounts/login/", {"username": "13700000000", "password": TEST_PASSWORD})
-    assert response.status_code == 200
-    assert "_auth_user_id" not in client.session
+    assert response.status_code == 302
+    assert client.session["_auth_user_id"] == str(User.objects.get(username="a1").pk)
 
 
 def test_checking_a_sheet_takes_the_same_queries_for_20_or_400_rows(org, admin):
