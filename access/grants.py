@@ -105,3 +105,10 @@ def township_create_refusal(scope, *, region):
     if scope.reaches_region(Cap.USERS_MANAGE, region.pk):
         return None
     return "只能在本人所在的市（县、区）新建镇街。"
+
+
+def region_create_refusal(scope):
+    """Why `scope` may not open a new 市（县、区）, or None when it may (only the system administrator)."""
+    if scope.everywhere:
+        return None
+    return "只有系统管理员可以新建市（县、区）。"

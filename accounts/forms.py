@@ -2,7 +2,7 @@ from django import forms
 from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm
 
 from access.roles import NODE_KINDS, Role
-from villages.models import Township
+from villages.models import Region, Township
 
 
 class LoginForm(AuthenticationForm):
@@ -67,6 +67,13 @@ class GrantForm(forms.Form):
         if kind not in NODE_KINDS or not pk.isdigit():
             raise forms.ValidationError("请选择组织节点。")
         return kind, int(pk)
+
+
+class RegionCreateForm(forms.Form):
+    """A new 市（县、区） node (the system administrator)."""
+
+    name = forms.CharField(label="名称", max_length=50)
+    kind = forms.ChoiceField(label="类型", choices=Region.Kind.choices, initial=Region.Kind.CITY)
 
 
 class TownshipCreateForm(forms.Form):

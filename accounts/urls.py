@@ -12,6 +12,7 @@ urlpatterns = [
     path("users/", views.user_list, name="user_list"),
     path("users/export/", views.user_export, name="user_export"),
     path("users/new/", views_users.user_create_view, name="user_create"),
+    path("regions/new/", views_users.region_create_view, name="region_create"),
     path("townships/new/", views_users.township_create_view, name="township_create"),
     path("users/<int:pk>/", views.user_detail, name="user_detail"),
     path("users/<int:pk>/edit/", views_users.user_edit_view, name="user_edit"),

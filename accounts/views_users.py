@@ -13,15 +13,15 @@ from django.views.decorators.http import require_http_methods, require_POST
 from openpyxl import Workbook
 
 from access.checks import deny, require_cap
-from access.grants import TOWNSHIP_ADMIN_ROLE, creates_townships, grantable_roles
+from access.grants import TOWNSHIP_ADMIN_ROLE, creates_townships, grantable_roles, region_create_refusal
 from access.roles import ROLE_NODE, Cap, Role
 from access.scope import scope_for
 from common import xlsx
 from common.errors import ApplicationError
 from villages.models import PartyBranch, Region, ResponsibleUnit, Township, Village
-from villages.services import township_create
+from villages.services import region_create, township_create
 
-from .forms import GrantForm, TownshipCreateForm, UserCreateForm, UserEditForm
+from .forms import GrantForm, RegionCreateForm, TownshipCreateForm, UserCreateForm, UserEditForm
 from .models import Membership, User
 from .selectors import (
     grant_nodes_for_user,
@@ -314,4 +314,28 @@ def township_create_view(request):
             )
             response["Cache-Control"] = "no-store"
             return response
-    return render(request, "accounts/township_create.html", {"form": form})
+    return render(
+        request,
+        "accounts/township_create.html",
+        {"form": form, "can_create_regions": region_create_refusal(scope) is None},
+    )
+
+
+@never_cache
+@require_cap(Cap.USERS_MANAGE)
+@require_http_methods(["GET", "POST"])
+def region_create_view(request):
+    """A new 市（县、区） node: the system administrator only (the access module says who)."""
+    if region_create_refusal(scope_for(request.user)):
+        deny(request, message="无权新建市（县、区）")
+    form = RegionCreateForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            region = region_create(name=data["name"], kind=data["kind"], actor=request.user, request=request)
+        except (ApplicationError, ValidationError) as e:
+            form.add_error(None, _error_text(e))
+        else:
+            messages.success(request, f"已新建市（县、区）{region.name}。")
+            return redirect("accounts:township_create")
+    return render(request, "accounts/region_create.html", {"form": form})

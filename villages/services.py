@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.db import transaction
 
-from access.grants import township_create_refusal
+from access.grants import region_create_refusal, township_create_refusal
 from access.scope import scope_for
 from audit.models import AuditEvent
 from audit.services import audit_log
@@ -16,7 +16,7 @@ from common.xlsx import WorkbookRefused, read_upload
 
 from .exporting import org_workbook_bytes
 from .importing import existing_names, parse_org_workbook, resolve_references, sort_problems
-from .models import PartyBranch, ResponsibleUnit, Township, Village, WorkingGroupMember
+from .models import PartyBranch, Region, ResponsibleUnit, Township, Village, WorkingGroupMember
 from .workbook import ALL_VILLAGES, SHEET_BRANCHES, SHEET_GROUP, SHEET_ORDER, SHEET_UNITS, SHEET_VILLAGES
 
 IMPORT_ACTION = "org.import"
@@ -284,6 +284,35 @@ def org_export_excel(*, township, actor, request=None):
         detail={"sha256": hashlib.sha256(data).hexdigest()},
     )
     return data
+
+
+def region_create(*, name, kind=Region.Kind.CITY, actor=None, request=None):
+    """Open a 市（县、区） node (the system administrator only), with one audit row either way."""
+    name = (name or "").strip()
+    if actor is not None and (message := region_create_refusal(scope_for(actor))):
+        audit_log(
+            action="region.create",
+            actor=actor,
+            request=request,
+            result=AuditEvent.Result.FAILURE,
+            message=message,
+            detail={"name": name},
+        )
+        raise NotPermittedError(message)
+    if not name:
+        raise InvalidInputError("请填写市（县、区）名称。")
+    if Region.objects.filter(name=name).exists():
+        raise InvalidInputError(f"已有名为“{name}”的市（县、区）。")
+    with transaction.atomic():
+        region = Region.objects.create(name=name, kind=kind)
+        audit_log(
+            action="region.create",
+            actor=actor,
+            request=request,
+            obj=region,
+            message=f"新建市（县、区）：{name}",
+        )
+    return region
 
 
 def township_create(*, region, name, kind=Township.Kind.TOWN, actor=None, request=None):

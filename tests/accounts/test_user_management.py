@@ -390,3 +390,44 @@ def test_a_township_admin_cannot_create_townships(client, org, town_admin):
     city = user_with_role(Role.CITY_OFFICE, org.city, username="city")
     with pytest.raises(NotPermittedError):
         township_create(region=org.other_city, name="戊镇", actor=city)
+
+
+# ---- a new 市（县、区） (the system administrator only) ----------------------------------------------
+
+
+@pytest.mark.django_db
+def test_the_system_administrator_creates_a_region_from_the_township_page(client, org):
+    from villages.models import Region
+
+    admin = user_with_role(Role.ADMIN, None, username="sysadmin")
+    client.force_login(admin)
+    assert (
+        reverse("accounts:region_create") in client.get(reverse("accounts:township_create")).content.decode()
+    )
+    response = client.post(reverse("accounts:region_create"), {"name": "临猗县", "kind": Region.Kind.COUNTY})
+    assert response.status_code == 302 and response.url == reverse("accounts:township_create")
+    region = Region.objects.get(name="临猗县")
+    assert region.kind == Region.Kind.COUNTY
+    event = AuditEvent.objects.get(action="region.create")
+    assert (event.actor, event.result) == (admin, AuditEvent.Result.SUCCESS)
+    # a second one of the same name is refused with a sentence on the form
+    response = client.post(reverse("accounts:region_create"), {"name": "临猗县", "kind": Region.Kind.CITY})
+    assert response.status_code == 200 and "已有名为“临猗县”的市（县、区）。" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_only_the_system_administrator_creates_regions(client, org, town_admin):
+    from villages.models import Region
+    from villages.services import region_create
+
+    city = user_with_role(Role.CITY_OFFICE, org.city, username="city")
+    client.force_login(city)
+    page = client.get(reverse("accounts:township_create")).content.decode()
+    assert reverse("accounts:region_create") not in page
+    for user in (city, town_admin):
+        client.force_login(user)
+        assert client.get(reverse("accounts:region_create")).status_code == 404
+        with pytest.raises(NotPermittedError, match="只有系统管理员可以新建市（县、区）。"):
+            region_create(name="庚市", actor=user)
+    assert not Region.objects.filter(name="庚市").exists()
+    assert [e.actor for e in _failures("region.create")] == [city, town_admin]
