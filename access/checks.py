@@ -75,16 +75,17 @@ def get_or_404(queryset, pk, *, for_update=False):
         raise Http404 from None
 
 
-def access_by_id(user, queryset, pk, *, entity, need=None, request=None, for_update=False):
+def access_by_id(user, queryset, pk, *, entity, need=None, request=None, for_update=False, subject=None):
     """(object, the user's sides of it) from a scoped queryset, or Http404.
 
     `entity`: the SIDES row (a string, or a function of the object for entities with variants, such
-    as assessments by campaign level); `need`: a side (or a set of sides, any of which will do) the user
-    must be; without it, reading is enough.
+    as assessments by campaign level); `subject`: where the sides are read when they belong to another
+    row (a task's or an export job's township); `need`: a side (or a set of sides, any of which will
+    do) the user must be; without it, reading is enough.
     """
     obj = get_or_404(queryset, pk, for_update=for_update)
     name = entity(obj) if callable(entity) else entity
-    sides = scope_for(user).sides(name, obj)
+    sides = scope_for(user).sides(name, subject(obj) if subject else obj)
     if need is not None:
         wanted = {need} if isinstance(need, str) else set(need)
         if not sides & wanted:

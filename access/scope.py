@@ -82,10 +82,6 @@ class Scope:
             return EVERYTHING
         return Q(**{f"{prefix}pk__in": self.held(cap, kind)})
 
-    def wide_township_ids(self, cap):
-        """Townships where `cap` is held at the township itself (not counting region roles)."""
-        return self.held(cap, "township")
-
     def reaches_a_township(self, cap):
         """Whether `cap` covers at least one township whole (a township or city role, or everywhere)."""
         if self.anonymous:
@@ -187,9 +183,6 @@ class Scope:
                     found.add(side)
                     break
         return frozenset(found)
-
-    def is_side(self, entity, obj, side):
-        return side in self.sides(entity, obj)
 
     # ---- what the page header shows -----------------------------------------------------------
 

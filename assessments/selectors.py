@@ -34,7 +34,7 @@ def campaign_scope_q(user):
     cap = Cap.CAMPAIGN_VIEW
     q = Q(level="village", township_id__in=scope.touched_township_ids(cap))
     q |= Q(region_id__in=scope.held(cap, "region"))
-    q |= Q(level="township", township__isnull=True, region__townships__in=scope.wide_township_ids(cap))
+    q |= Q(level="township", township__isnull=True, region__townships__in=scope.held(cap, "township"))
     return q
 
 

@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Count, OuterRef, Prefetch, Q, Subquery
 from django.http import Http404
 
-from access.checks import access_by_id, deny
+from access.checks import access_by_id, get_or_404
 from access.roles import Cap, Side
 from access.scope import scope_for
 from assessments.models import Campaign
@@ -172,22 +172,15 @@ def task_list_for_user(user):
     )
 
 
+def _task_detail_queryset(user):
+    progress = TaskProgress.objects.select_related("unit", "reported_by").order_by(
+        "-year", "-month", "unit__name"
+    )
+    return task_list_for_user(user).prefetch_related(Prefetch("progress", queryset=progress))
+
+
 def task_get_for_user(user, pk):
-    try:
-        return (
-            task_list_for_user(user)
-            .prefetch_related(
-                Prefetch(
-                    "progress",
-                    queryset=TaskProgress.objects.select_related("unit", "reported_by").order_by(
-                        "-year", "-month", "unit__name"
-                    ),
-                )
-            )
-            .get(pk=pk)
-        )
-    except (PlanTask.DoesNotExist, ValueError, TypeError):
-        raise Http404 from None
+    return get_or_404(_task_detail_queryset(user), pk)
 
 
 def reporting_units(user, task):
@@ -198,11 +191,10 @@ def reporting_units(user, task):
 
 def access_task_by_id(user, pk, *, need=None, request=None):
     """(task, sides of its township): REVIEWER manages the township's task list."""
-    task = task_get_for_user(user, pk)
-    sides = scope_for(user).sides("township", task.township)
-    if need is not None and need not in sides:
-        deny(request, task, f"缺少权限 {need}")
-    return task, sides
+    return access_by_id(
+        user, _task_detail_queryset(user), pk, entity="township", subject=lambda t: t.township, need=need,
+        request=request,
+    )  # fmt: skip
 
 
 def access_unit_by_id(user, pk, *, need=None, request=None):

@@ -2,7 +2,7 @@
 
 from django.http import Http404
 
-from access.checks import deny
+from access.checks import access_by_id
 from access.roles import Cap, Side
 from access.scope import scope_for
 from assessments.models import Campaign
@@ -26,11 +26,10 @@ def export_job_get_for_user(user, pk):
 
 def access_export_job_by_id(user, pk, *, need=None, request=None):
     """(job, sides of its township): a job is seen by those who see its township whole."""
-    job = export_job_get_for_user(user, pk)
-    sides = scope_for(user).sides("township", job.township)
-    if need is not None and need not in sides:
-        deny(request, job, f"缺少权限 {need}")
-    return job, sides
+    return access_by_id(
+        user, export_job_list_for_user(user), pk, entity="township", subject=lambda j: j.township, need=need,
+        request=request,
+    )  # fmt: skip
 
 
 def reports_campaign_for_user(user, pk):

@@ -316,15 +316,3 @@ def _check_privilege(rows, actor, problems):
             refusal = "用户批量导入只能授予镇街范围内的角色。"
         if refusal is not None:
             problems.append(Problem(SHEET, row.row, HEADERS["role"], refusal))
-
-
-def _existing_grants(rows):
-    user_ids = {r.user.pk for r in rows if r.user is not None}
-    found = set()
-    for m in Membership.objects.filter(user_id__in=user_ids).values_list(
-        "user_id", "role", "township_id", "branch_id", "village_id", "unit_id"
-    ):
-        user_id, role, *node_ids = m
-        node = next((n for n in node_ids if n is not None), None)
-        found.add((user_id, role, node))
-    return found
