@@ -42,7 +42,10 @@ WIDTHS = (6, 16, 14, 10, 14, 14, 12, 36, 14, 8, 30, 12, 12, 14, 30, 12, 12, 20)
 HEADER_ROW = 6  # title, four header-block rows, blank row above the column headers
 CATEGORIES = {label: value for value, label in LedgerEntry.Category.choices}
 METHODS = {label: value for value, label in LedgerEntry.Method.choices}
-LEVELS = {label: value for value, label in LedgerEntry.Level.choices if value}
+# The web form offers the model field's choices as they are (无问题 first); the workbook's list is the
+# same list, so a unit choosing in Excel sees exactly what it sees on the page.
+LEVELS = {label: value for value, label in LedgerEntry.Level.choices}
+NO_PROBLEM = LedgerEntry.Level.NONE.label
 RECTIFY = {label: value for value, label in LedgerEntry.RectifyStatus.choices}
 
 

@@ -19,6 +19,7 @@ from .layout import (
     LEVELS,
     METHODS,
     NO,
+    NO_PROBLEM,
     RECTIFY,
     SHEET,
     YES,
@@ -290,6 +291,6 @@ def _check_row(problems, number, values, columns, year, month, villages, indicat
             _fail(problems, number, "requirement", "有问题的记录须填写整改要求。")
         if row["deadline"] is None and not _text(raw("deadline")):
             _fail(problems, number, "deadline", "有问题的记录须填写整改时限。")
-    elif row["finding"] and not _text(raw("level")):
+    elif row["finding"] and _text(raw("level")) in ("", NO_PROBLEM):
         _fail(problems, number, "level", "填写了问题描述，请选择问题等级。")
     return row if len(problems) == before else None

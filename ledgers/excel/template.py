@@ -102,7 +102,7 @@ def template_bytes(*, unit, year, month, villages, indicator_codes, submission=N
         values = (
             e.seq, names.get(e.village_id, ""), labels["category"][e.category], e.indicator_code,
             labels["method"][e.method], e.checked_on, e.checker, e.finding,
-            labels["level"][e.level] if e.level else "", e.proposed_deduction, e.requirement, e.owner,
+            labels["level"][e.level], e.proposed_deduction, e.requirement, e.owner,
             e.deadline, labels["rectify_status"].get(e.rectify_status, ""), e.rectify_note, e.closed_on,
             YES if e.self_reported else NO, e.note,
         )  # fmt: skip

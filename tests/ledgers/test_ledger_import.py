@@ -219,3 +219,40 @@ def test_indicator_code_must_be_in_the_standard_but_blank_is_accepted(org):
 def test_has_problems_yes_without_rows_is_refused(client, org, staff):
     response = upload(client, org.unit, ledger_xlsx(org.unit, [], has="是"))
     assert [p.message for p in response.context["upload"].problems] == ["填“是”，但台账中没有任何记录。"]
+
+
+def _validated_list(wb, ws, header):
+    """The values of the drop-down list the template attaches to the column headed `header`."""
+    column = next(c.column_letter for c in ws[HEADER_ROW] if c.value == header)
+    target = f"{column}{HEADER_ROW + 1}"
+    dv = next(dv for dv in ws.data_validations.dataValidation if target in dv.sqref)
+    sheet, cells = dv.formula1.split("!")
+    first, last = cells.replace("$", "").split(":")
+    lists = wb[sheet.strip("'")]
+    return [c.value for row in lists[first:last] for c in row]
+
+
+def test_template_level_list_is_exactly_the_web_forms_choices(client, org, staff):
+    """问题等级 in the downloaded workbook offers what the web form's select offers, in the same order."""
+    from ledgers.forms import LedgerEntryForm
+
+    response = client.get(reverse("ledgers:ledger_template", args=[org.unit.pk, YEAR, MONTH]))
+    wb = load_workbook(io.BytesIO(response.content))
+    in_workbook = _validated_list(wb, wb[SHEET], "问题等级")
+    on_page = [label for _value, label in LedgerEntryForm(villages=None).fields["level"].choices]
+    assert in_workbook == on_page
+    assert in_workbook == ["无问题", "一般", "较重", "严重", "涉及负面清单"]
+
+
+def test_a_row_marked_no_problem_in_the_workbook_imports_without_a_level(client, org, staff):
+    data = ledger_xlsx(org.unit, [row(1, level="无问题"), problem_row(2)], has="是")
+    assert upload(client, org.unit, data).status_code == 302
+    sub = LedgerSubmission.objects.get(unit=org.unit, year=YEAR, month=MONTH)
+    assert list(sub.entries.order_by("seq").values_list("seq", "level")) == [(1, ""), (2, "general")]
+
+
+def test_a_finding_marked_no_problem_is_refused_like_on_the_web_form(client, org, staff):
+    response = upload(client, org.unit, ledger_xlsx(org.unit, [row(1, finding="账目不清", level="无问题")]))
+    problems = [(p.row, p.column, p.message) for p in response.context["upload"].problems]
+    assert (HEADER_ROW + 1, "问题等级", "填写了问题描述，请选择问题等级。") in problems
+    assert not LedgerSubmission.objects.filter(unit=org.unit).exists()
