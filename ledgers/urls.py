@@ -8,6 +8,7 @@ urlpatterns = [
     # Monthly ledgers and compliance
     path("", ledger.ledger_list, name="ledger_list"),
     path("compliance/", ledger.compliance, name="compliance"),
+    path("open/", ledger.ledger_open, name="ledger_open"),
     path("units/<int:unit_pk>/<int:year>/<int:month>/", ledger.ledger_edit, name="ledger_edit"),
     path(
         "units/<int:unit_pk>/<int:year>/<int:month>/template/", ledger.ledger_template, name="ledger_template"

@@ -13,6 +13,7 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -24,17 +25,19 @@ from audit.services import audit_log
 from common.downloads import attachment_response
 from common.errors import ApplicationError
 
-from ..compliance import COUNTED, LABELS, LEDGER_START_MONTH, State, compliance_matrix
+from common.dates import cn_date
+
+from ..compliance import COUNTED, LABELS, LEDGER_START_MONTH, State, compliance_matrix, due_date, ledger_state
 from ..excel import template_bytes
 from ..exports import compliance_xlsx
 from ..forms import EntryConfirmForm, EntryFormSet, LedgerHeaderForm, LedgerUploadForm
 from ..models import LedgerEntry, LedgerSubmission
 from ..selectors import (
+    access_unit_by_id,
     entry_get_for_user,
     indicator_codes_for_township,
     ledger_for_unit_month,
     ledger_list_for_user,
-    ledger_unit_get_for_user,
     ledger_units_for_user,
     township_choices_for_compliance,
 )
@@ -72,12 +75,30 @@ def _deny(request, unit, cap):
 
 
 def _unit_month(request, unit_pk, year, month, *, write=False):
+    """The unit, through the access module: out of scope is a 404; writing needs the UNIT side."""
     if not (1 <= month <= 12 and 2000 <= year <= 2100):
         raise Http404
-    unit = ledger_unit_get_for_user(request.user, unit_pk)
-    if write and Side.UNIT not in scope_for(request.user).sides("unit", unit):
-        _deny(request, unit, Cap.LEDGER_SUBMIT)
+    unit, _sides = access_unit_by_id(
+        request.user, unit_pk, need=Side.UNIT if write else None, request=request
+    )
     return unit
+
+
+def _due(unit, year, month, submission, today):
+    """(due date or None, a sentence on when this month's ledger is due and whether it is late)."""
+    if month < LEDGER_START_MONTH:
+        return None, f"{LEDGER_START_MONTH}月之前的月份不需报送台账。"
+    due = due_date(year, month, unit.township.ledger_due_day)
+    state = ledger_state(
+        year=year, month=month, due_day=unit.township.ledger_due_day, today=today,
+        submitted_at=submission.submitted_at if submission else None,
+        zero_report=submission.zero_report if submission else False,
+    )  # fmt: skip
+    if state == State.MISSING:
+        return due, f"应于{cn_date(due)}（含）前报送，已逾期未报。"
+    if state == State.NOT_DUE:
+        return due, f"应于{cn_date(due)}（含）前报送。"
+    return due, ""
 
 
 @require_cap(Cap.LEDGER_VIEW)
@@ -93,7 +114,8 @@ def ledger_list(request):
     if filters["month"]:
         ledgers = ledgers.filter(month=filters["month"])
     scope = scope_for(request.user)
-    year, month = _previous_month(timezone.localdate())
+    today = timezone.localdate()
+    year, month = _previous_month(today)
     own = scope.held(Cap.LEDGER_SUBMIT, "unit")
     own_units = [u for u in units if u.pk in own]
     context = {
@@ -101,10 +123,42 @@ def ledger_list(request):
         "units": units,
         "filters": filters,
         "own_units": own_units,
+        "open_months": _open_months(own_units, today),
         "shortcut": (year, month),
+        "this_year": today.year,
         "months": range(1, 13),
     }
     return render(request, "ledgers/ledger_list.html", context)
+
+
+def _open_months(units, today):
+    """[(unit, [(year, month, State)])]: the months of this year (and, early in the year, last year)
+    whose ledger the unit has not submitted yet and that have begun, oldest first."""
+    years = [today.year - 1, today.year] if today.month <= 2 else [today.year]
+    found = {u.pk: [] for u in units}
+    for year in years:
+        for row in compliance_matrix(units=units, year=year, today=today).rows:
+            for cell in row.cells:
+                started = (year, cell.month) <= (today.year, today.month)
+                if started and cell.state in (State.MISSING, State.NOT_DUE):
+                    found[row.unit.pk].append((year, cell.month, cell.state))
+    return [(u, found[u.pk]) for u in units]
+
+
+@require_cap(Cap.LEDGER_SUBMIT)
+@require_GET
+def ledger_open(request):
+    """填报其他月份: the unit's ledger of any month, from the list's small form (create-on-open: the
+    edit page of a month without a ledger is its blank form)."""
+    unit_pk, year, month = _int(request, "unit"), _int(request, "year"), _int(request, "month")
+    if unit_pk is None or year is None or month is None:
+        messages.error(request, "请选择责任单位、年份和月份。")
+        return redirect("ledgers:ledger_list")
+    if not (1 <= month <= 12 and 2000 <= year <= 2100):
+        messages.error(request, "年份或月份无效。")
+        return redirect("ledgers:ledger_list")
+    unit = _unit_month(request, unit_pk, year, month, write=True)
+    return redirect("ledgers:ledger_edit", unit.pk, year, month)
 
 
 def _unit_villages(unit):
@@ -187,6 +241,7 @@ def _render_edit(request, unit, year, month, submission, header, formset, scope,
         if submission
         else [],
     }
+    context["due"], context["due_note"] = _due(unit, year, month, submission, timezone.localdate())
     return render(request, "ledgers/ledger_edit.html", context)
 
 
@@ -311,6 +366,7 @@ def compliance(request):
         "year": year,
         "years": range(today.year, today.year - 5, -1),
         "matrix": matrix,
+        "grid": _grid(matrix, year, today, scope_for(request.user).held(Cap.LEDGER_SUBMIT, "unit")),
         "months": range(1, 13),
         "legend": [(s, LABELS[s]) for s in (*COUNTED, State.NOT_APPLICABLE)],
         "totals": [(LABELS[s], matrix.totals[s], s.badge) for s in COUNTED],
@@ -319,6 +375,34 @@ def compliance(request):
         "submitted_status": LedgerSubmission.Status.SUBMITTED,
     }
     return render(request, "ledgers/compliance.html", context)
+
+
+def _cell_tip(cell, fill):
+    if cell.state == State.MISSING:
+        return "未报：点击填报该月台账" if fill else "未报：点击查看该月台账情况"
+    if cell.submitted_at:
+        return f"{cell.state.label}：报送时间 {cn_date(cell.submitted_at, with_time=True)}"
+    if cell.state == State.NOT_DUE:
+        return "未到期：点击填报该月台账" if fill else "未到期：尚未报送"
+    return cell.state.label
+
+
+def _grid(matrix, year, today, own_units):
+    """[(unit, fills, [(cell, url or "", tip)])]: every month that has begun links to that unit's
+    ledger of the month; the unit's own staff land on its form (create-on-open), everyone else on
+    the read-only page that says whether and when it was due."""
+    rows = []
+    for row in matrix.rows:
+        fills = row.unit.pk in own_units
+        cells = []
+        for cell in row.cells:
+            begun = (year, cell.month) <= (today.year, today.month)
+            url = ""
+            if begun and cell.state != State.NOT_APPLICABLE:
+                url = reverse("ledgers:ledger_edit", args=[row.unit.pk, year, cell.month])
+            cells.append((cell, url, _cell_tip(cell, fills)))
+        rows.append((row.unit, fills, cells))
+    return rows
 
 
 def _compliance_export(request, township, year, units, today):
