@@ -28,13 +28,15 @@ ROLE_NODE = {
     Role.CITY_OFFICE: "region",
     Role.ADMIN: None,
 }
-# What each role is for, in a sentence (the home page shows the user's).
+# What each role is for, in a sentence (the home page shows the user's). A {field} is filled by the home
+# page from the open campaign of the user's township (self_deadline, submission_deadline, city_deadline,
+# written 2025年6月25日) or from the township's settings (ledger_due_day); dates are never written here.
 ROLE_HINTS = {
-    Role.VILLAGE_COMMITTEE: "每年6月25日前完成本村自评打分并上传佐证材料。",
-    Role.VILLAGE_SUPERVISOR: "与村“两委”共同完成自评，并对自评结果签署意见。",
-    Role.BRANCH_SECRETARY: "6月30日前以党总支为单位报送所辖村的申请表和评分表。",
-    Role.UNIT_STAFF: "每月2日前报送上月《日常监管台账》，无问题须零报告。",
-    Role.TOWNSHIP_REVIEWER: "逐村初审打分定级，7月10日前向市里报送示范村材料。",
+    Role.VILLAGE_COMMITTEE: "{self_deadline}前完成本村自评打分并上传佐证材料。",
+    Role.VILLAGE_SUPERVISOR: "与村“两委”共同完成自评，并在{self_deadline}前对自评结果签署意见。",
+    Role.BRANCH_SECRETARY: "{submission_deadline}前以党总支为单位报送所辖村的申请表和评分表。",
+    Role.UNIT_STAFF: "每月{ledger_due_day}日前报送上月《日常监管台账》，无问题须零报告。",
+    Role.TOWNSHIP_REVIEWER: "逐村初审打分定级，{city_deadline}前向市里报送示范村材料。",
     Role.TOWNSHIP_LEADER: "查看全镇建设进度、等次分布和日常监管情况（只读）。",
     Role.CITY_OFFICE: "接收各镇街报送的示范村材料并评选认定。",
     Role.ADMIN: "维护用户、角色授权和系统配置。",
@@ -71,6 +73,9 @@ class Cap(StrEnum):
     TASKS_REPORT = "tasks.report"  # a responsible unit reports monthly progress on its tasks
     DASHBOARD_VIEW = "dashboard.view"  # the township and city dashboards (数据看板), within scope
     REVIEW_SCORES_VIEW = "review_scores.view"  # review scores before the grades are confirmed
+    # The home page opens with the dashboard's headline figures: for those whose work is to follow the
+    # figures (township leadership, the city office), not for those who work through a queue.
+    DASHBOARD_HOME = "dashboard.home"
 
 
 class Side(StrEnum):

@@ -62,6 +62,7 @@ CAPS = MappingProxyType(
                 Cap.RECTIFY_VIEW,
                 Cap.TASKS_VIEW,
                 Cap.DASHBOARD_VIEW,
+                Cap.DASHBOARD_HOME,
             }
         ),
         Role.CITY_OFFICE: frozenset(
@@ -80,6 +81,7 @@ CAPS = MappingProxyType(
                 Cap.RECTIFY_VIEW,
                 Cap.TASKS_VIEW,
                 Cap.DASHBOARD_VIEW,
+                Cap.DASHBOARD_HOME,
             }
         ),
         Role.ADMIN: frozenset(Cap),

@@ -1,25 +1,47 @@
 """The home page's "what can I do next" cards, per role, assembled from what each app registers
-(see registry.py): first the work waiting for the user, then each app's cards, in their order."""
+(see registry.py): first the work waiting for the user, then each app's cards, in their order; and
+the one-line hints of the user's roles, with the dates of the open campaign.
 
+A provider yields (title, text, url) or (title, text, url, options); options may set the `button`
+label, a `tone` ("sign" for a signature waiting, "result" for a published result) and a `figure`
+(the grade shown large on a result card).
+"""
+
+from string import Formatter
+
+from django.db.models import Q
 from django.urls import reverse
+from django.utils import timezone
 
-from access.roles import ROLE_HINTS, Role
+from access.roles import ROLE_HINTS, Cap, Role
 from access.scope import scope_for
+from assessments.models import Campaign
+from common.dates import cn_date
+from villages.models import Township
 
 from .registry import registry
+
+NO_OPEN_CAMPAIGN = "目前没有进行中的测评年度，镇街发布本年度测评后这里会显示截止日期。"
+DATE_FIELDS = {
+    "self_deadline": "自评截止日",
+    "submission_deadline": "报送截止日",
+    "city_deadline": "报市截止日",
+}
 
 
 def home_cards(user):
     scope = scope_for(user)
     cards = []
 
-    def add(title, text, url, button="进入", urgent=False):
-        cards.append({"title": title, "text": text, "url": url, "button": button, "urgent": urgent})
+    def add(title, text, url, button="进入", urgent=False, **options):
+        cards.append(
+            {"title": title, "text": text, "url": url, "button": button, "urgent": urgent, **options}
+        )
 
-    for title, text, url in pending_work(user, scope):
-        add(title, text, url, button="去办理", urgent=True)
-    for title, text, url in registry.cards(user, scope):
-        add(title, text, url)
+    for title, text, url, *options in pending_work(user, scope):
+        add(title, text, url, **{"button": "去办理", "urgent": True, **(options[0] if options else {})})
+    for title, text, url, *options in registry.cards(user, scope):
+        add(title, text, url, **(options[0] if options else {}))
     if not cards:
         add(
             "暂无可用功能",
@@ -30,9 +52,63 @@ def home_cards(user):
     return cards
 
 
+def open_campaign(scope, today=None):
+    """The newest village-level campaign of the user's township(s) still under way: grades not yet
+    confirmed, or the city deadline still ahead. None when there is none."""
+    towns = scope.touched_township_ids(Cap.CAMPAIGN_VIEW)
+    if not towns:
+        return None
+    today = today or timezone.localdate()
+    return (
+        Campaign.objects.filter(level=Campaign.Level.VILLAGE, township_id__in=towns)
+        .filter(Q(grades_confirmed_at__isnull=True) | Q(city_deadline__gte=today))
+        .order_by("-year", "township__name")
+        .first()
+    )
+
+
+def _ledger_due_day(scope):
+    towns = scope.touched_township_ids(Cap.LEDGER_SUBMIT)
+    return (
+        Township.objects.filter(pk__in=towns)
+        .order_by("name")
+        .values_list("ledger_due_day", flat=True)
+        .first()
+    )
+
+
+def _fill(template, scope, cache):
+    fields = {name for _text, name, _spec, _conv in Formatter().parse(template) if name}
+    values = {}
+    for name in fields:
+        if name == "ledger_due_day":
+            if "due_day" not in cache:
+                cache["due_day"] = _ledger_due_day(scope)
+            if cache["due_day"] is None:
+                return None
+            values[name] = cache["due_day"]
+            continue
+        if "campaign" not in cache:
+            cache["campaign"] = open_campaign(scope)
+        campaign = cache["campaign"]
+        if campaign is None:
+            return NO_OPEN_CAMPAIGN
+        day = getattr(campaign, name)
+        if day is None:
+            return f"{campaign.name}尚未设定{DATE_FIELDS[name]}，请留意镇街通知。"
+        values[name] = cn_date(day)
+    return template.format(**values)
+
+
 def role_hints(user):
     scope = scope_for(user)
-    return [(Role(r).label, ROLE_HINTS[r]) for r in sorted(scope.role_values)]
+    cache = {}
+    hints = []
+    for r in sorted(scope.role_values):
+        text = _fill(ROLE_HINTS[r], scope, cache)
+        if text:
+            hints.append((Role(r).label, text))
+    return hints
 
 
 def pending_work(user, scope):

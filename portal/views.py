@@ -1,9 +1,15 @@
 from django.shortcuts import render
 
+from access.scope import scope_for
+
+from .headline import dashboard_headlines
 from .home import home_cards, role_hints
 
 
 def home(request):
-    return render(
-        request, "portal/home.html", {"cards": home_cards(request.user), "hints": role_hints(request.user)}
-    )
+    context = {
+        "headlines": dashboard_headlines(request.user, scope_for(request.user)),
+        "cards": home_cards(request.user),
+        "hints": role_hints(request.user),
+    }
+    return render(request, "portal/home.html", context)

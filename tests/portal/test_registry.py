@@ -74,6 +74,7 @@ def test_every_app_registers_its_home_page_providers_in_the_pages_order():
         "ledgers.portal.ledger_due_pending",
     ]
     assert _names(registry.providers("cards")) == [
+        "assessments.portal.village_result_cards",
         "villages.portal.own_village_cards",
         "villages.portal.own_branch_cards",
         "assessments.portal.branch_board_cards",
