@@ -115,7 +115,11 @@ def village_result_cards(user, scope):
         return
     newest = {}
     for a in (
-        Assessment.objects.filter(village_id__in=villages, campaign__grades_confirmed_at__isnull=False)
+        Assessment.objects.filter(
+            village_id__in=villages,
+            status=Assessment.Status.CONFIRMED,
+            campaign__grades_confirmed_at__isnull=False,
+        )
         .select_related("campaign", "village")
         .order_by("-campaign__year", "-pk")
     ):
@@ -130,7 +134,7 @@ def village_result_cards(user, scope):
     }
     for a in newest.values():
         grade = a.effective_grade
-        shown = names.get((a.campaign.standard_id, grade), grade) or "未定级"
+        shown = names.get((a.campaign.standard_id, grade), grade)
         city = "（市级认定）" if a.city_grade else ""
         yield (
             f"{a.village.name}{a.campaign.year}年度定级结果",
