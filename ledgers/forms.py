@@ -7,10 +7,21 @@ from .models import LedgerEntry
 NUMBER = {"invalid": "请输入数字。", "required": "必填。"}
 
 
+SMALL_INPUT = {"class": "form-control form-control-sm"}
+
+
 class LedgerHeaderForm(forms.Form):
-    filled_by_name = forms.CharField(label="填报人", max_length=30, required=False)
-    approved_by_name = forms.CharField(label="审核人（单位负责人）", max_length=30, required=False)
-    zero_report = forms.BooleanField(label="本月无问题（零报告）", required=False)
+    filled_by_name = forms.CharField(
+        label="填报人", max_length=30, required=False, widget=forms.TextInput(attrs=SMALL_INPUT)
+    )
+    approved_by_name = forms.CharField(
+        label="审核人（单位负责人）", max_length=30, required=False, widget=forms.TextInput(attrs=SMALL_INPUT)
+    )
+    zero_report = forms.BooleanField(
+        label="本月无问题（零报告）",
+        required=False,
+        widget=forms.CheckboxInput(attrs={"class": "form-check-input"}),
+    )
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
 
@@ -86,6 +97,11 @@ class LedgerEntryForm(forms.ModelForm):
 
 
 class BaseEntryFormSet(forms.BaseModelFormSet):
+    def add_fields(self, form, index):
+        super().add_fields(form, index)
+        if "DELETE" in form.fields:
+            form.fields["DELETE"].widget.attrs.setdefault("class", "form-check-input")
+
     def clean(self):
         super().clean()
         seen = set()
