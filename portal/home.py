@@ -52,19 +52,27 @@ def home_cards(user):
     return cards
 
 
-def open_campaign(scope, today=None):
-    """The newest village-level campaign of the user's township(s) still under way: grades not yet
-    confirmed, or the city deadline still ahead. None when there is none."""
+def open_campaigns(scope, today=None):
+    """The village-level campaigns of the user's township(s) still under way, newest first: grades not
+    yet confirmed, or the city deadline still ahead."""
     towns = scope.touched_township_ids(Cap.CAMPAIGN_VIEW)
     if not towns:
-        return None
+        return []
     today = today or timezone.localdate()
-    return (
+    return list(
         Campaign.objects.filter(level=Campaign.Level.VILLAGE, township_id__in=towns)
         .filter(Q(grades_confirmed_at__isnull=True) | Q(city_deadline__gte=today))
         .order_by("-year", "township__name")
-        .first()
     )
+
+
+def campaign_for(field, campaigns):
+    """The campaign whose `field` the hint shows: the village's and the branch's dates only while the
+    grades are open; the city deadline until it has passed."""
+    for campaign in campaigns:
+        if field == "city_deadline" or not campaign.is_confirmed:
+            return campaign
+    return None
 
 
 def _ledger_due_day(scope):
@@ -88,9 +96,9 @@ def _fill(template, scope, cache):
                 return None
             values[name] = cache["due_day"]
             continue
-        if "campaign" not in cache:
-            cache["campaign"] = open_campaign(scope)
-        campaign = cache["campaign"]
+        if "campaigns" not in cache:
+            cache["campaigns"] = open_campaigns(scope)
+        campaign = campaign_for(name, cache["campaigns"])
         if campaign is None:
             return NO_OPEN_CAMPAIGN
         day = getattr(campaign, name)

@@ -75,7 +75,9 @@ def _check(page, label):
     assert m["boxes"], label
     for box in m["boxes"]:
         assert box["overflow"] <= 1, f"{label}: {box['what']} content overflows by {box['overflow']}px"
-        assert box["outside"] <= 1, f"{label}: {box['what']} sticks out of its form/cell by {box['outside']}px"
+        assert box["outside"] <= 1, (
+            f"{label}: {box['what']} sticks out of its form/cell by {box['outside']}px"
+        )
     buttons = [b for b in m["boxes"] if b["tag"] == "BUTTON"]
     for b in buttons:
         # One line of text: the button is no taller than one line box (a 确/认 wrap doubles it).

@@ -55,6 +55,15 @@ def test_without_an_open_campaign_the_hint_says_so_instead_of_a_date(client, org
     assert hints["村两委成员"] == "目前没有进行中的测评年度，镇街发布本年度测评后这里会显示截止日期。"
 
 
+def test_once_grades_are_confirmed_the_village_hint_has_no_date_but_the_city_deadline_stays(client, cycle):
+    Campaign.objects.filter(pk=cycle.campaign.pk).update(
+        grades_confirmed_at=timezone.now(), city_deadline=datetime.date(2099, 7, 8)
+    )
+    assert dict(home(client, cycle.committee).context["hints"])["村两委成员"].startswith("目前没有进行中")
+    hints = dict(home(client, cycle.reviewer).context["hints"])
+    assert hints["镇纪委审核人员"] == "逐村初审打分定级，2099年7月8日前向市里报送示范村材料。"
+
+
 def test_a_confirmed_campaign_past_its_city_deadline_is_not_open(client, cycle):
     Campaign.objects.filter(pk=cycle.campaign.pk).update(
         grades_confirmed_at=timezone.now(), city_deadline=timezone.localdate() - datetime.timedelta(days=1)
