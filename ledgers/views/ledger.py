@@ -22,10 +22,9 @@ from access.roles import Cap, Side
 from access.scope import scope_for
 from audit.models import AuditEvent
 from audit.services import audit_log
+from common.dates import cn_date
 from common.downloads import attachment_response
 from common.errors import ApplicationError
-
-from common.dates import cn_date
 
 from ..compliance import COUNTED, LABELS, LEDGER_START_MONTH, State, compliance_matrix, due_date, ledger_state
 from ..excel import template_bytes

@@ -84,7 +84,7 @@ def test_the_list_offers_each_month_not_yet_submitted_and_opens_any_month(client
     client.force_login(user_with_role(Role.UNIT_STAFF, org.unit))
     today = timezone.localdate()
     response = client.get(reverse("ledgers:ledger_list"))
-    (unit, months), = response.context["open_months"]
+    ((unit, months),) = response.context["open_months"]
     assert unit == org.unit
     started = [(today.year, m) for m in range(4, today.month + 1)]
     if today.month <= 2:

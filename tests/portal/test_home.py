@@ -14,7 +14,7 @@ from access.table import CAPS
 from assessments.models import Assessment, Campaign, Signoff, VetoCheck
 from indices.models import Grade
 from ledgers.models import Rectification
-from tests.assessments.conftest import cycle, fill_self, standard  # noqa: F401
+from tests.assessments.conftest import fill_self
 from tests.factories import user_with_role
 
 
