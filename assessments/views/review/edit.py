@@ -113,7 +113,7 @@ def _saved(request, a, payload, message, rows=()):
     return redirect(page.review_url(a.pk, query, payload.get("anchor", "")))
 
 
-def _refused(request, a, exc, anchor, current=None):
+def _refused(request, a, exc, anchor, current=None, version=None):
     if isinstance(exc, ConflictError):
         text = f"{exc}（当前保存的内容：{current}）"
         status = 409
@@ -121,9 +121,10 @@ def _refused(request, a, exc, anchor, current=None):
         text = "；".join(exc.problems)
         status = 400
     if wants_json(request):
-        return JsonResponse(
-            {"ok": False, "conflict": status == 409, "errors": [text], "current": current}, status=status
-        )
+        body = {"ok": False, "conflict": status == 409, "errors": [text], "current": current}
+        if version is not None:
+            body["version"] = version  # the stored line's: saving again is a deliberate overwrite
+        return JsonResponse(body, status=status)
     messages.error(request, text)
     return redirect(page.review_url(a.pk, page.posted_queue(request), anchor))
 
@@ -156,7 +157,7 @@ def score_review(request, pk, score_pk):
         c = exc.current
         who = c.updated_by.display_name if c.updated_by else "他人"
         current = f"初审得分 {normal(c.review_score) if c.review_score is not None else '未评'}，{who}保存"
-        return _refused(request, a, exc, anchor, current)
+        return _refused(request, a, exc, anchor, current, version=c.version)
     except WorkflowError as exc:
         return _refused(request, a, exc, anchor)
     payload = {"anchor": anchor, "score": normal(s.review_score), "version": s.version}
@@ -185,7 +186,7 @@ def bonus_review(request, pk, claim_pk):
         )
     except ConflictError as exc:
         current = f"{exc.current.get_status_display()} {normal(exc.current.accepted_points or 0)} 分"
-        return _refused(request, a, exc, anchor, current)
+        return _refused(request, a, exc, anchor, current, version=exc.current.version)
     except WorkflowError as exc:
         return _refused(request, a, exc, anchor)
     claims = page.claims_with_files(a, BonusClaim.objects.filter(pk=c.pk).select_related("bonus_item"))
@@ -209,7 +210,8 @@ def veto_review(request, pk, check_pk):
             request=request,
         )
     except ConflictError as exc:
-        return _refused(request, a, exc, anchor, exc.current.get_review_display())
+        current = exc.current.get_review_display()
+        return _refused(request, a, exc, anchor, current, version=exc.current.version)
     except WorkflowError as exc:
         return _refused(request, a, exc, anchor)
     payload = {"anchor": anchor, "version": v.version}
