@@ -326,6 +326,8 @@ def veto_checks_clear_all(*, assessment, actor, reason, expected, request=None):
             .select_related("veto_item")
             .order_by("veto_item__sort_order")
         )
+        if not pending:  # a double submit, or someone else finished the list meanwhile
+            raise WorkflowError("负面清单已全部核实，无需再次确认。")
         found = [v.veto_item.code for v in pending if v.self_answer]
         if found:
             raise WorkflowError(
