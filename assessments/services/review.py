@@ -339,9 +339,9 @@ def veto_checks_clear_all(*, assessment, actor, reason, expected, request=None):
                 "负面清单已被他人核实或修改，本次未保存。请核对最新内容后重新确认。",
                 current=[v for v in pending],
             )
-        count = VetoCheck.objects.filter(
-            pk__in=list(current), review=VetoCheck.Review.PENDING
-        ).update(review=VetoCheck.Review.CLEARED, review_reason=reason[:300], version=F("version") + 1)
+        count = VetoCheck.objects.filter(pk__in=list(current), review=VetoCheck.Review.PENDING).update(
+            review=VetoCheck.Review.CLEARED, review_reason=reason[:300], version=F("version") + 1
+        )
         if count != len(current):  # cannot happen under the row locks; never write half of it
             raise ConflictError("负面清单已被他人核实或修改，本次未保存。请核对最新内容后重新确认。")
         codes = "、".join(v.veto_item.code for v in pending)

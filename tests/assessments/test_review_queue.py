@@ -42,7 +42,9 @@ def _expected(a):
 def test_clearing_the_negative_list_in_one_step_writes_every_item_one_event_and_one_audit_row(cycle):
     a = submit_and_forward(cycle)
     first = VetoCheck.objects.filter(assessment=a).order_by("veto_item__sort_order").first()
-    veto_check_review(assessment=a, check=first, actor=cycle.reviewer, decision="cleared", reason="已单独核查")
+    veto_check_review(
+        assessment=a, check=first, actor=cycle.reviewer, decision="cleared", reason="已单独核查"
+    )
     audits = AuditEvent.objects.count()
     count = veto_checks_clear_all(
         assessment=a, actor=cycle.reviewer, reason="经查阅信访、纪检台账，均未发现", expected=_expected(a)
@@ -77,7 +79,9 @@ def test_the_bulk_check_refuses_items_the_village_reported_and_writes_nothing(cy
     assert a.status == S.FORWARDED  # the automatic start of the review is rolled back too
     # Decided on its own, the reported item no longer blocks the rest.
     veto_check_review(assessment=a, check=found, actor=cycle.reviewer, decision="confirmed", reason="属实")
-    assert veto_checks_clear_all(assessment=a, actor=cycle.reviewer, reason="未发现", expected=_expected(a)) == 6
+    assert (
+        veto_checks_clear_all(assessment=a, actor=cycle.reviewer, reason="未发现", expected=_expected(a)) == 6
+    )
 
 
 def test_the_bulk_check_is_refused_when_the_items_changed_since_the_page_was_loaded(cycle):
@@ -160,7 +164,9 @@ def test_a_score_saved_in_place_answers_with_its_row_totals_progress_and_buttons
     assert s.review_score == D("3")
 
 
-def test_the_last_decision_opens_complete_review_and_complete_and_next_goes_to_the_next_village(client, cycle):
+def test_the_last_decision_opens_complete_review_and_complete_and_next_goes_to_the_next_village(
+    client, cycle
+):
     a = submit_and_forward(cycle)
     b = submit_and_forward(cycle, "南村")
     review_everything(a, cycle.reviewer)
@@ -218,7 +224,9 @@ def test_previous_and_next_follow_the_queue_order_and_filter(client, cycle):
 def test_the_queue_shows_review_progress_and_opens_the_review_for_the_reviewer_only(client, cycle):
     a = submit_and_forward(cycle)
     claim(a, "B01", "1")
-    score_save_review(assessment=a, score=score_of(a, "V1.2"), actor=cycle.reviewer, expected_version=1, accept=True)
+    score_save_review(
+        assessment=a, score=score_of(a, "V1.2"), actor=cycle.reviewer, expected_version=1, accept=True
+    )
     client.force_login(cycle.reviewer)
     url = _url("campaign_detail", cycle.campaign.pk)
     response = client.get(url, {"status": "todo"})
@@ -227,7 +235,7 @@ def test_the_queue_shows_review_progress_and_opens_the_review_for_the_reviewer_o
     assert rows[0].progress == {"scores": (1, 26), "claims": (0, 1), "vetoes": (0, 7)}
     html = response.content.decode()
     assert f'href="{_url("review_edit", a.pk)}?status=todo"' in html
-    assert "指标 <span class=\"progress-scores\">1/26</span>" in html
+    assert '指标 <span class="progress-scores">1/26</span>' in html
     # Sorted by progress, most reviewed first.
     names = [r.village.name for r in client.get(url, {"sort": "-progress"}).context["page_obj"].object_list]
     assert names[0] == "东村"

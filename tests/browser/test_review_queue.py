@@ -94,6 +94,7 @@ def test_a_reviewer_reviews_three_villages_in_a_row_from_the_queue(live_server, 
         bar = page.locator("#review-progress").inner_text()
         assert "指标 26/26" in bar and "负面 7/7" in bar, bar
         if i == 0:
+            page.locator("h1").scroll_into_view_if_needed()
             shot(page, "review-page-desktop")
         # 5. Complete and go on (the last one has no next village: 完成初审 only).
         if i < len(villages) - 1:

@@ -210,6 +210,7 @@ def _create(request, form, target_form, township, region):
 
 # --- Detail ---------------------------------------------------------------------------------------
 
+
 @require_cap(Cap.CAMPAIGN_VIEW)
 @require_GET
 def campaign_detail(request, pk):

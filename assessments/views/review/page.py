@@ -91,7 +91,9 @@ def scores_of(a):
 
 
 def vetoes_of(a):
-    return VetoCheck.objects.filter(assessment=a).select_related("veto_item").order_by("veto_item__sort_order")
+    return (
+        VetoCheck.objects.filter(assessment=a).select_related("veto_item").order_by("veto_item__sort_order")
+    )
 
 
 def evidence_of(a, **lookup):
@@ -118,7 +120,9 @@ def shared_context(request, a, sides, query):
         if Side.REVIEWER in t.sides
     ]
     pending = list(vetoes_of(a).filter(review=VetoCheck.Review.PENDING))
-    editable = (a.status in workflow.REVIEW_EDITABLE or a.status == S.FORWARDED) and not a.campaign.is_confirmed
+    editable = (
+        a.status in workflow.REVIEW_EDITABLE or a.status == S.FORWARDED
+    ) and not a.campaign.is_confirmed
     progress = review_progress(a)
     return {
         "a": a,
