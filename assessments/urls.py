@@ -32,6 +32,7 @@ urlpatterns = [
     path("a/<int:pk>/review/accept-remaining/", review.accept_remaining, name="review_accept_remaining"),
     path("a/<int:pk>/review/bonus/<int:claim_pk>/", review.bonus_review, name="review_bonus_save"),
     path("a/<int:pk>/review/veto/<int:check_pk>/", review.veto_review, name="review_veto_save"),
+    path("a/<int:pk>/review/veto-clear-all/", review.veto_clear_all, name="review_veto_clear_all"),
     path("<int:pk>/grading/", review.grading_board, name="grading_board"),
     path("a/<int:pk>/grade/", review.grade_override, name="grade_override"),
     path("<int:pk>/confirm/", review.confirm_grades, name="confirm_grades"),

@@ -281,8 +281,11 @@ def scores_accept_remaining(*, assessment, actor, request=None):
             assessment=a, review_score__isnull=True, self_score__isnull=False
         )
         codes = list(rows.order_by("indicator__sort_order").values_list("indicator__code", flat=True))
+        # The village's rule choices come along with its score: the page shows the review's rule counts
+        # beside the direct-score box, and a score taken without them made the two disagree.
         count = rows.update(
             review_score=F("self_score"),
+            review_rules=F("self_rules"),
             review_note="",
             reviewed_by=actor,
             reviewed_at=timezone.now(),
@@ -299,4 +302,59 @@ def scores_accept_remaining(*, assessment, actor, request=None):
                 request=request,
             )
             assessment_recompute(a)
+    return count
+
+
+def veto_checks_clear_all(*, assessment, actor, reason, expected, request=None):
+    """全部未发现（确认）: every veto item still undecided is cleared with the one note, in one step.
+
+    `expected` maps the id of each undecided check the reviewer saw to its version: if the undecided set
+    or any version changed since (another reviewer decided an item), nothing is written (ConflictError).
+    Items the village self-reported as existing are never cleared in bulk: each needs its own decision.
+    Returns the number of items cleared; one event and one audit row for the whole step.
+    """
+    reason = (reason or "").strip()
+    if not reason:
+        raise WorkflowError("请填写核实说明（如：经查阅纪检台账和信访记录，未发现负面清单所列情形）。")
+    if not expected:
+        raise WorkflowError("没有待核实的负面清单项。")
+    with transaction.atomic():
+        a = lock_for_review(assessment=assessment, actor=actor, request=request)
+        pending = list(
+            VetoCheck.objects.select_for_update()
+            .filter(assessment=a, review=VetoCheck.Review.PENDING)
+            .select_related("veto_item")
+            .order_by("veto_item__sort_order")
+        )
+        if not pending:  # a double submit, or someone else finished the list meanwhile
+            raise WorkflowError("负面清单已全部核实，无需再次确认。")
+        found = [v.veto_item.code for v in pending if v.self_answer]
+        if found:
+            raise WorkflowError(
+                f"村自查存在的情形须逐项核实，不能一并确认：{'、'.join(found)}。请先逐项核实后再确认其余各项。"
+            )
+        current = {v.pk: v.version for v in pending}
+        if current != {int(k): int(v) for k, v in expected.items()}:
+            raise ConflictError(
+                "负面清单已被他人核实或修改，本次未保存。请核对最新内容后重新确认。",
+                current=[v for v in pending],
+            )
+        count = VetoCheck.objects.filter(pk__in=list(current), review=VetoCheck.Review.PENDING).update(
+            review=VetoCheck.Review.CLEARED, review_reason=reason[:300], version=F("version") + 1
+        )
+        if count != len(current):  # cannot happen under the row locks; never write half of it
+            raise ConflictError("负面清单已被他人核实或修改，本次未保存。请核对最新内容后重新确认。")
+        codes = "、".join(v.veto_item.code for v in pending)
+        record_event(
+            assessment=a,
+            actor=actor,
+            action="review_veto_clear_all",
+            subject=f"负面清单 {count} 项全部未发现（确认）",
+            from_value=VetoCheck.Review.PENDING.label,
+            to_value=f"{VetoCheck.Review.CLEARED.label}：{codes}",
+            reason=reason,
+            request=request,
+        )
+        assessment_recompute(a)
+    _sync(assessment, a)
     return count

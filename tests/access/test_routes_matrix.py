@@ -96,6 +96,7 @@ ROUTE_IDS = {
     "assessments:review_accept_remaining": {"pk": "assessment"},
     "assessments:review_bonus_save": {"pk": "assessment", "claim_pk": "claim"},
     "assessments:review_veto_save": {"pk": "assessment", "check_pk": "check"},
+    "assessments:review_veto_clear_all": {"pk": "assessment"},
     "assessments:grading_board": {"pk": "campaign"},
     "assessments:grade_override": {"pk": "assessment"},
     "assessments:confirm_grades": {"pk": "campaign"},

@@ -8,7 +8,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import IntegrityError, transaction
-from django.db.models import Case, Count, IntegerField, Q, Value, When
+from django.db.models import Count, Q
 from django.http import Http404, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from access.checks import require_cap
-from access.roles import Cap
+from access.roles import Cap, Side
 from access.scope import scope_for
 from indices.models import IndexStandard
 from indices.selectors import standard_list_for_user
@@ -25,6 +25,7 @@ from villages.selectors import branch_list_for_user, township_is_wide_for_user
 
 from ...forms_campaign import CampaignCreateForm, CampaignEditForm, ReopenForm, TargetForm
 from ...models import Assessment, Campaign
+from ...queue import TODO, TODO_LABEL, QueueFilter, progress_of, with_review_progress
 from ...selectors import (
     assessment_get_for_user,
     assessment_list_for_user,
@@ -35,6 +36,7 @@ from ...selectors import (
 from ...services import WorkflowError
 from ...services import campaigns as services
 from .access import (
+    campaign_entity,
     can_create_campaigns,
     can_manage_campaign,
     creatable_regions,
@@ -208,32 +210,6 @@ def _create(request, form, target_form, township, region):
 
 # --- Detail ---------------------------------------------------------------------------------------
 
-DETAIL_SORTS = {
-    "subject": ("village__sort_order", "village__name", "township__name"),
-    "branch": ("village__branch__sort_order", "village__branch__name", "village__sort_order"),
-    "status": ("status_order", "village__sort_order", "township__name"),
-    "submitted": ("submitted_at", "village__sort_order"),
-    "self_total": ("self_total", "village__sort_order"),
-}
-SCORE_SORTS = {"final": ("final_score", "village__sort_order")}
-STATUS_ORDER = Case(
-    *(When(status=s.value, then=Value(i)) for i, s in enumerate(S)), output_field=IntegerField()
-)
-
-
-def _sorted(queryset, key, sorts):
-    fields = sorts.get(key.lstrip("-"))
-    if fields is None:
-        key, fields = "subject", sorts["subject"]
-    if key.startswith("-"):
-        fields = ("-" + fields[0], *fields[1:])
-    return queryset.order_by(*fields, "pk")
-
-
-def _int(raw):
-    raw = (raw or "").strip()
-    return int(raw) if raw.isdigit() and len(raw) < 12 else None
-
 
 @require_cap(Cap.CAMPAIGN_VIEW)
 @require_GET
@@ -249,20 +225,14 @@ def campaign_detail(request, pk):
     totals = assessments.aggregate(
         total=Count("pk"), **{s.value: Count("pk", filter=Q(status=s.value)) for s in S}
     )
-    q = request.GET.get("q", "").strip()[:50]
-    rows = assessments
-    if q:
-        rows = rows.filter(Q(village__name__icontains=q) | Q(township__name__icontains=q))
-    status = request.GET.get("status", "")
-    if status in S.values:
-        rows = rows.filter(status=status)
-    branch_id = _int(request.GET.get("branch"))
-    if branch_id is not None:
-        rows = rows.filter(village__branch_id=branch_id)
-    sort = request.GET.get("sort", "subject")
-    rows = _sorted(
-        rows.annotate(status_order=STATUS_ORDER), sort, DETAIL_SORTS | (SCORE_SORTS if show_scores else {})
-    )
+    flt = QueueFilter.from_query(request.GET)
+    rows = assessments.filter(flt.condition())
+    # The reviewer's queue: the village's name opens its review, with the list's filter carried along
+    # so that 上一个村 / 下一个村 walk this list; review progress for whoever sees review scores.
+    can_review = Side.REVIEWER in scope.sides(campaign_entity(campaign), campaign)
+    if show_scores:
+        rows = with_review_progress(rows)
+    rows = flt.ordered(rows, scores_visible=show_scores)
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
     today = timezone.localdate()
     reopen_open = (
@@ -275,14 +245,17 @@ def campaign_detail(request, pk):
     for a in page.object_list:
         a.can_reopen = reopen_open and a.status in REOPENABLE
         a.grade_name = grade_names.get(a.effective_grade, a.effective_grade)
+        if show_scores:
+            a.progress = progress_of(a)
     branches, target = [], None
     if village_level:
         branches = list(
             branch_list_for_user(user).filter(township_id=campaign.township_id).order_by("sort_order", "name")
         )
-        own_branches = scope.held(Cap.CAMPAIGN_VIEW, "branch")
+        # The 报送 boards are the branch secretaries' desks: their buttons go to who is the BRANCH side
+        # of that branch, not to everyone who may look at the board.
         for b in branches:
-            b.board = wide or b.pk in own_branches
+            b.board = Side.BRANCH in scope.sides("branch", b)
         if wide:  # the year's target is the township's own planning (villages.selectors.targets_for_user)
             target = (
                 AnnualTarget.objects.filter(township_id=campaign.township_id, year=campaign.year)
@@ -294,10 +267,12 @@ def campaign_detail(request, pk):
         "page_obj": page,
         "totals": totals,
         "status_totals": [(s.value, s.label, totals[s.value]) for s in S],
-        "statuses": S.choices,
-        "q": q,
-        "status": status,
-        "branch_id": branch_id,
+        "statuses": [(TODO, TODO_LABEL), *S.choices],
+        "q": flt.q,
+        "status": flt.status,
+        "branch_id": flt.branch_id,
+        "queue_query": flt.querystring(),
+        "can_review": can_review,
         "branches": branches,
         "board_branches": [b for b in branches if b.board],
         "target": target,

@@ -6,7 +6,15 @@ Every object comes through the scoped selectors; a user without the needed workf
 
 from .board import city_board, city_decide, confirm_grades, grade_override, grading_board, village_history
 from .common import label_grades, review_result_context
-from .edit import accept_remaining, bonus_review, review_edit, score_review, veto_event_create, veto_review
+from .edit import (
+    accept_remaining,
+    bonus_review,
+    review_edit,
+    score_review,
+    veto_clear_all,
+    veto_event_create,
+    veto_review,
+)
 
 __all__ = [
     "accept_remaining",
@@ -20,6 +28,7 @@ __all__ = [
     "review_edit",
     "review_result_context",
     "score_review",
+    "veto_clear_all",
     "veto_event_create",
     "veto_review",
     "village_history",

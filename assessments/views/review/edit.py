@@ -12,112 +12,52 @@ from django.views.decorators.http import require_GET, require_POST
 from common.errors import ConflictError
 from indices.models import VetoItem
 
-from ... import workflow
 from ...deductions import supervision_deduction_sources
 from ...models import AssessmentEvent, BonusClaim, Evidence, IndicatorScore, VetoCheck
+from ...permissions import actor_sides
 from ...scoring import normal
 from ...services import grading, review
 from ...services.common import WorkflowError
-from ...services.transitions import guard_problems
 from ...workflow import Side
-from .common import S, assessment_as, child_or_404, grades_for, label_grades, wants_json
-
-
-def _rule_rows(score):
-    """The indicator's rules with the village's and the reviewer's choice beside each."""
-    own = score.review_rules if score.review_score is not None else score.self_rules
-    rows = []
-    for r in score.indicator.rules.all():
-        rows.append(
-            {
-                "rule": r,
-                "self": _chosen(score.self_rules, r.pk),
-                "review": _chosen(own, r.pk),
-            }
-        )
-    return rows
-
-
-def _chosen(chosen, pk):
-    if isinstance(chosen, dict):
-        return chosen.get(str(pk)) or chosen.get(pk) or 0
-    return pk in {int(x) for x in chosen or [] if str(x).isdigit()}
-
-
-def _direct_value(score):
-    """What the direct-score box starts with: a score given without rules (the reviewer's, or else the
-    village's), so that saving untouched keeps it rather than recomputing from empty rules."""
-    if not score.indicator.rules.all():
-        return score.review_score if score.review_score is not None else ""
-    if score.review_score is not None:
-        return "" if score.review_rules else score.review_score
-    return score.self_score if score.self_score is not None and not score.self_rules else ""
+from . import page
+from .common import S, assessment_as, child_or_404, grades_for, wants_json
+from .page import evidence_of
 
 
 @require_GET
 def review_edit(request, pk):
     a, sides = assessment_as(request, pk, Side.REVIEWER)
-    scores = list(
-        IndicatorScore.objects.filter(assessment=a)
-        .select_related("indicator", "indicator__dimension", "reviewed_by")
-        .prefetch_related("indicator__rules")
-        .order_by("indicator__dimension__sort_order", "indicator__sort_order")
-    )
-    evidence = {}
-    forms_ = []
-    for e in Evidence.objects.filter(assessment=a).order_by("uploaded_at"):
-        if e.kind == Evidence.Kind.APPLICATION_FORM:
-            forms_.append(e)
-        else:
-            evidence.setdefault((e.kind, e.indicator_id or e.bonus_claim_id), []).append(e)
-    rows = []
-    for s in scores:
-        s.rule_rows = _rule_rows(s)
-        s.files = evidence.get((Evidence.Kind.INDICATOR, s.indicator_id), [])
-        s.township_only = s.indicator.scored_by == "township_only"
-        s.differs = s.review_score is not None and s.self_score is not None and s.review_score != s.self_score
-        s.direct_value = _direct_value(s)
-        rows.append(s)
+    evidence, forms_ = evidence_of(a)
+    rows = [
+        page.decorate_score(s, evidence.get((Evidence.Kind.INDICATOR, s.indicator_id), []))
+        for s in page.scores_of(a)
+    ]
     dimensions = [(dim, list(items)) for dim, items in groupby(rows, key=lambda s: s.indicator.dimension)]
     claims = list(BonusClaim.objects.filter(assessment=a).select_related("bonus_item"))
     for c in claims:
         c.files = evidence.get((Evidence.Kind.BONUS, c.pk), [])
-    vetoes = list(
-        VetoCheck.objects.filter(assessment=a).select_related("veto_item").order_by("veto_item__sort_order")
-    )
-    grades = grades_for([a.campaign.standard_id])
-    label_grades([a], grades)
-    buttons = []
-    for t in workflow.available(a.status, sides):
-        if Side.REVIEWER in t.sides:
-            buttons.append({"t": t, "problems": guard_problems(a, t.guards)})
-    editable = a.status in workflow.REVIEW_EDITABLE or a.status == S.FORWARDED
-    names = {g.code: g.name for g in grades.get(a.campaign.standard_id, [])}
+    context = page.shared_context(request, a, sides, page.queue_query(request.GET))
+    names = {g.code: g.name for g in grades_for([a.campaign.standard_id]).get(a.campaign.standard_id, [])}
     veto_events = list(a.veto_events.select_related("veto_item", "recorded_by"))
     for e in veto_events:
         e.before_label, e.after_label = names.get(e.grade_before, e.grade_before), names.get(e.grade_after)
-    return render(
-        request,
-        "assessments/review_edit.html",
+    context.update(
         {
-            "a": a,
-            "standard": a.campaign.standard,
             "dimensions": dimensions,
             "claims": claims,
-            "vetoes": vetoes,
+            "vetoes": list(page.vetoes_of(a)),
             "application_forms": forms_,
-            "editable": editable and not a.campaign.is_confirmed,
-            "buttons": buttons,
             "events": AssessmentEvent.objects.filter(assessment=a)
             .select_related("actor")
             .order_by("-at", "-id"),
             "veto_items": a.campaign.standard.veto_items.all() if a.status == S.CONFIRMED else [],
             "veto_events": veto_events,
-            "unreviewed": sum(1 for s in scores if s.review_score is None),
             "deduction_sources": supervision_deduction_sources(a),
-            "back": reverse("assessments:review_edit", args=[a.pk]),
-        },
+        }
     )
+    response = render(request, "assessments/review_edit.html", context)
+    response["Cache-Control"] = "no-store"  # SECURITY.md PRIV-3: review pages are not cached
+    return response
 
 
 def _rules_from_post(request, indicator):
@@ -142,10 +82,23 @@ def _int(value):
         return None
 
 
-def _saved(request, a, payload, message):
+def _saved(request, a, payload, message, rows=()):
+    """The answer to a save: with JSON, the changed rows and every part that depends on all lines,
+    rendered from the page's own templates; without, a redirect back to the line (queue kept)."""
+    query = page.posted_queue(request)
     if wants_json(request):
+        a.refresh_from_db()
+        context = page.shared_context(request, a, actor_sides(request.user, a), query)
+        html = {}
+        for kind, objects in rows:
+            html.update(page.render_rows(request, context, kind, objects))
         payload.update(
             ok=True,
+            message=message,
+            status=a.status,
+            status_display=a.get_status_display(),
+            rows=html,
+            parts=page.render_parts(request, context),
             totals={
                 "review_base": normal(a.review_base),
                 "bonus_accepted": normal(a.bonus_accepted),
@@ -153,13 +106,14 @@ def _saved(request, a, payload, message):
                 "final_score": normal(a.final_score),
                 "proposed_grade": a.proposed_grade,
             },
+            progress=context["progress"],
         )
         return JsonResponse(payload)
     messages.success(request, message)
-    return redirect(f"{reverse('assessments:review_edit', args=[a.pk])}#{payload.get('anchor', '')}")
+    return redirect(page.review_url(a.pk, query, payload.get("anchor", "")))
 
 
-def _refused(request, a, exc, anchor, current=None):
+def _refused(request, a, exc, anchor, current=None, version=None):
     if isinstance(exc, ConflictError):
         text = f"{exc}（当前保存的内容：{current}）"
         status = 409
@@ -167,9 +121,18 @@ def _refused(request, a, exc, anchor, current=None):
         text = "；".join(exc.problems)
         status = 400
     if wants_json(request):
-        return JsonResponse({"ok": False, "conflict": status == 409, "errors": [text]}, status=status)
+        body = {"ok": False, "conflict": status == 409, "errors": [text], "current": current}
+        if version is not None:
+            body["version"] = version  # the stored line's: saving again is a deliberate overwrite
+        return JsonResponse(body, status=status)
     messages.error(request, text)
-    return redirect(f"{reverse('assessments:review_edit', args=[a.pk])}#{anchor}")
+    return redirect(page.review_url(a.pk, page.posted_queue(request), anchor))
+
+
+def _score_row(a, s):
+    s = page.scores_of(a).get(pk=s.pk)
+    files = Evidence.objects.filter(assessment=a, kind=Evidence.Kind.INDICATOR, indicator_id=s.indicator_id)
+    return page.decorate_score(s, list(files.order_by("uploaded_at")))
 
 
 @require_POST
@@ -194,11 +157,12 @@ def score_review(request, pk, score_pk):
         c = exc.current
         who = c.updated_by.display_name if c.updated_by else "他人"
         current = f"初审得分 {normal(c.review_score) if c.review_score is not None else '未评'}，{who}保存"
-        return _refused(request, a, exc, anchor, current)
+        return _refused(request, a, exc, anchor, current, version=c.version)
     except WorkflowError as exc:
         return _refused(request, a, exc, anchor)
     payload = {"anchor": anchor, "score": normal(s.review_score), "version": s.version}
-    return _saved(request, a, payload, f"{s.indicator.code} 初审得分已保存：{normal(s.review_score)} 分。")
+    message = f"{s.indicator.code} 初审得分已保存：{normal(s.review_score)} 分。"
+    return _saved(request, a, payload, message, rows=[("score", [_score_row(a, s)])])
 
 
 @require_POST
@@ -222,12 +186,12 @@ def bonus_review(request, pk, claim_pk):
         )
     except ConflictError as exc:
         current = f"{exc.current.get_status_display()} {normal(exc.current.accepted_points or 0)} 分"
-        return _refused(request, a, exc, anchor, current)
+        return _refused(request, a, exc, anchor, current, version=exc.current.version)
     except WorkflowError as exc:
         return _refused(request, a, exc, anchor)
-    return _saved(
-        request, a, {"anchor": anchor, "version": c.version}, f"加分项 {c.bonus_item.code} 已审核。"
-    )
+    claims = page.claims_with_files(a, BonusClaim.objects.filter(pk=c.pk).select_related("bonus_item"))
+    payload = {"anchor": anchor, "version": c.version}
+    return _saved(request, a, payload, f"加分项 {c.bonus_item.code} 已审核。", rows=[("claim", claims)])
 
 
 @require_POST
@@ -246,12 +210,51 @@ def veto_review(request, pk, check_pk):
             request=request,
         )
     except ConflictError as exc:
-        return _refused(request, a, exc, anchor, exc.current.get_review_display())
+        current = exc.current.get_review_display()
+        return _refused(request, a, exc, anchor, current, version=exc.current.version)
     except WorkflowError as exc:
         return _refused(request, a, exc, anchor)
-    return _saved(
-        request, a, {"anchor": anchor, "version": v.version}, f"负面清单 {v.veto_item.code} 已核实。"
-    )
+    payload = {"anchor": anchor, "version": v.version}
+    rows = [("veto", page.vetoes_of(a).filter(pk=v.pk))]
+    return _saved(request, a, payload, f"负面清单 {v.veto_item.code} 已核实。", rows=rows)
+
+
+def _expected_versions(request):
+    """{check id: version} from the bulk form's `check_<id>` fields."""
+    expected = {}
+    for key, value in request.POST.items():
+        if key.startswith("check_"):
+            pk, version = key.removeprefix("check_"), value.strip()
+            if not (pk.isdigit() and version.isdigit() and len(pk) < 12 and len(version) < 12):
+                return None
+            expected[int(pk)] = int(version)
+    return expected
+
+
+@require_POST
+def veto_clear_all(request, pk):
+    """全部未发现（确认）: the undecided negative-list items cleared together with one note."""
+    a, _ = assessment_as(request, pk, Side.REVIEWER)
+    anchor = "vetoes"
+    expected = _expected_versions(request)
+    if expected is None:
+        return _refused(request, a, WorkflowError("页面已过期，请刷新后重新确认。"), anchor)
+    try:
+        count = review.veto_checks_clear_all(
+            assessment=a,
+            actor=request.user,
+            reason=request.POST.get("reason", ""),
+            expected=expected,
+            request=request,
+        )
+    except ConflictError as exc:
+        current = "；".join(f"{v.veto_item.code} {v.get_review_display()}" for v in exc.current or [])
+        return _refused(request, a, exc, anchor, current or "已全部核实")
+    except WorkflowError as exc:
+        return _refused(request, a, exc, anchor)
+    rows = [("veto", page.vetoes_of(a).filter(pk__in=list(expected)))]
+    message = f"负面清单 {count} 项已确认“不属实”（全部未发现）。"
+    return _saved(request, a, {"anchor": anchor, "cleared": count}, message, rows=rows)
 
 
 class VetoEventForm(forms.Form):
@@ -295,4 +298,12 @@ def accept_remaining(request, pk):
         return _refused(request, a, exc, "scores")
     a.refresh_from_db()
     message = f"已采纳其余 {count} 项指标的自评分。" if count else "没有尚未初审且有自评分的指标。"
-    return _saved(request, a, {"anchor": "scores", "accepted": count}, message)
+    rows = []
+    if wants_json(request):
+        evidence, _ = evidence_of(a, kind=Evidence.Kind.INDICATOR)
+        scores = [
+            page.decorate_score(s, evidence.get((Evidence.Kind.INDICATOR, s.indicator_id), []))
+            for s in page.scores_of(a)
+        ]
+        rows = [("score", scores)]
+    return _saved(request, a, {"anchor": "scores", "accepted": count}, message, rows=rows)
