@@ -14,7 +14,7 @@ DEADLINES = ("self_deadline", "submission_deadline", "city_deadline")
 
 
 def _standard_label(s):
-    return f"{s.year}年 {s.name}（版本 {s.version}，{s.get_status_display()}）"
+    return f"{s.name}（{s.label}，{s.get_status_display()}）"
 
 
 class CampaignCreateForm(forms.Form):
