@@ -21,9 +21,7 @@ DEC = DecimalField(max_digits=9, decimal_places=2)
 
 
 def _rules(grades):
-    return [
-        GradeRule(g.code, g.rank, g.min_score, g.requires_no_veto, g.min_dimension_ratio) for g in grades
-    ]
+    return [GradeRule(g.code, g.rank, g.min_score, g.requires_no_veto, g.min_dimension_ratio) for g in grades]
 
 
 def self_estimates(assessments, grades_by_standard):

@@ -129,7 +129,9 @@ class TargetForm(forms.Form):
                 raise forms.ValidationError("所选指数标准没有等次，不能按等次数量设置目标。")
             filled = [i for i in range(len(self.grades)) if data.get(f"grade_{i}") is not None]
             if not filled and not any(f"grade_{i}" in self.errors for i in range(len(self.grades))):
-                raise forms.ValidationError("按等次数量设置目标时，请至少填写一个等次的目标数量（留空的等次不设目标）。")
+                raise forms.ValidationError(
+                    "按等次数量设置目标时，请至少填写一个等次的目标数量（留空的等次不设目标）。"
+                )
         elif mode == AnnualTarget.Mode.SHARE and data.get("share_percent") is None:
             self.add_error("share_percent", "请填写达标比例。")
         return data

@@ -51,7 +51,10 @@ class IndexStandard(models.Model):
     version = models.CharField("版本", max_length=40)
     # What users read on sheets, forms and PDFs; `version` is the internal key (admin pages, imports).
     label = models.CharField(
-        "版本名称", max_length=40, blank=True, help_text="用户看到的版本名称，如“2025年版”；留空则为“年度＋年版”"
+        "版本名称",
+        max_length=40,
+        blank=True,
+        help_text="用户看到的版本名称，如“2025年版”；留空则为“年度＋年版”",
     )
     status = models.CharField("状态", max_length=10, choices=Status.choices, default=Status.DRAFT)
     region = models.ForeignKey(

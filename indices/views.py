@@ -211,7 +211,12 @@ def standard_copy(request, pk):
 @require_cap(Cap.STANDARDS_MANAGE)
 def standard_edit(request, pk):
     standard = _manageable_or_404(request, standard_get_for_user(request.user, pk))
-    initial = {"name": standard.name, "label": standard.label, "status": standard.status, "notes": standard.notes}
+    initial = {
+        "name": standard.name,
+        "label": standard.label,
+        "status": standard.status,
+        "notes": standard.notes,
+    }
     form = StandardMetaForm(request.POST or None, initial=initial)
     locked_message = str(StandardLockedError(standard)) if standard.in_use else ""
     if request.method == "POST" and form.is_valid():

@@ -103,7 +103,12 @@ def _shape(name, cycle):
             town,
             2024,
             mode="counts",
-            grades=[("SHIFAN", "示范村", 7), ("DABIAO", "达标村", 33), ("TISHENG", "提升村", 13), ("CUJIN", "促进村", 13)],
+            grades=[
+                ("SHIFAN", "示范村", 7),
+                ("DABIAO", "达标村", 33),
+                ("TISHENG", "提升村", 13),
+                ("CUJIN", "促进村", 13),
+            ],
         )
     elif name == "share":  # 三管镇: 30% of the villages reach the standard
         seed_target(town, 2024, mode="share", share=30, note="2022年，30%的村（居）达到清廉村居创建标准。")

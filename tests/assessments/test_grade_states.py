@@ -89,7 +89,12 @@ def test_an_in_review_estimate_ignores_the_review_scores(cycle):
     assert before == "SHIFAN"  # full self marks
     for s in IndicatorScore.objects.filter(assessment=a, self_score__isnull=False)[:6]:
         score_save_review(
-            assessment=a, score=s, actor=cycle.reviewer, expected_version=s.version, value=D("0"), reason="查无实据"
+            assessment=a,
+            score=s,
+            actor=cycle.reviewer,
+            expected_version=s.version,
+            value=D("0"),
+            reason="查无实据",
         )
     a.refresh_from_db()
     assert a.status == S.IN_REVIEW
@@ -168,7 +173,9 @@ def test_the_history_page_shows_the_estimate_until_reviewed(client, cycle):
 
 
 @pytest.mark.parametrize("reviewed_first", [False, True])
-def test_the_score_sheet_workbook_prints_no_grade_before_the_review_is_complete(client, cycle, reviewed_first):
+def test_the_score_sheet_workbook_prints_no_grade_before_the_review_is_complete(
+    client, cycle, reviewed_first
+):
     a = submit_and_forward(cycle)
     assessment_transition(assessment=a, action="start_review", actor=cycle.reviewer)
     if reviewed_first:

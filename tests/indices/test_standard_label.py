@@ -33,7 +33,9 @@ def test_the_migration_fills_the_label_of_existing_standards(std):
 
 
 def test_the_label_is_edited_with_the_metadata_and_blank_restores_the_default(std):
-    standard_update_meta(standard=std, actor=None, name=std.name, status=std.status, notes="", label="2024年试行版")
+    standard_update_meta(
+        standard=std, actor=None, name=std.name, status=std.status, notes="", label="2024年试行版"
+    )
     assert IndexStandard.objects.get(pk=std.pk).label == "2024年试行版"
     standard_update_meta(standard=std, actor=None, name=std.name, status=std.status, notes="", label="  ")
     assert IndexStandard.objects.get(pk=std.pk).label == "2024年版"
@@ -59,7 +61,12 @@ def test_the_edit_and_copy_pages_offer_the_label(client, std):
     assert 'value="2024年版"' in edit.content.decode()
     response = client.post(
         reverse("indices:standard_copy", args=[std.pk]),
-        {"new_version": "2025-x", "year": 2025, "label": "2025年版（征求意见稿）", "target": f"r:{town.region.pk}"},
+        {
+            "new_version": "2025-x",
+            "year": 2025,
+            "label": "2025年版（征求意见稿）",
+            "target": f"r:{town.region.pk}",
+        },
     )
     assert response.status_code == 302
     assert IndexStandard.objects.get(version="2025-x").label == "2025年版（征求意见稿）"

@@ -10,9 +10,9 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from access.roles import Cap
+from access.scope import scope_for
 from common.dates import cn_date
 from common.errors import ApplicationError, ConflictError
-from access.scope import scope_for
 from villages.selectors import township_is_wide_for_user, village_get_for_user
 
 from ...estimates import self_estimates
@@ -110,7 +110,8 @@ def confirm_grades(request, pk):
     board = reverse("assessments:grading_board", args=[campaign.pk])
     if campaign.is_confirmed:
         messages.info(
-            request, f"本年度等次已于{cn_date(timezone.localtime(campaign.grades_confirmed_at))}确认，无需重复确认。"
+            request,
+            f"本年度等次已于{cn_date(timezone.localtime(campaign.grades_confirmed_at))}确认，无需重复确认。",
         )
         return redirect(board)
     reason, error = "", ""
