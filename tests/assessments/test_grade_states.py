@@ -196,3 +196,17 @@ def test_the_score_sheet_workbook_prints_no_grade_before_the_review_is_complete(
         assert a.status == S.REVIEWED and cells["拟定等次"][:1] == [names[a.proposed_grade]]
     else:
         assert a.status == S.IN_REVIEW and cells["拟定等次"] == []
+
+
+def test_the_branch_board_shows_the_estimate_of_submitted_sheets(client, cycle):
+    a = cycle.a["东村"]
+    fill_self(a, cycle.committee, cycle.supervisor)
+    assessment_transition(assessment=a, action="submit", actor=cycle.committee)
+    assessment_recompute(a)  # fill_self wrote the scores directly
+    a.refresh_from_db()
+    assert a.status == S.SUBMITTED
+    client.force_login(cycle.secretary)
+    url = reverse("assessments:branch_board", args=[cycle.campaign.pk, cycle.org.branch.pk])
+    html = client.get(url).content.decode()
+    assert '<td class="grade-estimate small">预估（按自评）：示范村</td>' in html
+    assert "镇街定级" not in html
