@@ -14,7 +14,7 @@ DEADLINES = ("self_deadline", "submission_deadline", "city_deadline")
 
 
 def _standard_label(s):
-    return f"{s.year}年 {s.name}（版本 {s.version}，{s.get_status_display()}）"
+    return f"{s.name}（{s.label}，{s.get_status_display()}）"
 
 
 class CampaignCreateForm(forms.Form):
@@ -65,14 +65,21 @@ class CampaignCreateForm(forms.Form):
 
 
 class CampaignEditForm(forms.Form):
+    """Name and deadlines. A deadline may be blank (the services allow a campaign without one), so the
+    form saves as loaded whatever the campaign was created with."""
+
     name = forms.CharField(label="名称", max_length=100)
-    self_deadline = forms.DateField(label="自评截止日", **DATE)
-    submission_deadline = forms.DateField(label="报送截止日", **DATE)
-    city_deadline = forms.DateField(label="报市截止日", **DATE)
+    self_deadline = forms.DateField(label="自评截止日", required=False, **DATE)
+    submission_deadline = forms.DateField(label="报送截止日", required=False, **DATE)
+    city_deadline = forms.DateField(label="报市截止日", required=False, **DATE)
 
 
 class TargetForm(forms.Form):
-    """The township's target for the year, in the grade scheme of the campaign's standard."""
+    """The township's target for the year, in the grade scheme of the campaign's standard.
+
+    By grade counts, a grade left blank has no target (鲍沟镇's 2025 target names 示范、达标、提升 only);
+    at least one grade needs a number. A form loaded from a stored target posts back valid as it is.
+    """
 
     prefix = "target"
 
@@ -95,7 +102,11 @@ class TargetForm(forms.Form):
         counts = {g.grade_code: g.count for g in target.grade_counts.all()} if target else {}
         for i, grade in enumerate(self.grades):
             self.fields[f"grade_{i}"] = forms.IntegerField(
-                label=f"{grade.name}（个）", required=False, min_value=0, max_value=9999
+                label=f"{grade.name}（个）",
+                required=False,
+                min_value=0,
+                max_value=9999,
+                help_text="留空则不设目标",
             )
             self.fields[f"grade_{i}"].initial = counts.get(grade.code)
         if target is not None:
@@ -116,9 +127,11 @@ class TargetForm(forms.Form):
         if mode == AnnualTarget.Mode.COUNTS:
             if not self.grades:
                 raise forms.ValidationError("所选指数标准没有等次，不能按等次数量设置目标。")
-            for i, grade in enumerate(self.grades):
-                if data.get(f"grade_{i}") is None and f"grade_{i}" not in self.errors:
-                    self.add_error(f"grade_{i}", f"请填写{grade.name}的目标数量。")
+            filled = [i for i in range(len(self.grades)) if data.get(f"grade_{i}") is not None]
+            if not filled and not any(f"grade_{i}" in self.errors for i in range(len(self.grades))):
+                raise forms.ValidationError(
+                    "按等次数量设置目标时，请至少填写一个等次的目标数量（留空的等次不设目标）。"
+                )
         elif mode == AnnualTarget.Mode.SHARE and data.get("share_percent") is None:
             self.add_error("share_percent", "请填写达标比例。")
         return data
@@ -127,7 +140,11 @@ class TargetForm(forms.Form):
         data = self.cleaned_data
         return {
             "mode": data["mode"],
-            "counts": [(g.code, g.name, data[f"grade_{i}"]) for i, g in enumerate(self.grades)]
+            "counts": [
+                (g.code, g.name, data[f"grade_{i}"])
+                for i, g in enumerate(self.grades)
+                if data.get(f"grade_{i}") is not None
+            ]
             if data["mode"] == AnnualTarget.Mode.COUNTS
             else None,
             "share_percent": data.get("share_percent"),

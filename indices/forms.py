@@ -52,6 +52,12 @@ class StandardCopyForm(forms.Form):
         label="新版本号", max_length=40, help_text="如 2025-1；同一标准编码、年度下不能重复"
     )
     year = forms.IntegerField(label="适用年度", min_value=YEAR_RANGE[0], max_value=YEAR_RANGE[1])
+    label = forms.CharField(
+        label="版本名称",
+        max_length=40,
+        required=False,
+        help_text="各村自评表、申请表上显示的名称，如“2025年版”；留空则为“适用年度＋年版”",
+    )
     target = forms.ChoiceField(label="适用范围")
 
     def __init__(self, *args, targets, **kwargs):
@@ -62,6 +68,12 @@ class StandardCopyForm(forms.Form):
 
 class StandardMetaForm(forms.Form):
     name = forms.CharField(label="标准名称", max_length=120)
+    label = forms.CharField(
+        label="版本名称",
+        max_length=40,
+        required=False,
+        help_text="各村自评表、申请表上显示的名称，如“2025年版”；留空则为“年度＋年版”",
+    )
     status = forms.ChoiceField(label="状态", choices=IndexStandard.Status.choices)
     notes = forms.CharField(label="说明", required=False, widget=forms.Textarea(attrs={"rows": 5}))
 

@@ -26,6 +26,11 @@ class StandardLockedError(LockedError):
         )
 
 
+def default_label(year):
+    """The version label users see when none was written: 2025 → “2025年版”."""
+    return f"{year}年版"
+
+
 class IndexStandard(models.Model):
     class Level(models.TextChoices):
         VILLAGE = "village", "村级"
@@ -44,6 +49,13 @@ class IndexStandard(models.Model):
     level = models.CharField("层级", max_length=10, choices=Level.choices)
     year = models.PositiveSmallIntegerField("适用年度")
     version = models.CharField("版本", max_length=40)
+    # What users read on sheets, forms and PDFs; `version` is the internal key (admin pages, imports).
+    label = models.CharField(
+        "版本名称",
+        max_length=40,
+        blank=True,
+        help_text="用户看到的版本名称，如“2025年版”；留空则为“年度＋年版”",
+    )
     status = models.CharField("状态", max_length=10, choices=Status.choices, default=Status.DRAFT)
     region = models.ForeignKey(
         "villages.Region",
@@ -100,6 +112,10 @@ class IndexStandard(models.Model):
     def save(self, *args, **kwargs):
         if self.pk is not None:
             self.guard_editable()
+        if not self.label:
+            self.label = default_label(self.year)
+            if kwargs.get("update_fields") is not None:
+                kwargs["update_fields"] = {*kwargs["update_fields"], "label"}
         super().save(*args, **kwargs)
 
     def delete(self, *args, **kwargs):

@@ -186,7 +186,9 @@ def standard_replace_from_file(*, standard, source, fmt, actor, request=None):
 _KEEP = object()
 
 
-def standard_copy(*, standard, new_version, year, actor, request=None, region=_KEEP, township=_KEEP):
+def standard_copy(
+    *, standard, new_version, year, actor, label="", request=None, region=_KEEP, township=_KEEP
+):
     """新建版本: deep-copy the whole tree into a new draft derived from `standard` (allowed when in use).
 
     The copy keeps the source's owner unless `region`/`township` say otherwise (a township's copy of the
@@ -199,6 +201,9 @@ def standard_copy(*, standard, new_version, year, actor, request=None, region=_K
         raise StandardCopyError("版本号不能超过 40 个字")
     if not isinstance(year, int) or not YEAR_RANGE[0] <= year <= YEAR_RANGE[1]:
         raise StandardCopyError(f"年度应在 {YEAR_RANGE[0]}–{YEAR_RANGE[1]} 之间")
+    label = (label or "").strip()
+    if len(label) > 40:
+        raise StandardCopyError("版本名称不能超过 40 个字")
     with transaction.atomic():
         if IndexStandard.objects.filter(code=standard.code, year=year, version=new_version).exists():
             raise StandardCopyError(_version_taken_message(standard.code, year, new_version))
@@ -222,6 +227,9 @@ def standard_copy(*, standard, new_version, year, actor, request=None, region=_K
             )
         except StandardImportError as exc:
             raise StandardCopyError(exc.problems[0].message) from None
+        if label and label != copy.label:
+            copy.label = label
+            copy.save(update_fields=["label"])
         audit_log(
             action="standard.copy",
             actor=actor,
@@ -230,13 +238,14 @@ def standard_copy(*, standard, new_version, year, actor, request=None, region=_K
             township_id=copy.township_id,
             message=f"以《{source.name}》{source.year}年 {source.version} 为基础新建版本 "
             f"{year}年 {new_version}",
-            detail={"from": source.pk, "version": new_version, "year": year},
+            detail={"from": source.pk, "version": new_version, "year": year, "label": copy.label},
         )
     return copy
 
 
-def standard_update_meta(*, standard, actor, name, status, notes, request=None):
-    """Change name, status and notes of a standard no assessment uses yet."""
+def standard_update_meta(*, standard, actor, name, status, notes, label=None, request=None):
+    """Change name, version label, status and notes of a standard no assessment uses yet (label None:
+    kept; blank: back to the default “{year}年版”)."""
     name = (name or "").strip()
     if status not in IndexStandard.Status.values:
         raise ValueError(f"未知状态 {status}")
@@ -244,7 +253,9 @@ def standard_update_meta(*, standard, actor, name, status, notes, request=None):
         with transaction.atomic():
             locked = IndexStandard.objects.select_for_update().get(pk=standard.pk)
             locked.guard_editable()
-            return _update_meta(locked, actor=actor, request=request, name=name, status=status, notes=notes)
+            return _update_meta(
+                locked, actor=actor, request=request, name=name, status=status, notes=notes, label=label
+            )
     except StandardLockedError as exc:
         # Outside the rolled-back transaction, so the refusal stays on record.
         _audit_failure(
@@ -253,10 +264,12 @@ def standard_update_meta(*, standard, actor, name, status, notes, request=None):
         raise
 
 
-def _update_meta(locked, *, actor, request, name, status, notes):
-    before = {"name": locked.name, "status": locked.status, "notes": locked.notes}
+def _update_meta(locked, *, actor, request, name, status, notes, label=None):
+    before = {"name": locked.name, "status": locked.status, "notes": locked.notes, "label": locked.label}
     locked.name, locked.status, locked.notes = name, status, notes or ""
-    locked.save(update_fields=["name", "status", "notes"])
+    if label is not None:
+        locked.label = label.strip()[:40]  # blank: save() puts back the default
+    locked.save(update_fields=["name", "status", "notes", "label"])
     audit_log(
         action="standard.update",
         actor=actor,
@@ -264,6 +277,9 @@ def _update_meta(locked, *, actor, request, name, status, notes):
         obj=locked,
         township_id=locked.township_id,
         message=f"修改指数标准《{locked.name}》基本信息",
-        detail={"before": before, "after": {"name": name, "status": status, "notes": locked.notes}},
+        detail={
+            "before": before,
+            "after": {"name": name, "status": status, "notes": locked.notes, "label": locked.label},
+        },
     )
     return locked

@@ -193,6 +193,7 @@ def standard_copy(request, pk):
                 standard=standard,
                 new_version=form.cleaned_data["new_version"],
                 year=form.cleaned_data["year"],
+                label=form.cleaned_data["label"],
                 actor=request.user,
                 request=request,
                 region=region,
@@ -210,7 +211,12 @@ def standard_copy(request, pk):
 @require_cap(Cap.STANDARDS_MANAGE)
 def standard_edit(request, pk):
     standard = _manageable_or_404(request, standard_get_for_user(request.user, pk))
-    initial = {"name": standard.name, "status": standard.status, "notes": standard.notes}
+    initial = {
+        "name": standard.name,
+        "label": standard.label,
+        "status": standard.status,
+        "notes": standard.notes,
+    }
     form = StandardMetaForm(request.POST or None, initial=initial)
     locked_message = str(StandardLockedError(standard)) if standard.in_use else ""
     if request.method == "POST" and form.is_valid():
@@ -221,6 +227,7 @@ def standard_edit(request, pk):
                 name=form.cleaned_data["name"],
                 status=form.cleaned_data["status"],
                 notes=form.cleaned_data["notes"],
+                label=form.cleaned_data["label"],
                 request=request,
             )
         except StandardLockedError as exc:
@@ -266,7 +273,12 @@ def standard_replace(request, pk):
             messages.success(request, "已重新导入，原有内容已替换。")
             return redirect("indices:standard_detail", pk=standard.pk)
     meta_form = StandardMetaForm(
-        initial={"name": standard.name, "status": standard.status, "notes": standard.notes}
+        initial={
+            "name": standard.name,
+            "label": standard.label,
+            "status": standard.status,
+            "notes": standard.notes,
+        }
     )
     return render(
         request,

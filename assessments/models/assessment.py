@@ -161,6 +161,12 @@ class Assessment(models.Model):
         return self.village.name if self.village_id else self.township.name
 
     @property
+    def is_graded(self):
+        """The township's review is complete: only then is the grade shown as 定级 (before that, at
+        most as an estimate from the self-assessment, see assessments.estimates)."""
+        return self.status in (self.Status.REVIEWED, self.Status.CONFIRMED)
+
+    @property
     def effective_grade(self):
         """The grade that stands: the city's decision for a candidate, else the township's."""
         return self.city_grade or self.final_grade

@@ -196,7 +196,8 @@ def _total_rows(ws, r, doc, show_review):
         number(ws, r, REVIEW, review_value).font = BOLD
         text(ws, r, REVIEW_NOTE, note, style=WRAP)
         r += 1
-    grades = [("拟定等次", doc.proposed_grade_name if show_review else "", "")]
+    # Before the review is complete there is no grade yet: the row stays empty (not a provisional grade).
+    grades = [("拟定等次", doc.proposed_grade_name if doc.is_reviewed else "", "")]
     if show_review and a.veto_confirmed:
         grades[0] = (grades[0][0], grades[0][1], "存在负面清单（一票否决）情形")
     if show_review and a.status == Assessment.Status.CONFIRMED:

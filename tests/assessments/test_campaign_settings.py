@@ -133,11 +133,13 @@ def test_create_saves_the_years_targets_per_grade_in_the_same_transaction(client
     assert audit.message == "甲镇2025年度目标：示范村7个、达标村33个、提升村13个、促进村13个"
 
 
-def test_target_counts_must_be_complete_and_nothing_is_created_otherwise(client, cycle):
+def test_target_counts_need_at_least_one_grade_and_nothing_is_created_otherwise(client, cycle):
     client.force_login(cycle.reviewer)
     response = _post(client, cycle.standard, villages=[cycle.org.village.pk], **{"target-mode": "counts"})
     assert response.status_code == 200
-    assert response.context["target_form"].errors["grade_0"] == ["请填写示范村的目标数量。"]
+    assert [str(e) for e in response.context["target_form"].non_field_errors()] == [
+        "按等次数量设置目标时，请至少填写一个等次的目标数量（留空的等次不设目标）。"
+    ]
     assert not Campaign.objects.filter(year=2025).exists()
 
 

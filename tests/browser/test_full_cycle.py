@@ -200,7 +200,9 @@ def test_the_whole_cycle_on_the_demo_township(live_server, browser, shot, demo_c
         numbers = [c for c in cells if c.lstrip("+-").isdigit()]
         assert numbers[:3] == [count, count, "0"], (name, cells, distribution)  # target, current, difference
     shot(page, "cycle-6-grading-board")
-    _click(page, "form[action$='/confirm/'] button")
+    _click(page, "#confirm-link")  # the confirmation step: the distribution meets the target, no reason
+    assert "拟定等次分布与2024年度目标一致。" in page.locator("#confirm-ok").inner_text()
+    _click(page, "#confirm-form button[type=submit]")
     page.context.close()
     campaign.refresh_from_db()
     ours.refresh_from_db()

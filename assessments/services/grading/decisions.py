@@ -11,6 +11,7 @@ from accounts.services import notify, notify_each
 from audit.bulk import bulk_insert
 from audit.services import audit_log_many
 from common.dates import cn_date
+from common.errors import ConflictError, InvalidInputError
 
 from ... import workflow
 from ...models import Assessment, AssessmentEvent, Campaign, VetoEvent
@@ -19,6 +20,9 @@ from ...workflow import Side
 from ..common import WorkflowError, event_rows, record_event
 from ..totals import assessment_recompute
 from .base import CITY, S, campaign_actor_sides, lock_assessment, standard_grades, subject_members
+from .summary import grading_summary
+
+REASON_MAX = 1000
 
 
 def grade_override(*, assessment, actor, grade_code, reason, request=None):
@@ -69,13 +73,21 @@ def grade_override(*, assessment, actor, grade_code, reason, request=None):
 # --- Confirmation ----------------------------------------------------------------------------------
 
 
-def campaign_confirm_grades(*, campaign, actor, request=None):
+def campaign_confirm_grades(*, campaign, actor, reason="", seen_distribution=None, request=None):
     """Confirm every grade of the campaign at once; refused unless every assessment is reviewed.
+
+    A distribution that breaks the year's target (counts per grade, or the share reaching the standard)
+    is confirmed only with a `reason`, kept on every assessment's confirmation event and in the audit
+    row with the differences. `seen_distribution` is the summary's fingerprint on the page the user
+    confirmed from: if the grades changed since, the confirmation is refused (ConflictError).
 
     Applies the campaign-wide `confirm_grade` transition to every assessment as one step: the same
     state changes, history events, audit rows (chained in order) and notifications as one transition
     per assessment would leave, in a number of queries that does not grow with the campaign.
     """
+    reason = (reason or "").strip()
+    if len(reason) > REASON_MAX:
+        raise InvalidInputError(f"说明理由不能超过 {REASON_MAX} 字。")
     t = workflow.get("confirm_grade")
     with transaction.atomic():
         c = (
@@ -106,7 +118,15 @@ def campaign_confirm_grades(*, campaign, actor, request=None):
             a.campaign = c
             if not t.sides & actor_sides(actor, a):
                 raise WorkflowError(f"您不能对{a.subject_name}执行“{t.label}”。")
-        grades = standard_grades(c.standard)
+        summary = grading_summary(c)
+        if seen_distribution is not None and seen_distribution != summary.fingerprint:
+            raise ConflictError("打开确认页面后，等次分布或年度目标已有变化，请重新核对后再确认。")
+        differences = summary.differences
+        if differences and not reason:
+            raise InvalidInputError(
+                f"拟定等次与{c.year}年度目标不一致：{'；'.join(differences)}。确认定级须说明理由。"
+            )
+        grades = summary.grades
         candidates = []
         if c.level == Campaign.Level.VILLAGE and grades and grades[0].final_decision_by == CITY:
             candidates = [a for a in assessments if a.final_grade == grades[0].code]
@@ -141,6 +161,7 @@ def campaign_confirm_grades(*, campaign, actor, request=None):
                 subject=t.label,
                 from_value=old_label,
                 to_value=a.get_status_display(),
+                reason=reason,
             )
             for a in assessments
         ]
@@ -164,6 +185,14 @@ def campaign_confirm_grades(*, campaign, actor, request=None):
         for a in assessments:
             label = names.get(a.final_grade, a.final_grade or "未定级")
             distribution[label] = distribution.get(label, 0) + 1
+        message = f"确认{c.name}定级：{len(assessments)}个，报市评选{len(candidates)}个"
+        detail = {"distribution": distribution, "candidates": [a.pk for a in candidates]}
+        if differences:
+            message += f"；与年度目标不一致：{'；'.join(differences)}"
+            detail["differences"] = differences
+        if reason:
+            message += f"；理由：{reason}"
+            detail["reason"] = reason
         audit_log_many(
             [audit for _, audit in rows]
             + [
@@ -171,8 +200,8 @@ def campaign_confirm_grades(*, campaign, actor, request=None):
                     "action": "campaign.confirm_grades",
                     "obj": c,
                     "township_id": c.township_id,
-                    "message": f"确认{c.name}定级：{len(assessments)}个，报市评选{len(candidates)}个",
-                    "detail": {"distribution": distribution, "candidates": [a.pk for a in candidates]},
+                    "message": message[:300],
+                    "detail": detail,
                 }
             ],
             actor=actor,

@@ -58,6 +58,55 @@ class GradingSummary:
     def all_reviewed(self):
         return self.total > 0 and self.reviewed == self.total
 
+    @property
+    def reached(self):
+        """Villages reaching the standard (清廉村居 grades), earlier confirmed years included."""
+        return self.qualified + self.qualified_previous
+
+    @property
+    def share_gap(self):
+        """Percentage points short of a share target (None without one, 0 when it is met)."""
+        if self.mode != AnnualTarget.Mode.SHARE or self.share is None:
+            return None
+        return max(self.target.share_percent - self.share, Decimal("0"))
+
+    @property
+    def differences(self):
+        """How the proposed distribution breaks the year's target, one Chinese line per grade (or the
+        share): what confirming needs a reason for. Grades without a target are never a difference."""
+        if self.mode == AnnualTarget.Mode.COUNTS:
+            lines = []
+            for row in self.rows:
+                if row.difference:
+                    more = "多" if row.difference > 0 else "少"
+                    extra = f"（含往年已认定 {row.previous} 个）" if row.previous else ""
+                    lines.append(
+                        f"{row.name}：目标 {row.target} 个，拟定 {row.total} 个{extra}，{more} {abs(row.difference)} 个"
+                    )
+            return lines
+        if self.share_gap:
+            goal = f"{self.target.share_percent.normalize():f}"
+            return [
+                f"达到清廉村居标准的村：目标 {goal}%，拟定 {self.share}%（{self.reached}/{self.total}），"
+                f"低 {self.share_gap.normalize():f} 个百分点"
+            ]
+        return []
+
+    @property
+    def fingerprint(self):
+        """The distribution as seen on a page, to tell whether it changed before a confirmation."""
+        counts = ",".join(f"{r.code}:{r.count}+{r.previous}" for r in self.rows)
+        return f"{counts};ungraded:{self.ungraded};total:{self.total};target:{self.target_key}"
+
+    @property
+    def target_key(self):
+        t = self.target
+        if t is None:
+            return "none"
+        if t.mode == AnnualTarget.Mode.SHARE:
+            return f"share:{t.share_percent}:{int(t.cumulative)}"
+        return "counts:" + ",".join(f"{g.grade_code}={g.count}" for g in t.grade_counts.all())
+
 
 DONE = (S.REVIEWED, S.CONFIRMED)
 
@@ -163,7 +212,7 @@ def _compare_share(summary, target, qinglian):
             .distinct()
             .count()
         )
-    reached = summary.qualified + summary.qualified_previous
+    reached = summary.reached
     if summary.total:
         summary.share = (Decimal(reached) * 100 / summary.total).quantize(Decimal("0.1"))
         if summary.share < target.share_percent:

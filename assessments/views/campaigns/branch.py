@@ -21,6 +21,7 @@ from common.dates import cn_date
 from villages.selectors import branch_list_for_user, township_is_wide_for_user
 
 from ... import workflow
+from ...estimates import self_estimates
 from ...models import Assessment, AssessmentEvent, Campaign, Evidence, IndicatorScore, Signoff, VetoCheck
 from ...selectors import assessment_list_for_user, campaign_get_for_user
 from ...services import WorkflowError
@@ -142,11 +143,16 @@ def branch_board(request, pk, branch_pk):
         a.reasons = submit_problems(a, codes.get(a.pk, []), now)
         if a.status == S.RETURNED:
             a.returned_by = RETURNED_BY.get(a.return_action, "退回")
+    ready = [a for a in rows if a.status == S.SUBMITTED]
+    for a in ready:
+        a.campaign = campaign
+    # what the submitted sheets would reach by their own scores (预估, never a grade)
+    self_estimates(ready, {campaign.standard_id: list(campaign.standard.grades.order_by("rank"))})
     context = {
         "campaign": campaign,
         "branch": branch,
         "own": own,
-        "ready": [a for a in rows if a.status == S.SUBMITTED],
+        "ready": ready,
         "pending": pending,
         "sent": [a for a in rows if a.status in SENT],
         "total": len(rows),

@@ -6,13 +6,17 @@ from django.contrib import messages
 from django.db.models import Count, Prefetch, Q
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_GET, require_POST
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from access.roles import Cap
 from access.scope import scope_for
+from common.dates import cn_date
+from common.errors import ApplicationError, ConflictError
 from villages.selectors import township_is_wide_for_user, village_get_for_user
 
-from ...models import Assessment, VetoEvent
+from ...estimates import self_estimates
+from ...models import Assessment, AssessmentEvent, VetoEvent
 from ...selectors import assessment_list_for_user, campaign_get_for_user, campaign_list_for_user
 from ...services import grading
 from ...services.common import WorkflowError
@@ -50,12 +54,22 @@ def grading_board(request, pk):
     )
     summary = grading.grading_summary(campaign)
     label_grades(rows, {campaign.standard_id: summary.grades})
+    self_estimates(rows, {campaign.standard_id: summary.grades})
     top = summary.grades[0] if summary.grades else None
     city_pick = bool(top and top.final_decision_by == grading.CITY and campaign.level == "village")
+    confirm_reason = ""
+    if campaign.is_confirmed:
+        confirm_reason = (
+            AssessmentEvent.objects.filter(assessment__campaign=campaign, action="confirm_grade")
+            .exclude(reason="")
+            .values_list("reason", flat=True)
+            .first()
+        ) or ""
     return render(
         request,
         "assessments/grading_board.html",
         {
+            "confirm_reason": confirm_reason,
             "campaign": campaign,
             "rows": rows,
             "summary": summary,
@@ -85,18 +99,60 @@ def grade_override(request, pk):
     return redirect(reverse("assessments:grading_board", args=[a.campaign_id]) + f"#row-{a.pk}")
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 def confirm_grades(request, pk):
+    """The confirmation step: the distribution against the year's target, the differences and, when
+    the target is broken, the reason (说明理由) that goes into the event log. GET shows it; POST
+    confirms (the service checks again and refuses a second confirmation)."""
     campaign, can_edit = _board_campaign(request, pk)
     if not can_edit:
         deny(request, campaign, "只读用户不能确认定级")
-    try:
-        grading.campaign_confirm_grades(campaign=campaign, actor=request.user, request=request)
-    except WorkflowError as exc:
-        messages.error(request, "；".join(exc.problems))
-    else:
-        messages.success(request, "本年度等次已确认，结果已通知各参评对象。")
-    return redirect("assessments:grading_board", pk=campaign.pk)
+    board = reverse("assessments:grading_board", args=[campaign.pk])
+    if campaign.is_confirmed:
+        messages.info(
+            request,
+            f"本年度等次已于{cn_date(timezone.localtime(campaign.grades_confirmed_at))}确认，无需重复确认。",
+        )
+        return redirect(board)
+    reason, error = "", ""
+    if request.method == "POST":
+        reason = request.POST.get("reason", "")
+        try:
+            grading.campaign_confirm_grades(
+                campaign=campaign,
+                actor=request.user,
+                reason=reason,
+                seen_distribution=request.POST.get("distribution", ""),
+                request=request,
+            )
+        except ConflictError as exc:
+            messages.warning(request, str(exc))
+            return redirect("assessments:confirm_grades", pk=campaign.pk)
+        except WorkflowError as exc:
+            messages.error(request, "；".join(exc.problems))
+            return redirect(board)
+        except ApplicationError as exc:
+            error = str(exc)
+        else:
+            messages.success(request, "本年度等次已确认，结果已通知各参评对象。")
+            return redirect(board)
+    summary = grading.grading_summary(campaign)
+    top = summary.grades[0] if summary.grades else None
+    city_pick = bool(top and top.final_decision_by == grading.CITY and campaign.level == "village")
+    return render(
+        request,
+        "assessments/grading_confirm.html",
+        {
+            "campaign": campaign,
+            "summary": summary,
+            "top": top,
+            "candidates": summary.rows[0].count if city_pick else 0,
+            "unit": "村" if campaign.level == "village" else "镇街",
+            "reason": reason,
+            "error": error,
+        },
+        status=400 if error else 200,
+    )
 
 
 # --- The city's board ---------------------------------------------------------------------------
@@ -169,7 +225,9 @@ def village_history(request, village_pk):
     if not wide:
         rows = rows.filter(campaign__grades_confirmed_at__isnull=False)
     rows = list(rows)
-    label_grades(rows, grades_for(a.campaign.standard_id for a in rows))
+    grades = grades_for(a.campaign.standard_id for a in rows)
+    label_grades(rows, grades)
+    self_estimates(rows, grades)
     return render(
         request, "assessments/history_village.html", {"village": village, "rows": rows, "wide": wide}
     )
