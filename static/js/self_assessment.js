@@ -164,7 +164,12 @@
     document.querySelectorAll("[data-step-link]").forEach(function (link) {
       if (link.dataset.stepLink === step.id) {
         link.setAttribute("aria-current", "step");
-        link.scrollIntoView({ block: "nearest", inline: "center" });
+        // Bring the tab into the middle of the strip on a phone without scrolling the page.
+        const strip = link.closest(".sheet-steps");
+        const li = link.parentElement;
+        if (strip && strip.scrollWidth > strip.clientWidth) {
+          strip.scrollLeft = li.offsetLeft - strip.offsetLeft - (strip.clientWidth - li.offsetWidth) / 2;
+        }
       } else {
         link.removeAttribute("aria-current");
       }
@@ -176,7 +181,7 @@
   }
 
   // Open the step that holds an item (a link of the check list, a #anchor after a reload) and show the item.
-  function goTo(id, smooth) {
+  function goTo(id) {
     const target = id ? document.getElementById(id) : null;
     if (!target) {
       return false;
@@ -188,7 +193,7 @@
       details.open = false;
     }
     const where = target.classList.contains("sheet-step") ? sheet : target;
-    where.scrollIntoView({ block: where === sheet ? "start" : "center", behavior: smooth ? "smooth" : "auto" });
+    where.scrollIntoView({ block: where === sheet ? "start" : "center" });
     if (target !== step) {
       target.classList.add("is-target");
       window.setTimeout(function () {
@@ -238,7 +243,7 @@
       if (!link || !sheet.contains(link) && !link.closest("#sheet-bar")) {
         return;
       }
-      if (goTo(link.getAttribute("href").slice(1), true)) {
+      if (goTo(link.getAttribute("href").slice(1))) {
         event.preventDefault();
       }
     });
