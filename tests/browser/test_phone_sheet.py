@@ -256,3 +256,55 @@ def test_a_village_member_fills_and_submits_the_whole_sheet_on_a_phone(live_serv
         f"{supervisor[1]} (opening the sheet, each sign-off, the submit); budget {budget} taps"
     )
     assert taps <= budget
+
+
+def test_the_same_sheet_at_a_desktop_viewport_updates_the_bar_live(live_server, browser, cycle):
+    east = cycle.a["东村"]
+    desk = Phone(browser, live_server, cycle.committee.username, viewport={"width": 1366, "height": 900}, touch=False)
+    page = desk.page
+    desk.open(f"/assessments/a/{east.pk}/self/")
+    nav = page.locator("#sheet-nav").bounding_box()
+    assert nav["x"] < 400 and nav["height"] > 300  # the steps run down the left-hand side
+    first = east.campaign.standard.dimensions.order_by("sort_order").first()
+    rows = list(east.scores.filter(indicator__dimension=first).select_related("indicator").order_by("indicator__sort_order"))
+    for row in rows[:3]:
+        desk.tap(page.locator(f"#ind-{row.pk} .js-full"))
+        page.locator(f"#ind-{row.pk} .js-state", has_text="满分").wait_for()
+    page.locator("#sheet-done", has_text="3").wait_for()
+    expected = sum(r.indicator.max_score for r in rows[:3])
+    assert page.locator("[data-total=self_total]").inner_text() == f"{expected:f}".rstrip("0").rstrip(".")
+    assert page.locator(f"[data-step-count='dim-{first.pk}']").inner_text() == f"3/{len(rows)}"
+    # The check list follows: the three are no longer listed, the first missing one is a link to it.
+    desk.tap(page.locator("#submit-check summary"))
+    listed = page.locator("#submit-check .submit-check-targets a").all_inner_texts()
+    assert listed[0].startswith(rows[3].indicator.code) and len(listed) == 25 - 3 + 7
+    assert page.locator("#submit-check .submit-check > li").first.inner_text().startswith("还有 22 项指标未自评")
+    desk.shot("desktop-sheet-check-list")
+    v31 = east.scores.get(indicator__code="V3.1")
+    desk.tap(page.locator(f"#submit-check a[href='#ind-{v31.pk}']"))
+    assert page.locator(".sheet-step.is-current").get_attribute("id") == f"dim-{v31.indicator.dimension_id}"
+    assert page.locator(f"#ind-{v31.pk}").is_visible()
+    assert page.locator("#sheet-bar button.js-submit").is_disabled()
+    desk.shot("desktop-sheet-step-3")
+    assert desk.problems == []
+    desk.close()
+    assert east.scores.filter(self_score__isnull=False).count() == 3
+
+
+def test_without_javascript_every_step_shows_and_full_marks_still_saves(live_server, browser, cycle):
+    east = cycle.a["东村"]
+    context = browser.new_context(locale="zh-CN", java_script_enabled=False, viewport=PHONE)
+    page = context.new_page()
+    login(page, live_server, cycle.committee.username, TEST_PASSWORD)
+    page.goto(f"{live_server.url}/assessments/a/{east.pk}/self/")
+    for section in ("#vetoes", "#stamped", "#signoff", "#bonus"):
+        assert page.locator(section).is_visible()
+    v12 = east.scores.get(indicator__code="V1.2")
+    assert page.locator(f"#ind-{v12.pk} .ind-deduct").is_visible()  # nothing collapsed without the script
+    assert page.locator("#sheet-bar button.js-submit").is_disabled()
+    page.locator(f"#ind-{v12.pk} .js-full").click()
+    page.wait_for_load_state()
+    v12.refresh_from_db()
+    assert v12.self_score == v12.indicator.max_score
+    assert page.locator(f"#ind-{v12.pk} .js-state").inner_text() == "满分"
+    context.close()
