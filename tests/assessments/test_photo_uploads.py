@@ -175,7 +175,10 @@ def test_a_file_named_heic_that_is_not_one_is_refused(client, east, media):
 
 def test_a_heif_stamped_form_counts_for_the_submit_guard(client, cycle, east, media):
     response = upload(
-        client, east, [SimpleUploadedFile("申请表.heif", heic_bytes(photo(1200, 900)))], kind="application_form"
+        client,
+        east,
+        [SimpleUploadedFile("申请表.heif", heic_bytes(photo(1200, 900)))],
+        kind="application_form",
     )
     assert messages_of(client, response) == ["已上传 1 个文件。"]
     ev = Evidence.objects.get(kind="application_form")

@@ -58,9 +58,11 @@ class Phone:
         self.problems = []
         self.page.on(
             "console",
-            lambda msg: self.problems.append(msg.text)
-            if msg.type == "error" and any(u in msg.text for u in UNEXPECTED)
-            else None,
+            lambda msg: (
+                self.problems.append(msg.text)
+                if msg.type == "error" and any(u in msg.text for u in UNEXPECTED)
+                else None
+            ),
         )
         self.page.on("pageerror", lambda err: self.problems.append(str(err)))
         self.touch = touch
@@ -134,7 +136,9 @@ def _fill_indicators(phone, a, deducted_code):
             .order_by("indicator__sort_order")
         )
         # Looked at, not answered: nothing in this step is scored yet.
-        assert not IndicatorScore.objects.filter(pk__in=[r.pk for r in rows], self_score__isnull=False).exists()
+        assert not IndicatorScore.objects.filter(
+            pk__in=[r.pk for r in rows], self_score__isnull=False
+        ).exists()
         for row in rows:
             block = page.locator(f"#ind-{row.pk}")
             assert block.locator(".js-state").inner_text() == "未评"
@@ -187,7 +191,9 @@ def test_a_village_member_fills_and_submits_the_whole_sheet_on_a_phone(live_serv
     phone.tap(page.locator(f"#submit-check a[href='#ind-{v21.pk}']"))
     assert _current_step(page).get_attribute("id") == f"dim-{v21.indicator.dimension_id}"
     assert page.locator(f"#ind-{v21.pk}").is_visible()
-    phone.tap(page.locator(f".sheet-step-link[data-step-link='dim-{east.campaign.standard.dimensions.first().pk}']"))
+    phone.tap(
+        page.locator(f".sheet-step-link[data-step-link='dim-{east.campaign.standard.dimensions.first().pk}']")
+    )
 
     full_taps = _fill_indicators(phone, east, deducted_code="V1.1")
     assert full_taps == n_indicators - 1
@@ -200,7 +206,7 @@ def test_a_village_member_fills_and_submits_the_whole_sheet_on_a_phone(live_serv
     phone.tap(_current_step(page).locator(".js-next"))  # 加分项: optional
     phone.tap(_current_step(page).locator(".js-next"))  # 负面清单
     phone.tap(page.locator("#vetoes-none"))
-    page.locator(f"[data-step-count=vetoes].is-complete").wait_for()
+    page.locator("[data-step-count=vetoes].is-complete").wait_for()
     assert VetoCheck.objects.filter(assessment=east, self_answer=False).count() == n_vetoes
     phone.tap(_current_step(page).locator(".js-next"))  # 申请表与签署
 
@@ -260,13 +266,19 @@ def test_a_village_member_fills_and_submits_the_whole_sheet_on_a_phone(live_serv
 
 def test_the_same_sheet_at_a_desktop_viewport_updates_the_bar_live(live_server, browser, cycle):
     east = cycle.a["东村"]
-    desk = Phone(browser, live_server, cycle.committee.username, viewport={"width": 1366, "height": 900}, touch=False)
+    desk = Phone(
+        browser, live_server, cycle.committee.username, viewport={"width": 1366, "height": 900}, touch=False
+    )
     page = desk.page
     desk.open(f"/assessments/a/{east.pk}/self/")
     nav = page.locator("#sheet-nav").bounding_box()
     assert nav["x"] < 400 and nav["height"] > 300  # the steps run down the left-hand side
     first = east.campaign.standard.dimensions.order_by("sort_order").first()
-    rows = list(east.scores.filter(indicator__dimension=first).select_related("indicator").order_by("indicator__sort_order"))
+    rows = list(
+        east.scores.filter(indicator__dimension=first)
+        .select_related("indicator")
+        .order_by("indicator__sort_order")
+    )
     for row in rows[:3]:
         desk.tap(page.locator(f"#ind-{row.pk} .js-full"))
         page.locator(f"#ind-{row.pk} .js-state", has_text="满分").wait_for()
@@ -278,7 +290,9 @@ def test_the_same_sheet_at_a_desktop_viewport_updates_the_bar_live(live_server, 
     desk.tap(page.locator("#submit-check summary"))
     listed = page.locator("#submit-check .submit-check-targets a").all_inner_texts()
     assert listed[0].startswith(rows[3].indicator.code) and len(listed) == 25 - 3 + 7
-    assert page.locator("#submit-check .submit-check > li").first.inner_text().startswith("还有 22 项指标未自评")
+    assert (
+        page.locator("#submit-check .submit-check > li").first.inner_text().startswith("还有 22 项指标未自评")
+    )
     desk.shot("desktop-sheet-check-list")
     v31 = east.scores.get(indicator__code="V3.1")
     desk.tap(page.locator(f"#submit-check a[href='#ind-{v31.pk}']"))

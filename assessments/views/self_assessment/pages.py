@@ -11,7 +11,6 @@ from django.views.decorators.http import require_GET
 from common.uploads import size_label
 from indices.models import ScoringRule
 
-from ... import workflow
 from ...forms import ApplicationForm
 from ...models import Evidence, Signoff
 from ...permissions import actor_sides, signoff_sides
@@ -22,7 +21,6 @@ from ...workflow import Side
 from ..review import review_result_context
 from .http import VISIBLE_BEFORE_CONFIRMED, can_see_review, check_context, score_badge
 from .transition import buttons
-
 
 # The one-tap answer of a collapsed indicator and the path to enter deductions, by scoring method.
 FULL_LABELS = {
