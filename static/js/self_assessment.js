@@ -237,6 +237,10 @@
       showStep(first);
     }
     countSteps();
+    // Fonts change the tabs' widths: centre the current one again once everything is in.
+    window.addEventListener("load", function () {
+      showStep(sheet.querySelector(".sheet-step.is-current"));
+    });
     // In-page links (the step list, the check list) open their step instead of jumping into a hidden one.
     document.addEventListener("click", function (event) {
       const link = event.target.closest('a[href^="#"]');

@@ -74,13 +74,24 @@ class Phone:
 
     def open(self, path):
         self.page.goto(f"{self.live_server.url}{path}")
+        self.settle_scroll()
+
+    def settle_scroll(self):
+        """After a load the browser scrolls to the #fragment a little later: wait until it rests."""
+        last = None
+        for _ in range(40):
+            now = self.page.evaluate("[scrollX, scrollY]")
+            if now == last:
+                break
+            last = now
+            self.page.wait_for_timeout(150)
 
     def tap(self, locator, navigates=False):
         """One tap, counted; over once the page has handled its click (or loaded the next page)."""
         if navigates:
             with self.page.expect_navigation(wait_until="load"):
                 self._tap(locator, wait=False)
-            self.settle()
+            self.settle_scroll()
             return
         self._tap(locator)
 
