@@ -1,7 +1,7 @@
 // 自评表: a guided sheet. Without JavaScript every step is shown and every block is an ordinary form; here
 // the sheet becomes one step at a time (五清 dimensions, 加分项, 负面清单, 申请表与签署), each indicator opens
 // collapsed with a one-tap "无扣分情形（得满分）", blocks save in place with fetch (one request at a time
-// per block, so the version sent is always the latest one received), evidence uploads show their progress,
+// on the sheet, so the version sent is always the latest one received), evidence uploads show their progress,
 // and the sticky bar (已完成 N/M, the total, 提交自评 and the 提交前检查 list) follows every save.
 (function () {
   "use strict";
@@ -363,11 +363,14 @@
     setStatus(form, (data.errors || ["保存失败。"]).join("；"), "danger");
   }
 
+  // One save at a time for the whole sheet: each answer carries the check list as the server saw it
+  // after that save, so answers arriving in order keep the bar from showing an older state last.
+  let queue = Promise.resolve();
   function enqueue(form, submitter) {
-    form._qlQueue = (form._qlQueue || Promise.resolve()).then(function () {
+    queue = queue.then(function () {
       return save(form, submitter);
     });
-    return form._qlQueue;
+    return queue;
   }
 
   document.querySelectorAll("form.js-autosave").forEach(function (form) {

@@ -332,4 +332,8 @@ def test_without_javascript_every_step_shows_and_full_marks_still_saves(live_ser
     v12.refresh_from_db()
     assert v12.self_score == v12.indicator.max_score
     assert page.locator(f"#ind-{v12.pk} .js-state").inner_text() == "满分"
+    # nor the buttons that only work with the script
+    assert not page.locator(".sheet-step-foot").first.is_visible()
+    assert not page.locator("#vetoes-none").is_visible()
+    assert not page.locator(f"#ind-{v12.pk} .js-open").first.is_visible()
     context.close()
