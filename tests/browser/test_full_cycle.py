@@ -127,7 +127,7 @@ def test_the_whole_cycle_on_the_demo_township(live_server, browser, shot, demo_c
     for check in list(VetoCheck.objects.filter(assessment=ours)):
         page.check(f"#vn-{check.pk}")
         page.wait_for_load_state("networkidle")
-    page.wait_for_timeout(500)  # the last autosave
+    page.locator("[data-step-count=vetoes].is-complete").wait_for()  # every answer saved (one at a time)
     assert not VetoCheck.objects.filter(assessment=ours, self_answer__isnull=True).exists()
     b04 = campaign.standard.bonus_items.get(code="B04")
     page.click("[data-step-link=bonus]")
