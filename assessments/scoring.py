@@ -58,6 +58,27 @@ def score_from_rules(*, method, max_score, rules, chosen):
     raise ScoreError("该指标的计分方法不支持按规则计分。")
 
 
+def full_marks_rules(*, method, max_score, rules):
+    """The rule choice that gives full marks: no deduction ticked, the top tier, every checklist item.
+
+    rules: {rule_id: (kind, points)}. None when the rules cannot reach `max_score` (then the indicator
+    has no honest "nothing to deduct" answer and must be scored rule by rule).
+    """
+    if method == "deduction":
+        chosen = {}
+    elif method == "tiered":
+        top = [rid for rid, (_kind, points) in rules.items() if Decimal(points) >= Decimal(max_score)]
+        chosen = sorted(top)[:1]
+    elif method == "checklist":
+        chosen = sorted(rules)
+    else:
+        return None
+    if not rules or (method != "deduction" and not chosen):
+        return None
+    score = score_from_rules(method=method, max_score=max_score, rules=rules, chosen=chosen)
+    return chosen if score == q2(max_score) else None
+
+
 def _ids(values):
     try:
         return [int(v) for v in (values or [])]

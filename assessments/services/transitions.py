@@ -1,5 +1,7 @@
 """The one function that changes an assessment's state: lock, check the table and guards, change, record."""
 
+from dataclasses import dataclass
+
 from django.db import transaction
 from django.utils import timezone
 
@@ -28,15 +30,34 @@ def self_window_open(assessment, now=None):
     return deadline is None or timezone.localtime(now).date() <= deadline
 
 
-def guard_problems(assessment, guards, now=None):
-    """Chinese messages for every guard the assessment fails (an empty list means it may proceed)."""
-    problems = []
+@dataclass(frozen=True)
+class GuardFailure:
+    """One failed guard: the message the user reads, and what it is about so a page can link to it.
+
+    targets: (kind, key, label) — kind "indicator" (key = IndicatorScore pk), "veto" (VetoCheck pk),
+    "stamped" or "signoff" (key = the sign-off side); empty where there is nothing to point at.
+    """
+
+    guard: str
+    message: str
+    targets: tuple = ()
+
+
+def guard_failures(assessment, guards, now=None):
+    """Every guard the assessment fails, in the order of `guards` (an empty list means it may proceed).
+
+    The one evaluation of the guards: the transition refuses with these messages, and the pages that
+    explain why a button is disabled (the self-assessment sheet) show the same list.
+    """
+    failures = []
     campaign = assessment.campaign
+
+    def fail(guard, message, targets=()):
+        failures.append(GuardFailure(guard, message, tuple(targets)))
+
     for guard in guards:
         if guard == Guard.SELF_WINDOW_OPEN and not self_window_open(assessment, now):
-            problems.append(
-                f"自评截止日（{cn_date(campaign.self_deadline)}）已过，如需修改请联系镇纪委延期。"
-            )
+            fail(guard, f"自评截止日（{cn_date(campaign.self_deadline)}）已过，如需修改请联系镇纪委延期。")
         elif guard == Guard.COMPLETE:
             missing = list(
                 IndicatorScore.objects.filter(
@@ -45,22 +66,37 @@ def guard_problems(assessment, guards, now=None):
                     indicator__scored_by="village_and_township",
                 )
                 .order_by("indicator__dimension__sort_order", "indicator__sort_order")
-                .values_list("indicator__code", flat=True)
+                .values_list("pk", "indicator__code", "indicator__name")
             )
             if missing:
-                problems.append(
-                    f"还有 {len(missing)} 项指标未自评：{'、'.join(missing[:10])}{'等' if len(missing) > 10 else ''}。"
+                codes = [code for _, code, _ in missing]
+                fail(
+                    guard,
+                    f"还有 {len(codes)} 项指标未自评：{'、'.join(codes[:10])}{'等' if len(codes) > 10 else ''}。",
+                    [("indicator", pk, f"{code} {name}") for pk, code, name in missing],
                 )
-            unanswered = VetoCheck.objects.filter(assessment=assessment, self_answer__isnull=True).count()
+            unanswered = list(
+                VetoCheck.objects.filter(assessment=assessment, self_answer__isnull=True)
+                .order_by("veto_item__sort_order")
+                .values_list("pk", "veto_item__code")
+            )
             if unanswered:
-                problems.append(f"负面清单自查还有 {unanswered} 项未作答。")
+                fail(
+                    guard,
+                    f"负面清单自查还有 {len(unanswered)} 项未作答。",
+                    [("veto", pk, f"负面清单 {code}") for pk, code in unanswered],
+                )
         elif guard == Guard.APPLICATION_FORM:
             if assessment.village_id is None:
                 continue  # the stamped 申请表 and the 两委/监委会 sign-offs are village paperwork
             if not Evidence.objects.filter(
                 assessment=assessment, kind=Evidence.Kind.APPLICATION_FORM
             ).exists():
-                problems.append("请上传加盖村“两委”公章的《“清廉村居”建设申请表》扫描件。")
+                fail(
+                    guard,
+                    "请上传加盖村“两委”公章的《“清廉村居”建设申请表》扫描件。",
+                    [("stamped", None, "上传盖章申请表")],
+                )
         elif guard == Guard.SIGNED:
             if assessment.village_id is None:
                 continue
@@ -71,32 +107,46 @@ def guard_problems(assessment, guards, now=None):
             )
             for side in Signoff.Side:
                 if side not in signed:
-                    problems.append(f"本轮提交尚须{side.label}成员签署确认。")
+                    fail(
+                        guard,
+                        f"本轮提交尚须{side.label}成员签署确认。",
+                        [("signoff", side.value, f"{side.label}签署")],
+                    )
         elif guard == Guard.HAS_BRANCH:
             if assessment.village_id is None or assessment.village.branch_id is None:
-                problems.append("该村未划分党总支。")
+                fail(guard, "该村未划分党总支。")
         elif guard == Guard.REVIEW_COMPLETE:
             unreviewed = IndicatorScore.objects.filter(
                 assessment=assessment, review_score__isnull=True
             ).count()
             if unreviewed:
-                problems.append(f"还有 {unreviewed} 项指标未初审打分。")
+                fail(guard, f"还有 {unreviewed} 项指标未初审打分。")
             pending = BonusClaim.objects.filter(
                 assessment=assessment, status=BonusClaim.Status.CLAIMED
             ).count()
             if pending:
-                problems.append(f"还有 {pending} 项加分申报未审核。")
+                fail(guard, f"还有 {pending} 项加分申报未审核。")
             vetoes = VetoCheck.objects.filter(assessment=assessment, self_answer=True, review="").count()
             if vetoes:
-                problems.append(f"还有 {vetoes} 项负面清单自查情形未核实。")
+                fail(guard, f"还有 {vetoes} 项负面清单自查情形未核实。")
         elif guard == Guard.NOT_CONFIRMED:
             if campaign.is_confirmed:
-                problems.append("本年度等次已确认，不能再修改。")
+                fail(guard, "本年度等次已确认，不能再修改。")
         elif guard == Guard.PAST_SUBMISSION_DEADLINE:
             deadline = campaign.submission_deadline
             if deadline is None or _today() <= deadline:
-                problems.append("报送截止日未到，不能直接初审未报送的村。")
-    return problems
+                fail(guard, "报送截止日未到，不能直接初审未报送的村。")
+    return failures
+
+
+def guard_problems(assessment, guards, now=None):
+    """Chinese messages for every guard the assessment fails (an empty list means it may proceed)."""
+    return [f.message for f in guard_failures(assessment, guards, now)]
+
+
+def transition_failures(assessment, action, now=None):
+    """What stops `action` on this assessment now, by the guards of the transition table."""
+    return guard_failures(assessment, workflow.get(action).guards, now)
 
 
 def assessment_transition(*, assessment, action, actor, reason="", request=None, sides=None):
@@ -141,7 +191,7 @@ def _transition(*, assessment, action, actor, reason="", request=None, sides=Non
             )
         if t.reason_required and not reason:
             raise WorkflowError(f"“{t.label}”须填写理由。")
-        problems = guard_problems(a, t.guards)
+        problems = [f.message for f in transition_failures(a, action)]
         if problems:
             raise WorkflowError(problems)
         old = a.get_status_display()

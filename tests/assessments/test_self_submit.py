@@ -32,16 +32,17 @@ def save_v11(client, a, value="2"):
     )
 
 
-def test_submit_is_refused_with_every_guard_message(client, east):
+def test_submit_is_refused_with_one_message_listing_every_guard(client, east):
     response = submit(client, east)
     assert response.status_code == 302
     assert response["Location"] == f"/assessments/a/{east.pk}/"
     assert messages_of(client, response) == [
-        "还有 25 项指标未自评：V1.1、V1.2、V1.3、V1.4、V1.5、V1.6、V2.1、V2.2、V2.3、V2.4等。",
-        "负面清单自查还有 7 项未作答。",
-        "请上传加盖村“两委”公章的《“清廉村居”建设申请表》扫描件。",
-        "本轮提交尚须村“两委”成员签署确认。",
-        "本轮提交尚须村务监督委员会成员签署确认。",
+        "未能提交自评，还须完成以下 5 项："
+        "1. 还有 25 项指标未自评：V1.1、V1.2、V1.3、V1.4、V1.5、V1.6、V2.1、V2.2、V2.3、V2.4等。"
+        "2. 负面清单自查还有 7 项未作答。"
+        "3. 请上传加盖村“两委”公章的《“清廉村居”建设申请表》扫描件。"
+        "4. 本轮提交尚须村“两委”成员签署确认。"
+        "5. 本轮提交尚须村务监督委员会成员签署确认。"
     ]
     east.refresh_from_db()
     assert (east.status, east.round) == ("draft", 0)
@@ -141,8 +142,7 @@ def test_withdrawing_needs_new_signoffs_for_the_next_round(client, cycle, east):
     assert (east.status, east.round) == ("draft", 1)
     response = submit(client, east)
     assert messages_of(client, response) == [
-        "本轮提交尚须村“两委”成员签署确认。",
-        "本轮提交尚须村务监督委员会成员签署确认。",
+        "未能提交自评，还须完成以下 2 项：1. 本轮提交尚须村“两委”成员签署确认。2. 本轮提交尚须村务监督委员会成员签署确认。"
     ]
 
 

@@ -133,13 +133,13 @@ BAD = [
         "exe",
         "setup.exe",
         b"MZ\x90\x00",
-        "不支持的文件类型（“.exe”），仅可上传 PDF、JPG、PNG、DOCX、XLSX 文件。",
+        "不支持的文件类型（“.exe”），仅可上传 PDF、JPG、PNG、HEIC、DOCX、XLSX 文件。",
     ),
     (
         "svg",
         "图.svg",
         b"<svg onload='alert(1)'/>",
-        "不支持的文件类型（“.svg”），仅可上传 PDF、JPG、PNG、DOCX、XLSX 文件。",
+        "不支持的文件类型（“.svg”），仅可上传 PDF、JPG、PNG、HEIC、DOCX、XLSX 文件。",
     ),
     (
         "xlsm_name",

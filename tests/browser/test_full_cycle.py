@@ -92,7 +92,7 @@ def _status(a):
 
 def _sign_and_maybe_submit(browser, live_server, ours, username, submit):
     page = _as(browser, live_server, username)
-    page.goto(f"{live_server.url}/assessments/a/{ours.pk}/self/")
+    page.goto(f"{live_server.url}/assessments/a/{ours.pk}/self/#signoff")  # opens the sign-off step
     _click(page, "#signoff button[type=submit]")
     if submit:
         _click(page, "form.transition-form[action$='/transition/submit/'] button")
@@ -116,25 +116,31 @@ def test_the_whole_cycle_on_the_demo_township(live_server, browser, shot, demo_c
     #    uploads the stamped form and signs for the 两委.
     page = _as(browser, live_server, "cun_lw")
     page.goto(f"{live_server.url}/assessments/a/{ours.pk}/self/")
+    page.click(f"#ind-{v11.pk} .js-open[data-panel=deduct]")  # the block opens collapsed: 有扣分情形
     page.fill(f"#c-{month_rule.pk}", "1")
     page.fill(f"#n-{v11.pk}", "3月学习记录缺失")
-    _click(page, f"#ind-{v11.pk} button[type=submit]")
+    _click(page, f"#ind-{v11.pk} button.js-save")
+    page.locator(f"#ind-{v11.pk} .js-stored", has_text="2.5").wait_for()  # saved in place
     v11.refresh_from_db()
     assert v11.self_score == D("2.50")  # 3 − 0.5 for one missing month
+    page.click("[data-step-link=vetoes]")  # one step of the sheet at a time
     for check in list(VetoCheck.objects.filter(assessment=ours)):
         page.check(f"#vn-{check.pk}")
         page.wait_for_load_state("networkidle")
-    page.wait_for_timeout(500)  # the last autosave
+    page.locator("[data-step-count=vetoes].is-complete").wait_for()  # every answer saved (one at a time)
     assert not VetoCheck.objects.filter(assessment=ours, self_answer__isnull=True).exists()
     b04 = campaign.standard.bonus_items.get(code="B04")
+    page.click("[data-step-link=bonus]")
     page.fill(f"#bp-{b04.pk}", "1")
     page.fill(f"#be-{b04.pk}", "打造“一村一品”清廉文化长廊")
     _click(page, f"#bonus-{b04.pk} form button[type=submit]")
+    page.click("[data-step-link=paperwork]")
     form_upload = page.locator("#stamped form.evidence-upload")
-    form_upload.locator("input[type=file]").set_input_files(
+    # Picking the file uploads it in place (with a progress bar); no 上传 button to press with JavaScript.
+    form_upload.locator("input.js-pick").set_input_files(
         {"name": "申请表（盖章）.pdf", "mimeType": "application/pdf", "buffer": PDF}
     )
-    _click(page, "#stamped form.evidence-upload button[type=submit]")
+    page.locator("#stamped .evidence-list a", has_text="申请表（盖章）.pdf").wait_for()
     _click(page, "#signoff button[type=submit]")
     shot(page, "cycle-1-self-assessment")
     page.context.close()
@@ -167,11 +173,11 @@ def test_the_whole_cycle_on_the_demo_township(live_server, browser, shot, demo_c
     page = _as(browser, live_server, "cun_lw")
     page.goto(f"{live_server.url}/assessments/a/{ours.pk}/")
     assert "申请表扫描件缺少村务监督委员会意见" in page.content()
-    page.goto(f"{live_server.url}/assessments/a/{ours.pk}/self/")
-    page.locator("#stamped form.evidence-upload input[type=file]").set_input_files(
+    page.goto(f"{live_server.url}/assessments/a/{ours.pk}/self/#stamped")
+    page.locator("#stamped form.evidence-upload input.js-pick").set_input_files(
         {"name": "申请表（补充监委会意见）.pdf", "mimeType": "application/pdf", "buffer": PDF}
     )
-    _click(page, "#stamped form.evidence-upload button[type=submit]")
+    page.locator("#stamped .evidence-list a", has_text="申请表（补充监委会意见）.pdf").wait_for()
     _click(page, "#signoff button[type=submit]")
     page.context.close()
     _sign_and_maybe_submit(browser, live_server, ours, "cun_jw", submit=True)

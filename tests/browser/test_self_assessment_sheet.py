@@ -28,6 +28,7 @@ def test_a_ticked_rule_is_saved_as_you_go_and_a_conflict_is_shown(live_server, p
     login(page, live_server, cycle.committee.username, TEST_PASSWORD)
     page.goto(f"{live_server.url}/assessments/a/{east.pk}/self/")
     block = page.locator(f"#ind-{v11.pk}")
+    block.locator(".js-open[data-panel=deduct]").click()  # the block opens collapsed: 有扣分情形
     count = block.locator(f"input[name=count_{per_month.pk}]")
     count.fill("2")
     assert block.locator(".js-computed").inner_text() == "2"  # 3 − 2 × 0.5, before saving

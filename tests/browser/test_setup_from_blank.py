@@ -312,6 +312,7 @@ def test_santuan_township_is_set_up_from_a_blank_database(live_server, browser, 
     assert member_village in page.content()
     block = page.locator("[id^=ind-]", has=page.locator("input[name^=count_][type=number]")).first
     count = block.locator("input[name^=count_][type=number]").first
+    block.locator(".js-open[data-panel=deduct]").click()  # the block opens collapsed: 有扣分情形
     count.fill("1")
     count.blur()
     block.locator(".js-status", has_text="已保存").wait_for()

@@ -1,8 +1,9 @@
-"""Evidence files: validated (common.uploads.validate_upload), stored as <uuid>.<ext>, never orphaned."""
+"""Evidence files: validated and phone photos converted (common.uploads.prepare_upload), stored as
+<uuid>.<ext>, never orphaned."""
 
 from django.db import transaction
 
-from common.uploads import validate_upload
+from common.uploads import prepare_upload
 from indices.models import Indicator
 
 from ...models import Evidence
@@ -13,7 +14,8 @@ from .base import delete_files_on_commit, lock_editable, self_edit_problem, void
 def evidence_upload(
     *, assessment, actor, kind, uploaded_file, indicator=None, bonus_claim=None, request=None
 ):
-    """Validate one file (common.uploads.validate_upload), store it under <uuid>.<ext> and record it.
+    """Validate one file (common.uploads.prepare_upload: HEIC becomes JPEG, big photos are downscaled),
+    store it under <uuid>.<ext> and record it; size, type and hash are those of the stored bytes.
 
     If anything after storing fails, the stored file is removed again: no file without a row. Call it
     outside any enclosing transaction (the views do): a rollback of an outer transaction after this
@@ -22,7 +24,8 @@ def evidence_upload(
     problem = self_edit_problem(assessment, actor)
     if problem:
         raise WorkflowError(problem)
-    checked = validate_upload(uploaded_file)
+    prepared = prepare_upload(uploaded_file)
+    checked, content = prepared.checked, prepared.content
     evidence = None
     try:
         with transaction.atomic():
@@ -39,8 +42,8 @@ def evidence_upload(
                 round=a.round + 1,
                 **target,
             )
-            uploaded_file.seek(0)
-            evidence.file.save(f"{evidence.pk}.{checked.ext}", uploaded_file, save=False)
+            content.seek(0)
+            evidence.file.save(f"{evidence.pk}.{checked.ext}", content, save=False)
             evidence.save(force_insert=True)
             record_event(
                 assessment=a,

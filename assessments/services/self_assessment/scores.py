@@ -10,7 +10,7 @@ from common.errors import ConflictError
 from indices.models import Indicator
 
 from ...models import BonusClaim, IndicatorScore, VetoCheck
-from ...scoring import ScoreError, check_score, normal, score_from_rules
+from ...scoring import ScoreError, check_score, full_marks_rules, normal, score_from_rules
 from ..common import WorkflowError, record_event
 from ..totals import assessment_recompute
 from .base import NOTE_MAX, as_int, clean_text, delete_files_on_commit, lock_editable, void_signoffs
@@ -62,12 +62,33 @@ def _score_by_rules(indicator, rules):
     return chosen, score
 
 
+def _full_marks(indicator):
+    """(stored rules, score) for "无扣分情形（得满分）": the rules' own full-mark choice, or the max."""
+    rule_map = {r.pk: (r.kind, r.points) for r in indicator.rules.all()}
+    if not rule_map:
+        return {}, indicator.max_score
+    chosen = full_marks_rules(method=indicator.scoring_method, max_score=indicator.max_score, rules=rule_map)
+    if chosen is None:
+        raise ScoreError("按本指标的评分规则不能直接得满分，请逐项选择。")
+    return chosen, indicator.max_score
+
+
 @transaction.atomic
 def score_save_self(
-    *, assessment, score, actor, expected_version, value=None, rules=None, note="", request=None
+    *,
+    assessment,
+    score,
+    actor,
+    expected_version,
+    value=None,
+    rules=None,
+    note="",
+    full_marks=False,
+    request=None,
 ):
-    """Save one indicator's self score: from ticked `rules` when given, else a direct `value`, else only
-    the explanation. Refused for township-only indicators and for rows of another assessment."""
+    """Save one indicator's self score: full marks ("无扣分情形", an explicit answer), from ticked
+    `rules` when given, else a direct `value`, else only the explanation. Refused for township-only
+    indicators and for rows of another assessment."""
     a = lock_editable(assessment, actor)
     try:
         row = IndicatorScore.objects.select_related("indicator", "updated_by").get(pk=score.pk, assessment=a)
@@ -77,7 +98,9 @@ def score_save_self(
     if indicator.scored_by != Indicator.ScoredBy.VILLAGE_AND_TOWNSHIP:
         raise WorkflowError(f"{indicator.code} 由镇街评分，村（社区）不自评。")
     note = clean_text(note, NOTE_MAX, "自评说明")
-    if rules is not None:
+    if full_marks:
+        new_rules, new_score = _full_marks(indicator)
+    elif rules is not None:
         new_rules, new_score = _score_by_rules(indicator, rules)
     elif value not in (None, ""):
         precision = a.campaign.standard.score_precision

@@ -11,7 +11,17 @@ from ...scoring import ScoreError, normal
 from ...selectors import assessment_get_for_user
 from ...services import self_assessment as svc
 from ...services.common import WorkflowError
-from .http import as_int, conflict, form_errors, problems_of, refused, require_side, saved, score_text
+from .http import (
+    as_int,
+    conflict,
+    form_errors,
+    problems_of,
+    refused,
+    require_side,
+    saved,
+    score_badge,
+    score_text,
+)
 
 
 def _posted_rules(post, indicator):
@@ -46,6 +56,7 @@ def score_save(request, pk, score_pk):
             value=request.POST.get("value"),
             rules=_posted_rules(request.POST, score.indicator),
             note=note,
+            full_marks=request.POST.get("full") == "1",
             request=request,
         )
     except ConflictError as err:
@@ -54,6 +65,7 @@ def score_save(request, pk, score_pk):
     except (WorkflowError, ScoreError) as err:
         return refused(request, a, [f"{score.indicator.code}：{p}" for p in problems_of(err)], anchor)
     shown = normal(row.self_score) if row.self_score is not None else None
+    state, label = score_badge(row.self_score, score.indicator.max_score)
     return saved(
         request,
         a,
@@ -62,6 +74,9 @@ def score_save(request, pk, score_pk):
         score=shown,
         version=row.version,
         dimension=str(score.indicator.dimension_id),
+        rules=row.self_rules,
+        state=state,
+        state_label=label,
     )
 
 

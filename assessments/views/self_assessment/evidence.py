@@ -4,6 +4,7 @@ from django.contrib import messages
 from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect
+from django.template.loader import render_to_string
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
@@ -15,7 +16,16 @@ from ...models import Evidence
 from ...selectors import assessment_get_for_user, evidence_get_for_user
 from ...services import self_assessment as svc
 from ...services.common import WorkflowError
-from .http import json_answer, problems_of, refused, require_side, saved, self_url, wants_json
+from .http import (
+    json_answer,
+    problems_of,
+    refused,
+    require_side,
+    saved,
+    self_url,
+    submit_check_json,
+    wants_json,
+)
 
 
 @require_POST
@@ -50,9 +60,17 @@ def evidence_upload(request, pk):
         except (UploadError, WorkflowError) as err:
             errors.extend(f"“{clean_original_name(f.name)}”：{p}" for p in problems_of(err))
     if wants_json(request):
-        return json_answer(
-            {"ok": not errors, "uploaded": uploaded, "errors": errors}, status=200 if not errors else 400
+        # The target's file list as the page draws it, and the check list (the stamped form is a guard).
+        files = a.evidence.filter(kind=kind, **target).select_related("uploaded_by").order_by("uploaded_at")
+        files_html = render_to_string(
+            "assessments/includes/evidence_list.html",
+            {"a": a, "files": files, "editable": True},
+            request=request,
         )
+        payload = {"ok": not errors, "uploaded": uploaded, "errors": errors, "files_html": files_html}
+        if uploaded:
+            payload["check"] = submit_check_json(request, a)
+        return json_answer(payload, status=200 if not errors else 400)
     if uploaded:
         messages.success(request, f"已上传 {len(uploaded)} 个文件。")
     for e in errors:

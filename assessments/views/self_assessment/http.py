@@ -5,6 +5,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Sum
 from django.http import JsonResponse
 from django.shortcuts import redirect
+from django.template.loader import render_to_string
 from django.urls import reverse
 
 from access.roles import Cap
@@ -12,10 +13,12 @@ from access.scope import scope_for
 from audit.services import audit_log
 
 from ... import workflow
+from ...models import IndicatorScore, VetoCheck
 from ...permissions import actor_sides
 from ...scoring import normal
 from ...services import self_assessment as svc
 from ...services.common import WorkflowError
+from ...services.transitions import transition_failures
 from ...workflow import Side
 
 VISIBLE_BEFORE_CONFIRMED = set(workflow.BY_ACTION) | svc.SELF_ACTIONS | {"reopen"}
@@ -65,6 +68,47 @@ def totals_json(a):
     }
 
 
+# Where each kind of guard failure is on the sheet (services.transitions.GuardFailure.targets).
+TARGET_ANCHORS = {
+    "indicator": "ind-{key}",
+    "veto": "veto-{key}",
+    "stamped": "stamped",
+    "signoff": "signoff",
+}
+
+
+def score_badge(score, max_score):
+    """(key, label) of an indicator's state on the sheet: 未评, 满分 or 扣N分."""
+    if score is None:
+        return "none", "未评"
+    if score >= max_score:
+        return "full", "满分"
+    return "partial", f"扣{normal(max_score - score)}分"
+
+
+def check_context(a, failures, total):
+    """The 提交前检查 list and the bar's figures, from the submit guards' own failures."""
+    links = []
+    for f in failures:
+        targets = [(TARGET_ANCHORS[kind].format(key=key), label) for kind, key, label in f.targets]
+        links.append({"message": f.message, "targets": targets})
+    open_items = sum(1 for f in failures for kind, *_ in f.targets if kind in ("indicator", "veto"))
+    return {"a": a, "checks": links, "done": total - open_items, "todo": total, "ready": not failures}
+
+
+def sheet_items_count(a):
+    """The answers the sheet asks for: every village-scored indicator and every negative-list item."""
+    scored = IndicatorScore.objects.filter(assessment=a, indicator__scored_by="village_and_township").count()
+    return scored + VetoCheck.objects.filter(assessment=a).count()
+
+
+def submit_check_json(request, a):
+    """What the sticky bar shows after a save: N/M, ready or not, and the check list as HTML."""
+    ctx = check_context(a, transition_failures(a, "submit"), sheet_items_count(a))
+    html = render_to_string("assessments/includes/self_submit_check.html", ctx, request=request)
+    return {"done": ctx["done"], "todo": ctx["todo"], "ready": ctx["ready"], "check_html": html}
+
+
 def json_answer(payload, status=200):
     """Answers of the sheet carry scores: never cached (SECURITY.md PRIV-3)."""
     resp = JsonResponse(payload, status=status)
@@ -74,7 +118,10 @@ def json_answer(payload, status=200):
 
 def saved(request, a, message, anchor, **data):
     if wants_json(request):
-        return json_answer({"ok": True, "message": message, "totals": totals_json(a), **data})
+        payload = {"ok": True, "message": message, "totals": totals_json(a), **data}
+        if a.status in workflow.SELF_EDITABLE:
+            payload["check"] = submit_check_json(request, a)
+        return json_answer(payload)
     messages.success(request, message)
     return redirect(self_url(a, anchor))
 

@@ -11,17 +11,23 @@ from django.views.decorators.http import require_GET
 from common.uploads import size_label
 from indices.models import ScoringRule
 
-from ... import workflow
 from ...forms import ApplicationForm
 from ...models import Evidence, Signoff
 from ...permissions import actor_sides, signoff_sides
 from ...selectors import assessment_get_for_user
 from ...services import self_assessment as svc
-from ...services.transitions import guard_problems
+from ...services.transitions import transition_failures
 from ...workflow import Side
 from ..review import review_result_context
-from .http import VISIBLE_BEFORE_CONFIRMED, can_see_review
+from .http import VISIBLE_BEFORE_CONFIRMED, can_see_review, check_context, score_badge
 from .transition import buttons
+
+# The one-tap answer of a collapsed indicator and the path to enter deductions, by scoring method.
+FULL_LABELS = {
+    "deduction": {"full": "无扣分情形（得满分）", "open": "有扣分情形"},
+    "tiered": {"full": "达到最高档（得满分）", "open": "选择其他档次"},
+    "checklist": {"full": "全部达到（得满分）", "open": "逐项勾选"},
+}
 
 
 @require_GET
@@ -96,10 +102,14 @@ def _sheet(request, a, sides):
             r.checked = isinstance(chosen, list) and r.pk in chosen
         s.files = files[("i", s.indicator_id)]
         s.village_scored = s.indicator.scored_by == "village_and_township"
+        s.state, s.state_label = score_badge(s.self_score, s.indicator.max_score)
+        s.labels = FULL_LABELS.get(s.indicator.scoring_method, FULL_LABELS["deduction"])
         by_dim[s.indicator.dimension_id].append(s)
     for d in dims:
         d.rows = by_dim[d.pk]
         d.self_sum = sum((s.self_score for s in d.rows if s.self_score is not None), 0)
+        d.todo = sum(1 for s in d.rows if s.village_scored)
+        d.done = sum(1 for s in d.rows if s.village_scored and s.self_score is not None)
     claims = {c.bonus_item_id: c for c in a.bonus_claims.all()}
     bonus_items = list(standard.bonus_items.all())
     for item in bonus_items:
@@ -108,13 +118,20 @@ def _sheet(request, a, sides):
     signed = {s.side: s for s in a.signoffs.filter(round=a.round + 1).select_related("user")}
     problem = svc.self_edit_problem(a, request.user, sides)
     grades = list(standard.grades.all())
+    vetoes = list(a.veto_checks.select_related("veto_item").order_by("veto_item__sort_order"))
+    failures = transition_failures(a, "submit") if not problem else []
+    todo = sum(d.todo for d in dims) + len(vetoes)
     return {
+        **check_context(a, failures, todo),
         "a": a,
         "campaign": a.campaign,
         "standard": standard,
         "dims": dims,
         "bonus_items": bonus_items,
-        "vetoes": list(a.veto_checks.select_related("veto_item").order_by("veto_item__sort_order")),
+        "vetoes": vetoes,
+        "vetoes_done": sum(1 for v in vetoes if v.self_answer is not None),
+        # counted from the rows, so a read-only sheet (no guards evaluated) shows its real progress too
+        "done": sum(d.done for d in dims) + sum(1 for v in vetoes if v.self_answer is not None),
         "stamped": stamped,
         "editable": not problem,
         "edit_problem": problem,
@@ -122,7 +139,7 @@ def _sheet(request, a, sides):
         "form": ApplicationForm.for_assessment(a, grades),
         "signoff_rows": [(side, signed.get(side)) for side in Signoff.Side],
         "my_signoff_sides": signoff_sides(request.user, a) if not problem and a.village_id else set(),
-        "submit_problems": guard_problems(a, workflow.get("submit").guards) if not problem else [],
+        "submit_problems": [f.message for f in failures],
         "transitions": buttons(a.status, sides),
         "max_total": sum((d.max_score for d in dims), 0),
         "upload_limit": size_label(settings.QL_UPLOAD_MAX_BYTES),

@@ -22,6 +22,14 @@ def buttons(status, sides):
     return workflow.available(status, sides)
 
 
+def refusal_message(t, problems):
+    """One message for a refused step, however many guards failed (not one banner per guard)."""
+    if len(problems) == 1:
+        return problems[0]
+    listed = "".join(f"{i}. {p}" for i, p in enumerate(problems, 1))
+    return f"未能{t.label}，还须完成以下 {len(problems)} 项：{listed}"
+
+
 def _safe_next(request):
     target = request.POST.get("next") or ""
     if target and url_has_allowed_host_and_scheme(
@@ -52,8 +60,7 @@ def transition(request, pk, action):
     except WorkflowError as err:
         if wants_json(request):
             return json_answer({"ok": False, "errors": err.problems}, status=400)
-        for p in err.problems:
-            messages.error(request, p)
+        messages.error(request, refusal_message(t, err.problems))
         return redirect(back)
     message = f"已{t.label}。{a.subject_name}当前状态：{a.get_status_display()}。"
     if wants_json(request):
