@@ -378,7 +378,10 @@ def _layout_2025(plan, assessments, grades, last_year):
             chosen[a.pk] = spec
         wanted = {top: 10 - 1, third: 13}  # the demo village is expected to be the tenth 示范村
     else:
-        queue = [a for a in fresh if a.pk not in chosen][-6:]
+        lasts = {}
+        for a in fresh:
+            lasts[a.village.branch_id] = a  # each branch's last village
+        queue = list(lasts.values())[-6:]
         specs = [
             (S.FORWARDED, top),
             (S.FORWARDED, second),
