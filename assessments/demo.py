@@ -201,6 +201,28 @@ class _Batch:
     def scores(self, a, target, rnd, *, review, reviewed_share=1.0):
         _score_rows(self.rows[a.pk], target, rnd, review=review, reviewed_share=reviewed_share)
 
+    def queued(self, a, low, high):
+        """A village still to be reviewed: its self scores add up to between `low` and `high`; the review
+        done so far takes them as they are but for one adjusted indicator (half a point, with a reason)."""
+        rows = self.rows[a.pk]
+        village = [r for r in rows if r.self_score is not None]
+        total, i = sum(r.self_score for r in village), 0
+        while total > high or total < low:
+            r = village[i % len(village)]
+            step = -HALF if total > high else HALF
+            if 0 <= r.self_score + step <= r.indicator.max_score:
+                r.self_score += step
+                total += step
+            i += 1
+        adjusted = False
+        for r in village:
+            if r.review_score is not None:
+                r.review_score, r.review_note = r.self_score, ""
+                if not adjusted and r.self_score >= HALF:
+                    r.review_score -= HALF
+                    r.review_note = "抽查会议记录，有一次未按要求公开，扣0.5分。"
+                    adjusted = True
+
     def paperwork(self, a):
         """The submission paperwork: veto self-check answered, the stamped 申请表 (a real one-page PDF)
         and both sides' sign-offs for round 1."""
@@ -409,6 +431,17 @@ def _layout_2025(plan, assessments, grades, last_year):
     return [(a, *chosen[a.pk]) for a in assessments]
 
 
+def _queue_range(grades, code):
+    """The self-score total of a village in the queue that lands on grade `code` once reviewed, whatever
+    the reviewer gives the township-scored indicator (up to 4 points) and with up to half a point of
+    bonus, one point of ledger deduction and half a point of review adjustment."""
+    codes = [g.code for g in grades]
+    i = codes.index(code)
+    line = grades[i].min_score
+    ceiling = grades[i - 1].min_score if i else Decimal("105")
+    return line + Decimal("1.5"), ceiling - 5
+
+
 def _seed_2025(plan, township, standard_2024, committee, supervisor):
     standard = IndexStandard.objects.filter(code=standard_2024.code, year=2025).order_by("pk").first()
     if standard is None:
@@ -434,14 +467,11 @@ def _seed_2025(plan, township, standard_2024, committee, supervisor):
     for a, status, grade in _layout_2025(plan, assessments, grades, _last_year(township, 2024)):
         if grade is None:
             continue  # the walkthrough's village: a blank draft for the demo accounts
-        low, high = band[grade]
-        if status != S.REVIEWED:
-            # Self scores only (the reviewer adds the township's V5.5): kept in the band's lower middle
-            # so that accepting them lands on `grade` whatever the reviewer gives the last indicator.
-            low, high = low + 1.5, low + 3
         review = status in (S.IN_REVIEW, S.REVIEWED)
         share = 0.5 if status == S.IN_REVIEW else 1.0
-        batch.scores(a, rnd.uniform(low, high), rnd, review=review, reviewed_share=share)
+        batch.scores(a, rnd.uniform(*band[grade]), rnd, review=review, reviewed_share=share)
+        if status != S.REVIEWED:
+            batch.queued(a, *_queue_range(grades, grade))
         _form_fields(a, rnd)
         batch.paperwork(a)
         batch.state(a, status, cleared=status == S.REVIEWED)
