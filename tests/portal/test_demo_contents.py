@@ -167,3 +167,19 @@ def test_the_township_dashboard_shows_2025_ledgers_tasks_and_rectifications(demo
         client.force_login(demo[username])
         page = client.get(reverse("dashboards:township", args=[baogou.pk, 2025]))
         assert page.status_code == 200
+
+
+@pytest.mark.django_db
+def test_the_readme_lists_every_demo_account_with_its_role_and_the_demo_village(demo):
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("### 角色与演示账户") : readme.index("## 常用命令")]
+    rows = dict(re.findall(r"^\| `(demo_\w+)` \| ([^|]+) \|", section, flags=re.M))
+    assert set(rows) == set(demo)
+    for username, user in demo.items():
+        role = Membership.objects.get(user=user).get_role_display()
+        assert rows[username].strip() == role, username
+    village = Membership.objects.get(user=demo["demo_village"]).village.name
+    assert f"首页点“填报{village}2025年度自评”" in section
+    assert "（步数统计：待补）" in section
