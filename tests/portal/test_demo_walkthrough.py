@@ -15,7 +15,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from accounts.models import Membership, User
-from assessments.demo_files import application_form_pdf
+from assessments.demo.files import application_form_pdf
 from assessments.models import Assessment, BonusClaim, Campaign, IndicatorScore, VetoCheck
 from assessments.services.grading import grading_summary
 from assessments.services.review import (
