@@ -132,7 +132,8 @@ class Batch:
             self.signoffs.append(Signoff(assessment=a, side=side, round=1, user=user))
 
     def claim(self, a, item, points, *, accepted):
-        """A bonus claim with its evidence (a real one-page PDF), accepted or waiting for the review."""
+        """A bonus claim with its evidence (a real one-page PDF), accepted or waiting for the review;
+        written at once (there are few), so it may come after `flush`."""
         claim = BonusClaim.objects.create(
             assessment=a,
             bonus_item=item,
@@ -144,7 +145,7 @@ class Batch:
         )
         name = f"{item.name[:12]}证明材料.pdf"
         pdf = bonus_evidence_pdf(item.name)
-        self.evidence.append(store(a, Evidence.Kind.BONUS, pdf, name, self.committee, claim=claim))
+        store(a, Evidence.Kind.BONUS, pdf, name, self.committee, claim=claim).save(force_insert=True)
 
     def state(self, a, status, *, cleared=False):
         self.states.setdefault(status, []).append(a.pk)

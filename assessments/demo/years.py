@@ -11,7 +11,7 @@ from indices.demo import demo_version
 from indices.models import IndexStandard
 from indices.services import standard_copy
 
-from ..models import Assessment, Campaign, DemonstrationApplication, Evidence
+from ..models import Assessment, Campaign, DemonstrationApplication
 from ..services.campaigns import campaign_create
 from ..services.totals import assessment_recompute
 from .batch import Batch
@@ -109,10 +109,8 @@ def seed_2024(plan, township, standard, committee, supervisor):
     top, second = standard.grades.order_by("rank")[:2]
     candidates = list(campaign.assessments.filter(final_grade=top.code).order_by("-final_score"))
     Assessment.objects.filter(pk__in=[a.pk for a in candidates]).update(city_candidate=True)
-    claims = Batch(campaign, committee, supervisor)
     for rank, a in enumerate(candidates, start=1):
-        candidate_material(claims, a, rank, standard)
-    Evidence.objects.bulk_create(claims.evidence)
+        candidate_material(batch, a, rank, standard)
     for i, a in enumerate(candidates):
         assessment_recompute(a)
         confirmed = i < len(candidates) - plan.city_lower
