@@ -1,8 +1,9 @@
 """Demo ledgers, plan tasks and rectification items of every demo township, for every demo year (2024,
-2025 and the current year): each unit's monthly ledgers from April (mostly on time, some late, a few
-missing, many zero reports), problems with their deductions (a village's confirmed deductions stay
-within 1 point a year, so no demo grade moves), the plan's eight tasks with the units' monthly progress,
-and rectification items in every state from the ledgers, the township review and the city's feedback.
+2025 and the current year; ledgers also for 2023, where 2025's three-year history starts): each unit's
+monthly ledgers from April (mostly on time, some late, a few missing, many zero reports), problems with
+their deductions (a village's confirmed deductions stay within 1 point a year, so no demo grade moves),
+the plan's eight tasks with the units' monthly progress, and rectification items in every state from the
+ledgers, the township review and the city's feedback.
 
 Deterministic (a seeded random per township and year). A township that already has ledgers is left as
 it is, so running seed_demo again creates nothing.
@@ -14,12 +15,12 @@ from django.utils import timezone
 from accounts.models import Membership
 
 from ..models import LedgerSubmission
-from .base import DemoTownship, demo_years, recompute
+from .base import DemoTownship, demo_years, ledger_years, recompute
 from .monthly import seed_monthly
 from .rectifications import seed_rectifications
 from .tasks import seed_tasks
 
-__all__ = ["demo_years", "seed_demo_ledgers", "seed_ledgers"]
+__all__ = ["demo_years", "ledger_years", "seed_demo_ledgers", "seed_ledgers"]
 
 
 @transaction.atomic
@@ -31,8 +32,9 @@ def seed_ledgers(*, township, reviewer, reporters=None, today=None):
     today = today or timezone.localdate()
     t = DemoTownship(township, reviewer, reporters or {}, today)
     made = 0
-    for year in demo_years(today):
+    for year in ledger_years(today):
         made += seed_monthly(t, year)
+    for year in demo_years(today):
         seed_tasks(t, year)
     seed_rectifications(t)
     recompute(t)

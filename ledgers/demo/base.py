@@ -8,6 +8,8 @@ from django.utils import timezone
 from assessments.models import Assessment, Campaign
 from assessments.services.totals import assessment_recompute
 
+from ..compliance import HISTORY_YEARS
+
 
 def at(day):
     return timezone.make_aware(datetime.datetime.combine(day, datetime.time(10, 0)))
@@ -16,6 +18,13 @@ def at(day):
 def demo_years(today):
     """The years the demo has: its two campaigns' years and the current one."""
     return sorted({2024, 2025, today.year})
+
+
+def ledger_years(today):
+    """The years with ledgers: the demo's, and the one before, because the compliance page of 2025 shows
+    the last three years (a year without ledgers would show every unit 未报)."""
+    years = demo_years(today)
+    return list(range(years[0] - HISTORY_YEARS + 2, years[0])) + years
 
 
 class DemoTownship:

@@ -116,9 +116,14 @@ def test_every_township_has_ledgers_tasks_and_progress_for_every_demo_year(demo)
             tasks = PlanTask.objects.filter(township=township, year=year)
             assert tasks.count() == 8
             assert TaskProgress.objects.filter(task__in=tasks).exists()
-        totals = compliance_matrix(units=township.units.select_related("township"), year=2025).totals
+        matrix = compliance_matrix(units=township.units.select_related("township"), year=2025)
+        totals = matrix.totals
         assert totals[State.ZERO] and totals[State.LATE] and totals[State.MISSING], (name, totals)
         assert not totals[State.NOT_DUE]  # every month of 2025 is due by now
+        # the page's three-year history has no year of nothing but 未报
+        assert [y for y, _ in matrix.history] == [2025, 2024, 2023]
+        for year, counts in matrix.history:
+            assert counts[State.ON_TIME] + counts[State.ZERO] > counts[State.MISSING], (name, year, counts)
 
 
 @pytest.mark.django_db
