@@ -44,7 +44,7 @@ def _account(username, full_name, role, node, password, *, admin=False):
 def seed_demo_accounts(demo):
     """Demo seeder (see portal/registry.py): after the townships; adds `accounts` (what seed_demo prints)
     and `users` by user name."""
-    password, baogou, sanguan = demo.password, demo.baogou, demo.sanguan
+    password, baogou, sanguan, yangzhuang = demo.password, demo.baogou, demo.sanguan, demo.yangzhuang
     branch = baogou.branches.order_by("sort_order").first()
     village = branch.villages.order_by("sort_order").first()
     unit = baogou.units.get(name="经管站")
@@ -59,6 +59,7 @@ def seed_demo_accounts(demo):
         _account("demo_unit", "演示责任单位人员", Role.UNIT_STAFF, unit, pw()),
         _account("demo_jiwei", "演示镇纪委审核员", Role.TOWNSHIP_REVIEWER, baogou, pw()),
         _account("demo_leader", "演示镇领导", Role.TOWNSHIP_LEADER, baogou, pw()),
+        _account("demo_yangzhuang", "演示羊庄镇纪委审核员", Role.TOWNSHIP_REVIEWER, yangzhuang, pw()),
         _account("demo_sanguan", "演示三管镇纪委审核员", Role.TOWNSHIP_REVIEWER, sanguan, pw()),
         _account("demo_city", "演示市清廉村居办", Role.CITY_OFFICE, baogou.region, pw()),
         _account("demo_admin", "演示系统管理员", Role.ADMIN, None, pw(), admin=True),

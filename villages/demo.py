@@ -1,5 +1,6 @@
-"""The demo townships (鲍沟镇 and 三管镇) from fixtures/demo/. Idempotent: every object is found by its
-natural key, so loading again changes nothing."""
+"""The demo townships from fixtures/demo/: 鲍沟镇 and 羊庄镇 under 滕州市 (so the city dashboard compares two
+townships), and 三管镇 under 临猗县. Idempotent: every object is found by its natural key, so loading again
+changes nothing."""
 
 from decimal import Decimal
 from pathlib import Path
@@ -20,7 +21,7 @@ from .models import (
 )
 
 FIXTURES = Path(settings.BASE_DIR) / "fixtures"
-DEMO_TOWNSHIPS = ("demo/baogou.yaml", "demo/sanguan.yaml")
+DEMO_TOWNSHIPS = ("demo/baogou.yaml", "demo/sanguan.yaml", "demo/yangzhuang.yaml")
 KIND_LABELS = {"组长": "leader", "副组长": "deputy", "成员": "member"}
 
 
@@ -111,6 +112,7 @@ def load_township(path):
 
 
 def seed_demo_townships(demo):
-    """Demo seeder (see portal/registry.py): adds `baogou` and `sanguan`."""
+    """Demo seeder (see portal/registry.py): adds `baogou`, `sanguan` and `yangzhuang`."""
     demo.baogou = load_township(FIXTURES / DEMO_TOWNSHIPS[0])
     demo.sanguan = load_township(FIXTURES / DEMO_TOWNSHIPS[1])
+    demo.yangzhuang = load_township(FIXTURES / DEMO_TOWNSHIPS[2])

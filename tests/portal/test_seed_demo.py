@@ -70,8 +70,23 @@ def test_seed_demo_is_idempotent_and_models_the_two_townships():
         assert batch.count() == size
         assert batch.filter(is_benchmark=True).count() == 1
 
+    yangzhuang = Township.objects.get(name="羊庄镇")
+    assert yangzhuang.region == baogou.region and baogou.region.name == "滕州市"
+    assert sanguan.region != baogou.region  # 三管镇 is 临猗县's: 滕州市's dashboard compares the other two
+    assert yangzhuang.villages.count() == 50 and yangzhuang.branches.count() == 6
+    assert not yangzhuang.villages.filter(branch__isnull=True).exists()
+    targets = {
+        t.year: [(g.grade_name, g.count) for g in t.grade_counts.all()]
+        for t in AnnualTarget.objects.filter(township=yangzhuang)
+    }
+    assert targets == {
+        2024: [("示范村", 5), ("达标村", 25), ("提升村", 10), ("促进村", 10)],
+        2025: [("示范村", 8), ("达标村", 32), ("提升村", 10)],
+    }
+
     assert set(IndexStandard.objects.values_list("level", flat=True)) == {"village", "township"}
-    assert counts["Campaign"] == 2 and counts["Assessment"] == 132
+    # 鲍沟镇 66 and 羊庄镇 50 villages, each in a 2024 and a 2025 campaign
+    assert counts["Campaign"] == 4 and counts["Assessment"] == 2 * (66 + 50)
     assert counts["Rectification"] > 0
     # One account per role, and the printed password is the one that works.
     assert {a.role for a in second} == set(Role)
@@ -93,10 +108,15 @@ def test_seed_demo_command_prints_every_account(capsys):
         "demo_unit",
         "demo_jiwei",
         "demo_leader",
+        "demo_yangzhuang",
+        "demo_sanguan",
         "demo_city",
         "demo_admin",
     ):
         assert username in out
+    # every account is printed with its role and where it acts
+    assert "demo_yangzhuang" in out and "镇纪委审核人员（羊庄镇）" in out
+    assert "羊庄镇" in out.splitlines()[0]
 
 
 @pytest.mark.django_db

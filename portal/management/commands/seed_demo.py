@@ -5,7 +5,8 @@ from portal.demo import seed_demo
 
 class Command(BaseCommand):
     help = (
-        "载入演示数据（鲍沟镇、三管镇、样例指数标准）并为每个角色创建演示账户，打印用户名和密码。可重复执行。"
+        "载入演示数据（滕州市鲍沟镇、羊庄镇，临猗县三管镇，样例指数标准，2024、2025 年度测评和台账）"
+        "并为每个角色创建演示账户，打印用户名和密码。可重复执行。"
     )
 
     def add_arguments(self, parser):
@@ -14,7 +15,10 @@ class Command(BaseCommand):
     def handle(self, *args, password=None, **options):
         accounts = seed_demo(password=password)
         self.stdout.write(
-            self.style.SUCCESS("演示数据已就绪：鲍沟镇（66个村）、三管镇（10个村）、村级和镇街样例指数标准。")
+            self.style.SUCCESS(
+                "演示数据已就绪：滕州市鲍沟镇（66个村）、羊庄镇（50个村），临猗县三管镇（10个村），"
+                "村级和镇街样例指数标准（2024年版、2025年版）。"
+            )
         )
         self.stdout.write("演示账户（每次执行会重新生成密码）：")
         width = max(len(a.username) for a in accounts)
