@@ -155,7 +155,11 @@ def test_the_readme_walkthrough_runs_on_the_seeded_demo_to_the_citys_decision(cl
     ]
     ours.refresh_from_db()
     assert ours.final_grade == "SHIFAN" and ours.final_score >= Decimal("90")
-    response = client.post(reverse("assessments:confirm_grades", args=[campaign.pk]))
+    # 确认定级 opens the confirmation step; the POST carries the distribution the page showed.
+    confirm_url = reverse("assessments:confirm_grades", args=[campaign.pk])
+    page = _ok(client.get(confirm_url))
+    fingerprint = re.search(r'name="distribution" value="([^"]*)"', page).group(1)
+    response = client.post(confirm_url, {"distribution": fingerprint})
     assert response.status_code == 302
     campaign.refresh_from_db()
     assert campaign.is_confirmed
