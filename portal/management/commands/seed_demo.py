@@ -20,7 +20,11 @@ class Command(BaseCommand):
                 "村级和镇街样例指数标准（2024年版、2025年版）。"
             )
         )
-        self.stdout.write("演示账户（每次执行会重新生成密码）：")
+        self.stdout.write(
+            "演示账户（均使用 --password 指定的密码）："
+            if password
+            else "演示账户（每次执行会重新生成密码）："
+        )
         width = max(len(a.username) for a in accounts)
         for a in accounts:
             self.stdout.write(f"  {a.username.ljust(width)}  密码 {a.password}  {a.role.label}（{a.where}）")
