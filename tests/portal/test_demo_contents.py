@@ -187,4 +187,5 @@ def test_the_readme_lists_every_demo_account_with_its_role_and_the_demo_village(
         assert rows[username].strip() == role, username
     village = Membership.objects.get(user=demo["demo_village"]).village.name
     assert f"首页点“填报{village}2025年度自评”" in section
-    assert "（步数统计：待补）" in section
+    # the measured step counts (tests/browser/test_phone_sheet.py, test_review_queue.py) are written in
+    assert "步数（由浏览器测试实测并断言上限）" in section and "待补" not in section
