@@ -76,6 +76,12 @@ class Cap(StrEnum):
     # The home page opens with the dashboard's headline figures: for those whose work is to follow the
     # figures (township leadership, the city office), not for those who work through a queue.
     DASHBOARD_HOME = "dashboard.home"
+    # Publication to villagers (issue 13): the published snapshot of a year is readable by everybody,
+    # also without an account (the anonymous row grants it once the public pages exist).
+    PUBLISHED_VIEW = "published.view"
+    PUBLISH_MANAGE = "publish.manage"  # publish a year's results, correct (new version) and withdraw
+    FEEDBACK_VIEW = "feedback.view"  # villagers' messages (群众意见) on the public cards, within scope
+    FEEDBACK_MANAGE = "feedback.manage"  # answer or dismiss a message, or turn it into a 整改 item
 
 
 class Side(StrEnum):

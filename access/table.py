@@ -17,7 +17,7 @@ from .roles import ANONYMOUS, Cap, Role, Side
 
 ANYWHERE = "*"
 
-_VILLAGE_MEMBER = {Cap.ORG_VIEW, Cap.STANDARDS_VIEW, Cap.CAMPAIGN_VIEW, Cap.RECTIFY_VIEW}
+_VILLAGE_MEMBER = {Cap.ORG_VIEW, Cap.STANDARDS_VIEW, Cap.CAMPAIGN_VIEW, Cap.RECTIFY_VIEW, Cap.PUBLISHED_VIEW}
 
 CAPS = MappingProxyType(
     {
@@ -48,6 +48,10 @@ CAPS = MappingProxyType(
                 Cap.TASKS_VIEW,
                 Cap.TASKS_MANAGE,
                 Cap.DASHBOARD_VIEW,
+                Cap.PUBLISHED_VIEW,
+                Cap.PUBLISH_MANAGE,
+                Cap.FEEDBACK_VIEW,
+                Cap.FEEDBACK_MANAGE,
             }
         ),
         Role.TOWNSHIP_LEADER: frozenset(
@@ -63,6 +67,8 @@ CAPS = MappingProxyType(
                 Cap.TASKS_VIEW,
                 Cap.DASHBOARD_VIEW,
                 Cap.DASHBOARD_HOME,
+                Cap.PUBLISHED_VIEW,
+                Cap.FEEDBACK_VIEW,
             }
         ),
         Role.CITY_OFFICE: frozenset(
@@ -82,6 +88,8 @@ CAPS = MappingProxyType(
                 Cap.TASKS_VIEW,
                 Cap.DASHBOARD_VIEW,
                 Cap.DASHBOARD_HOME,
+                Cap.PUBLISHED_VIEW,
+                Cap.FEEDBACK_VIEW,
             }
         ),
         Role.ADMIN: frozenset(Cap),

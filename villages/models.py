@@ -1,6 +1,7 @@
 """The organisation tree: 市/县 → 镇/街道 → 党总支 (optional) → 村/社区, and the township's bodies."""
 
 import re
+import secrets
 
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -46,6 +47,12 @@ def format_reminder_days(days):
     return ",".join(str(d) for d in days)
 
 
+def new_public_key():
+    """An opaque, unguessable key for public addresses (QR codes, published pages): internal ids are
+    never exposed to the public side."""
+    return secrets.token_urlsafe(9)
+
+
 class Region(models.Model):
     """A city or county office (市/县/区) that issues the standards and selects 示范村."""
 
@@ -86,6 +93,9 @@ class Township(models.Model):
         default=format_reminder_days(DEFAULT_REMINDER_DAYS),
         help_text=REMINDER_DAYS_HELP,
         validators=[validate_reminder_days],
+    )
+    public_key = models.CharField(
+        "公开页面标识", max_length=16, unique=True, default=new_public_key, editable=False
     )
 
     class Meta:
@@ -154,6 +164,9 @@ class Village(models.Model):
     code = models.CharField("编码", max_length=30, blank=True)
     sort_order = models.PositiveIntegerField("排序", default=0)
     is_active = models.BooleanField("参与建设", default=True)
+    public_key = models.CharField(
+        "公开页面标识", max_length=16, unique=True, default=new_public_key, editable=False
+    )
 
     class Meta:
         verbose_name = "村（社区）"
