@@ -93,9 +93,9 @@ CAPS = MappingProxyType(
             }
         ),
         Role.ADMIN: frozenset(Cap),
-        # Nothing is published yet: the publication feature gives the anonymous reader its one
-        # capability (published results), and the public pages declare it with `public_view`.
-        ANONYMOUS: frozenset(),
+        # The anonymous reader (a villager with no account) gets published results only; the public
+        # pages declare it with `public_view`.
+        ANONYMOUS: frozenset({Cap.PUBLISHED_VIEW}),
     }
 )
 

@@ -34,5 +34,6 @@ urlpatterns = [
     path("reports/", include("reports.urls")),
     path("dashboard/", include("dashboards.urls")),
     path("audit/", include("portal.auditlog.urls")),
+    path("", include("feedback.urls")),
     path("admin/", admin.site.urls),
 ]

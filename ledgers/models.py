@@ -135,12 +135,13 @@ class LedgerEntry(models.Model):
 
 
 class Rectification(models.Model):
-    """整改事项: from a ledger problem, from the township review or from the city's feedback."""
+    """整改事项: from a ledger problem, the township review, the city's feedback or a villager's message."""
 
     class Source(models.TextChoices):
         LEDGER = "ledger", "日常监管"
         REVIEW = "review", "镇街初审"
         CITY = "city", "市级反馈"
+        FEEDBACK = "feedback", "群众意见"
 
     class Status(models.TextChoices):
         OPEN = "open", "未整改"

@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "reports",
     "reminders",
     "dashboards",
+    "feedback",
     "portal",
 ]
 

@@ -29,9 +29,9 @@ def _node(org, role, own=True):
 def test_the_table_has_a_row_for_every_role_and_the_anonymous_reader():
     assert set(CAPS) == {*Role, ANONYMOUS}
     assert CAPS[Role.ADMIN] == frozenset(Cap)
-    # Nothing is published yet: the anonymous reader holds no capability at all.
-    assert CAPS[ANONYMOUS] == frozenset()
-    assert not any(ANONYMOUS_SCOPE.can(cap) for cap in Cap)
+    # The anonymous reader holds the published results and nothing else.
+    assert CAPS[ANONYMOUS] == frozenset({Cap.PUBLISHED_VIEW})
+    assert {cap for cap in Cap if ANONYMOUS_SCOPE.can(cap)} == {Cap.PUBLISHED_VIEW}
 
 
 def test_every_side_rule_names_a_known_role_and_side():
