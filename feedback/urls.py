@@ -4,6 +4,7 @@ from . import views
 
 app_name = "feedback"
 urlpatterns = [
+    path("public/feedback-token/", views.public_token, name="public_token"),
     path("public/feedback/<str:village_key>/", views.public_submit, name="public_submit"),
     path("feedback/", views.feedback_list, name="list"),
     path("feedback/<int:pk>/", views.feedback_detail, name="detail"),

@@ -4,9 +4,11 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import Http404, JsonResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from access.checks import public_view, require_cap
 from access.roles import Cap, Side
@@ -46,6 +48,15 @@ def _public_answer(request, ok, text, status):
         (messages.success if ok else messages.error)(request, text)
         return redirect(back)
     return render(request, "feedback/public_result.html", {"ok": ok, "text": text}, status=status)
+
+
+@public_view(Cap.PUBLISHED_VIEW)
+@never_cache
+@require_GET
+def public_token(request):
+    """A CSRF token of this visitor's own: the card the form sits on is served from a cache, so the
+    token rendered into it belongs to whoever opened it first. feedback.js asks here before posting."""
+    return JsonResponse({"token": get_token(request)})
 
 
 @public_view(Cap.PUBLISHED_VIEW)

@@ -1,5 +1,6 @@
 // 群众意见 form on the public village card: posts in place with fetch and shows the server's answer
-// (thanks, or the Chinese reason it was refused). Without JS the form posts normally and the server
+// (thanks, or the Chinese reason it was refused). The card is cached for everybody, so the CSRF token in
+// it may be someone else's: a fresh one is fetched first. Without JS the form posts normally and the server
 // redirects back to the card with a message.
 (function () {
   "use strict";
@@ -22,12 +23,23 @@
       button.disabled = true;
       result.className = "feedback-result small mb-2";
       result.textContent = "正在提交…";
-      fetch(form.action, {
-        method: "POST",
-        body: new FormData(form),
-        headers: { Accept: "application/json" },
-        credentials: "same-origin",
-      })
+      // the card may come from a cache: take a CSRF token of this visitor's own first
+      fetch(form.dataset.tokenUrl, { headers: { Accept: "application/json" }, credentials: "same-origin" })
+        .then(function (response) {
+          return response.ok ? response.json() : {};
+        })
+        .then(function (data) {
+          const field = form.querySelector("input[name=csrfmiddlewaretoken]");
+          if (data.token && field) {
+            field.value = data.token;
+          }
+          return fetch(form.action, {
+            method: "POST",
+            body: new FormData(form),
+            headers: { Accept: "application/json" },
+            credentials: "same-origin",
+          });
+        })
         .then(function (response) {
           return response.json().catch(function () {
             return { ok: false, message: "提交失败，请稍后再试。" };

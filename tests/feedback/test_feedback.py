@@ -311,3 +311,14 @@ def test_the_home_page_counts_new_messages_for_the_reviewer_only(client, org, pe
     assert "2 条群众意见待处理" in client.get(reverse("home")).content.decode()
     client.force_login(people.leader)
     assert "条群众意见待处理" not in client.get(reverse("home")).content.decode()
+
+
+def test_a_visitor_of_a_cached_card_gets_a_token_of_its_own_and_can_post(org):
+    """The card is cached: its rendered token is the first visitor's. The token endpoint gives the next
+    visitor one of its own, which the POST then passes the CSRF check with."""
+    client = Client(enforce_csrf_checks=True)
+    response = client.get(reverse("feedback:public_token"))
+    assert response.status_code == 200 and "no-cache" in response["Cache-Control"]
+    token = response.json()["token"]
+    response = post(client, org.village, csrfmiddlewaretoken=token)
+    assert response.status_code == 200 and Feedback.objects.count() == 1
