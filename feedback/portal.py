@@ -4,6 +4,7 @@ from django.urls import reverse
 
 from access.roles import Cap
 
+from .demo import seed_demo_feedback
 from .selectors import new_feedback_count
 
 
@@ -29,3 +30,4 @@ def feedback_cards(user, scope):
 
 HOME_PENDING = [(45, new_feedback_pending)]
 HOME_CARDS = [(175, feedback_cards)]
+DEMO = [(60, seed_demo_feedback)]

@@ -71,6 +71,7 @@ def test_every_app_registers_its_home_page_providers_in_the_pages_order():
         "ledgers.portal.open_rectification_pending",
         "assessments.portal.review_pending",
         "ledgers.portal.responded_rectification_pending",
+        "feedback.portal.new_feedback_pending",
         "ledgers.portal.ledger_due_pending",
     ]
     assert _names(registry.providers("cards")) == [
@@ -84,6 +85,7 @@ def test_every_app_registers_its_home_page_providers_in_the_pages_order():
         "villages.portal.township_setup_cards",
         "assessments.portal.campaign_cards",
         "ledgers.portal.ledger_cards",
+        "feedback.portal.feedback_cards",
         "indices.portal.standard_cards",
         "indices.portal.standard_import_cards",
         "accounts.portal.user_cards",
@@ -103,6 +105,7 @@ def test_the_home_page_shows_the_registered_cards_in_order(client):
         "导入组织机构",
         "测评年度",
         "日常监管台账",
+        "群众意见",
         "指数标准",
         "导入指数标准",
         "用户与角色",
@@ -143,4 +146,5 @@ def test_every_app_registers_its_demo_seeder_in_the_order_the_data_needs():
         "accounts.demo.seed_demo_accounts",
         "assessments.demo.seed_demo_campaigns",
         "ledgers.demo.seed_demo_ledgers",
+        "feedback.demo.seed_demo_feedback",
     ]

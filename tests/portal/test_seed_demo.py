@@ -23,7 +23,9 @@ def _counts():
         User,
         Membership,
     )
-    models += (Campaign, Assessment, LedgerSubmission, LedgerEntry, Rectification)
+    from feedback.models import Feedback
+
+    models += (Campaign, Assessment, LedgerSubmission, LedgerEntry, Rectification, Feedback)
     return {m.__name__: m.objects.count() for m in models}
 
 
