@@ -50,5 +50,12 @@ def test_villager_leaves_a_message_on_a_phone_and_the_township_turns_it_into_a_r
     page.wait_for_load_state("networkidle")
     assert "已转为整改事项。" in page.content()
     shot(page, "feedback-detail-rectified")
+    phone = browser.new_context(locale="zh-CN", viewport={"width": 390, "height": 844}, is_mobile=True)
+    mobile = phone.new_page()
+    login(mobile, live_server, "jiwei", TEST_PASSWORD)
+    mobile.goto(f"{live_server.url}/feedback/")
+    assert "已转整改" in mobile.locator("#feedback-list").inner_text()
+    shot(mobile, "feedback-list-phone")
+    phone.close()
     rect = Rectification.objects.get()
     assert rect.source == Rectification.Source.FEEDBACK and Feedback.objects.get().rectification == rect

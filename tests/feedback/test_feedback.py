@@ -322,3 +322,17 @@ def test_a_visitor_of_a_cached_card_gets_a_token_of_its_own_and_can_post(org):
     token = response.json()["token"]
     response = post(client, org.village, csrfmiddlewaretoken=token)
     assert response.status_code == 200 and Feedback.objects.count() == 1
+
+
+def test_the_list_makes_a_constant_number_of_queries(client, org, people, django_assert_max_num_queries):
+    for n in range(3):
+        message(org.village, text=f"第{n}条：村务公开栏没有更新")
+    client.force_login(people.reviewer)
+    with django_assert_max_num_queries(12) as few:
+        assert client.get(reverse("feedback:list")).status_code == 200
+    for n in range(3, 25):
+        cache.clear()  # one sender's hourly limit is not what this test is about
+        message(org.sibling if n % 2 else org.village, text=f"第{n}条：村务公开栏没有更新")
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        page = client.get(reverse("feedback:list")).content.decode()
+    assert "第24条" in page
