@@ -6,18 +6,18 @@ import pytest
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
+from access.roles import ANONYMOUS
+from access.table import CAPS
 from accounts.models import Role
 from tests.factories import user_with_role
 
-PUBLIC = {"/accounts/login/", "/healthz"}
 
-
-def _walk(patterns, prefix=""):
+def _walk(patterns, prefix="", callbacks=False):
     for p in patterns:
         if isinstance(p, URLResolver):
-            yield from _walk(p.url_patterns, prefix + str(p.pattern))
+            yield from _walk(p.url_patterns, prefix + str(p.pattern), callbacks)
         elif isinstance(p, URLPattern):
-            yield prefix + str(p.pattern)
+            yield (prefix + str(p.pattern), p.callback) if callbacks else prefix + str(p.pattern)
 
 
 def _concrete(route):
@@ -32,6 +32,13 @@ def _concrete(route):
 
 
 ROUTES = sorted({r for r in (_concrete(x) for x in _walk(get_resolver().url_patterns)) if r is not None})
+# Views marked `public_view(cap)` while the table's anonymous row holds `cap` (villagers' pages).
+PUBLIC_VIEWS = {
+    _concrete(route)
+    for route, callback in _walk(get_resolver().url_patterns, callbacks=True)
+    if getattr(callback, "ql_public_cap", None) in CAPS[ANONYMOUS]
+}
+PUBLIC = {"/accounts/login/", "/healthz"} | PUBLIC_VIEWS
 
 
 def test_the_walk_covers_the_app_routes():
@@ -50,6 +57,18 @@ def test_anonymous_requests_never_reach_a_page(client, path):
         response = method(path)
         assert response.status_code in (301, 302), f"{path} answered {response.status_code}"
         assert "/accounts/login/" in response["Location"]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("path", sorted(PUBLIC_VIEWS))
+def test_public_views_with_a_forged_id_never_fail_and_never_ask_for_a_login(client, path):
+    for method in (client.get, client.post):
+        response = method(path)
+        assert response.status_code in (200, 400, 404, 405), f"{path} answered {response.status_code}"
+
+
+def test_the_public_views_are_found():
+    assert "/public/feedback/1/" in PUBLIC_VIEWS
 
 
 @pytest.mark.django_db
