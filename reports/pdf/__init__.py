@@ -81,7 +81,8 @@ def demonstration_form_pdf(doc):
 def _campaign_context(table):
     campaign = table.campaign
     place = campaign.township.name if campaign.township_id else campaign.region.name
-    counts = Counter(r.final_grade for r in table.rows)
+    # the counts are of the grade the document states (the grade in force once the city decided)
+    counts = Counter(r.grade for r in table.rows)
     summary = [(name, counts.get(code, 0)) for code, name in table.grades]
     ungraded = len(table.rows) - sum(n for _, n in summary)
     if ungraded:
@@ -95,6 +96,8 @@ def _campaign_context(table):
         "total": len(table.rows),
         "grade_names": dict(table.grades),
         "subject": "村（社区）" if campaign.level == campaign.Level.VILLAGE else "镇街",
+        "basis": table.basis,
+        "city_decided": table.city_decided,
     }
 
 
