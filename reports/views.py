@@ -10,14 +10,18 @@ from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from access.roles import Cap
+from access.scope import scope_for
 from assessments.models import DemonstrationApplication
 from assessments.permissions import actor_sides
 from assessments.selectors import assessment_get_for_user
 from assessments.views.self_assessment.http import can_see_review
 from audit.services import audit_log
 from common.downloads import attachment_response
+from villages.selectors import township_is_wide_for_user, village_get_for_user
 
 from .data import mask_review, village_document
+from .data.record import village_record
 from .forms import DemonstrationForm
 from .models import ExportJob
 from .selectors import (
@@ -257,4 +261,18 @@ def demonstration_edit(request, pk):
         request,
         "reports/demonstration_form.html",
         {"a": a, "campaign": a.campaign, "form": form, "conflict": conflict},
+    )
+
+
+@require_GET
+def village_record_page(request, village_pk):
+    """档案: every year of one village in the reader's scope (out of scope is a 404). Readers who do
+    not see the township whole (the village's own) see only the years whose grades were confirmed."""
+    village = village_get_for_user(request.user, village_pk)
+    wide = township_is_wide_for_user(request.user, village.township)
+    record = village_record(
+        village, confirmed_only=not wide, review_visible=scope_for(request.user).can(Cap.REVIEW_SCORES_VIEW)
+    )
+    return render(
+        request, "reports/village_record.html", {"record": record, "village": village, "wide": wide}
     )
