@@ -23,6 +23,7 @@ __all__ = [
     "ranking_pdf",
     "render_pdf",
     "score_sheet_pdf",
+    "village_record_pdf",
 ]
 
 TEMPLATES = "reports/pdf/"
@@ -111,3 +112,12 @@ def grade_roster_pdf(table):
 def ranking_pdf(table):
     """年度村居清廉指数排名: every subject ranked by total score, with its dimension scores."""
     return render_pdf("ranking.html", _campaign_context(table))
+
+
+def village_record_pdf(record):
+    """档案 summary of one village: every year's grades, scores, review changes, bonus, vetoes,
+    rectifications and evidence index (reports.data.record)."""
+    return render_pdf(
+        "village_record.html",
+        {"record": record, "village": record.village, "generated": cn_date(timezone.localdate())},
+    )

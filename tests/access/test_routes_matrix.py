@@ -104,6 +104,7 @@ ROUTE_IDS = {
     "assessments:veto_event_create": {"pk": "assessment"},
     "assessments:village_history": {"village_pk": "village"},
     "reports:village_record": {"village_pk": "village"},
+    "reports:village_record_export": {"village_pk": "village"},
     "ledgers:ledger_edit": {"unit_pk": "unit"},
     "ledgers:ledger_template": {"unit_pk": "unit"},
     "ledgers:ledger_upload": {"unit_pk": "unit"},

@@ -134,3 +134,97 @@ def test_the_record_query_count_does_not_grow_with_the_number_of_years(
     assert len(four.captured_queries) == len(one.captured_queries)
     with django_assert_num_queries(len(one.captured_queries)):
         client.get(url)
+
+
+# --- the ZIP ------------------------------------------------------------------------------------------
+
+
+def _record_zip(c, user):
+    from reports.models import ExportJob
+    from reports.services import export_request, export_run
+
+    job, created = export_request(
+        kind=ExportJob.Kind.VILLAGE_RECORD, township=c.org.town, year=2026, village=c.org.village, actor=user
+    )
+    assert created
+    job = export_run(job_id=job.pk)
+    assert job.status == "done", job.error
+    return job
+
+
+def test_the_record_zip_holds_the_summary_pdf_each_year_documents_and_evidence_with_hashes(record_world):
+    import hashlib
+    import io
+    import zipfile
+    from pathlib import Path
+
+    from django.conf import settings
+    from openpyxl import load_workbook
+    from pypdf import PdfReader
+
+    from assessments.models import Evidence
+
+    c = record_world
+    later = _campaign(c, 2025)
+    job = _record_zip(c, c.reviewer)
+    with zipfile.ZipFile(Path(settings.MEDIA_ROOT) / job.file.name) as zf:
+        names = zf.namelist()
+        root = names[0].split("/")[0]
+        assert root == "甲镇东村档案"
+        summary = next(n for n in names if n.endswith("01_档案摘要.pdf"))
+        text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(zf.read(summary))).pages)
+        assert "东村" in text and "2024年" in text and "2025年" in text
+        assert "会议记录缺少签名" in text and "三资台账不全" in text
+        for year in (2024, 2025):
+            assert f"{root}/{year}年/申请表.pdf" in names and f"{root}/{year}年/评分表.pdf" in names
+        evidence = Evidence.objects.filter(assessment__village=c.org.village)
+        assert evidence.count() >= 2
+        for e in evidence:
+            year = e.assessment.campaign.year
+            matches = [n for n in names if n.startswith(f"{root}/{year}年/佐证材料/")]
+            payloads = {hashlib.sha256(zf.read(n)).hexdigest() for n in matches}
+            assert e.sha256 in payloads
+        index = load_workbook(io.BytesIO(zf.read(f"{root}/00_目录.xlsx"))).active
+        listed = {row[3]: row[5] for row in index.iter_rows(min_row=3, values_only=True) if row[3] and row[5]}
+        assert set(listed) == set(names) - {f"{root}/00_目录.xlsx"}
+        for path, digest in listed.items():
+            assert hashlib.sha256(zf.read(path)).hexdigest() == digest
+    assert job.summary["years"] == 2 and later.year == 2025
+
+
+def test_the_record_zip_stops_on_a_changed_evidence_file(record_world):
+    from reports.models import ExportJob
+    from reports.services import export_request, export_run
+
+    c = record_world
+    ev = c.bonus_evidence
+    type(ev).objects.filter(pk=ev.pk).update(sha256="0" * 64)
+    job, _ = export_request(
+        kind=ExportJob.Kind.VILLAGE_RECORD,
+        township=c.org.town,
+        year=2026,
+        village=c.org.village,
+        actor=c.reviewer,
+    )
+    job = export_run(job_id=job.pk)
+    assert job.status == "failed" and "市级表彰文件.pdf" in job.error and not job.file
+
+
+def test_only_readers_who_see_the_township_whole_can_queue_the_zip(client, record_world):
+    from reports.models import ExportJob
+
+    c = record_world
+    url = reverse("reports:village_record_export", args=[c.org.village.pk])
+    client.force_login(c.committee)
+    assert (
+        "导出档案"
+        not in client.get(reverse("reports:village_record", args=[c.org.village.pk])).content.decode()
+    )
+    assert client.post(url).status_code == 404
+    assert not ExportJob.objects.filter(village=c.org.village).exists()
+    client.force_login(c.reviewer)
+    assert client.post(url).status_code == 302
+    assert client.post(url).status_code == 302  # a double submit joins the job in flight
+    assert ExportJob.objects.filter(village=c.org.village, kind="village_record").count() == 1
+    far_url = reverse("reports:village_record_export", args=[c.org.far.pk])
+    assert client.post(far_url).status_code == 404
