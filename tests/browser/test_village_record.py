@@ -13,8 +13,13 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def test_reviewer_opens_the_record_and_downloads_its_zip(
-    live_server, page, shot, confirmed, settings, tmp_path
-):  # noqa: F811
+    live_server,
+    page,
+    shot,
+    confirmed,  # noqa: F811
+    settings,
+    tmp_path,
+):
     settings.REPORTS_EAGER_IN_THREAD = True
     c = confirmed
     login(page, live_server, c.reviewer.username, TEST_PASSWORD)
