@@ -52,6 +52,13 @@ class VillageRecord:
     confirmed_only: bool
 
 
+def _grade_state(a, *, reviewed, confirmed):
+    if reviewed:
+        return "定级" if confirmed else "拟定"
+    # reviewed, but the results are not the reader's to see before confirmation
+    return "待确认" if a.status in GRADED else "未初审"
+
+
 def _rectification_year(r):
     return r.assessment.campaign.year if r.assessment_id else r.deadline.year
 
@@ -130,7 +137,7 @@ def village_record(village, *, confirmed_only, review_visible):
                 year=a.campaign.year,
                 status=a.get_status_display(),
                 review_visible=visible,
-                grade_state="定级" if reviewed and confirmed else ("拟定" if reviewed else "未初审"),
+                grade_state=_grade_state(a, reviewed=reviewed, confirmed=confirmed),
                 township_grade=township,
                 city_grade=city,
                 city_decision=a.get_city_decision_display() if confirmed and a.city_decision else "",

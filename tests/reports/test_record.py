@@ -228,3 +228,26 @@ def test_only_readers_who_see_the_township_whole_can_queue_the_zip(client, recor
     assert ExportJob.objects.filter(village=c.org.village, kind="village_record").count() == 1
     far_url = reverse("reports:village_record_export", args=[c.org.far.pk])
     assert client.post(far_url).status_code == 404
+
+
+def test_a_reader_who_may_not_see_reviews_gets_no_review_results_of_an_unconfirmed_year(record_world):
+    c = record_world
+    later = _campaign(c, 2025)
+    a = Assessment.objects.get(campaign=later, village=c.org.village)
+    Assessment.objects.filter(pk=a.pk).update(status="reviewed", final_grade="SHIFAN", final_score=99)
+    score = IndicatorScore.objects.filter(assessment=a, indicator__scored_by="village_and_township")[0]
+    IndicatorScore.objects.filter(pk=score.pk).update(
+        self_score=5, review_score=3, review_note="未见原始凭证"
+    )
+    hidden, shown = (
+        village_record(c.org.village, confirmed_only=False, review_visible=v).years[0] for v in (False, True)
+    )
+    assert (hidden.grade_state, hidden.township_grade, hidden.final_score, hidden.changes) == (
+        "待确认",
+        "",
+        None,
+        [],
+    )
+    assert all(r is None for _, _, _, r in hidden.dimensions)
+    assert (shown.grade_state, shown.township_grade) == ("拟定", "示范村")
+    assert [ch[4] for ch in shown.changes] == ["未见原始凭证"]
