@@ -20,6 +20,7 @@ class ExportJob(models.Model):
         RANKING_PDF = "ranking_pdf", "清廉指数排名（PDF）"
         COMPLIANCE_XLSX = "compliance_xlsx", "台账报送情况（Excel）"
         RECTIFICATION_XLSX = "rectification_xlsx", "整改清单（Excel）"
+        VILLAGE_RECORD = "village_record", "村档案（ZIP）"
 
     class Status(models.TextChoices):
         QUEUED = "queued", "排队中"
@@ -31,6 +32,10 @@ class ExportJob(models.Model):
     township = models.ForeignKey("villages.Township", on_delete=models.CASCADE, related_name="export_jobs")
     campaign = models.ForeignKey(
         "assessments.Campaign", on_delete=models.CASCADE, null=True, blank=True, related_name="export_jobs"
+    )
+    # a village's record (档案) spans its years: the job belongs to the village, `year` is when it was asked
+    village = models.ForeignKey(
+        "villages.Village", on_delete=models.CASCADE, null=True, blank=True, related_name="export_jobs"
     )
     year = models.PositiveSmallIntegerField("年度")
     status = models.CharField("状态", max_length=10, choices=Status.choices, default=Status.QUEUED)
@@ -63,8 +68,13 @@ class ExportJob(models.Model):
             # One job in flight per document: a double click or a second reviewer joins the running one.
             models.UniqueConstraint(
                 fields=["township", "kind", "year"],
-                condition=Q(status__in=["queued", "running"]),
+                condition=Q(status__in=["queued", "running"], village__isnull=True),
                 name="export_job_one_active_per_document",
+            ),
+            models.UniqueConstraint(
+                fields=["village", "kind"],
+                condition=Q(status__in=["queued", "running"], village__isnull=False),
+                name="export_job_one_active_per_village_document",
             ),
         ]
 

@@ -10,6 +10,10 @@ urlpatterns = [
     path("jobs/<int:pk>/status/", views.job_status, name="job_status"),
     path("jobs/<int:pk>/download/", views.job_download, name="job_download"),
     path("jobs/<int:pk>/retry/", views.job_retry, name="job_retry"),
+    path("village/<int:village_pk>/record/", views.village_record_page, name="village_record"),
+    path(
+        "village/<int:village_pk>/record/export/", views.village_record_export, name="village_record_export"
+    ),
     path("a/<int:pk>/demonstration/", views.demonstration_edit, name="demonstration_edit"),
     path("a/<int:pk>/<str:doc>", views.assessment_document, name="assessment_document"),
 ]

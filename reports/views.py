@@ -7,17 +7,22 @@ from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from access.roles import Cap
+from access.scope import scope_for
 from assessments.models import DemonstrationApplication
 from assessments.permissions import actor_sides
 from assessments.selectors import assessment_get_for_user
 from assessments.views.self_assessment.http import can_see_review
 from audit.services import audit_log
 from common.downloads import attachment_response
+from villages.selectors import township_is_wide_for_user, village_get_for_user
 
 from .data import mask_review, village_document
+from .data.record import village_record
 from .forms import DemonstrationForm
 from .models import ExportJob
 from .selectors import (
@@ -258,3 +263,49 @@ def demonstration_edit(request, pk):
         "reports/demonstration_form.html",
         {"a": a, "campaign": a.campaign, "form": form, "conflict": conflict},
     )
+
+
+@require_GET
+def village_record_page(request, village_pk):
+    """档案: every year of one village in the reader's scope (out of scope is a 404). Readers who do
+    not see the township whole (the village's own) see only the years whose grades were confirmed."""
+    village = village_get_for_user(request.user, village_pk)
+    wide = township_is_wide_for_user(request.user, village.township)
+    record = village_record(
+        village, confirmed_only=not wide, review_visible=scope_for(request.user).can(Cap.REVIEW_SCORES_VIEW)
+    )
+    context = {"record": record, "village": village, "wide": wide, "can_export": wide}
+    if wide:
+        job = ExportJob.objects.filter(village=village, kind=K.VILLAGE_RECORD).order_by("-created_at").first()
+        context["export"] = {
+            "job": job,
+            "kind": K.VILLAGE_RECORD,
+            "label": "档案",
+            "stale": job_is_stale(job) if job else False,
+        }
+    return render(request, "reports/village_record.html", context)
+
+
+@require_POST
+def village_record_export(request, village_pk):
+    """Queue the record's ZIP (a background job). Only readers who see the village's township whole
+    build it; to others the address answers 404 like a missing page."""
+    village = village_get_for_user(request.user, village_pk)
+    if not township_is_wide_for_user(request.user, village.township):
+        raise Http404
+    job, created = export_request(
+        kind=K.VILLAGE_RECORD,
+        township=village.township,
+        year=timezone.localdate().year,
+        village=village,
+        actor=request.user,
+        rebuild=request.POST.get("rebuild") == "1",
+        request=request,
+    )
+    if created:
+        messages.success(request, "已开始生成档案（ZIP），完成后可在本页下载。")
+    elif job.is_active:
+        messages.info(request, "档案正在生成中，已为您显示该任务的进度。")
+    else:
+        messages.info(request, "数据未变化，沿用最近一次生成的档案。")
+    return redirect(reverse("reports:village_record", args=[village.pk]))

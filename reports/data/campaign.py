@@ -36,6 +36,13 @@ class CampaignRow:
     city_decision: str
     dimension_scores: dict  # dimension code → review (else self) score
     rank: int = 0
+    # the grade in force (code): the city's where it decided one, else the township's (final_grade)
+    grade: str = ""
+    city_changed: bool = False  # the city's grade differs from the township's
+
+
+BASIS_TOWNSHIP = "镇街定级"
+BASIS_IN_FORCE = "市级认定后等次（现行等次）"
 
 
 @dataclass
@@ -49,12 +56,23 @@ class CampaignTable:
     def year(self):
         return self.campaign.year
 
+    @property
+    def city_decided(self):
+        """Whether the city decided a grade for any subject: the documents then show the grade in force."""
+        return any(r.city_grade for r in self.rows)
+
+    @property
+    def basis(self):
+        """Which grade the documents show, in the words printed on them."""
+        return BASIS_IN_FORCE if self.city_decided else BASIS_TOWNSHIP
+
     def by_grade(self):
-        """[(grade name, rows)] best grade first, each by score; ungraded rows last under 未定级."""
+        """[(grade name, rows)] by the grade in force, best first, each by score; ungraded rows last
+        under 未定级."""
         groups = {code: [] for code, _ in self.grades}
         rest = []
         for r in self.rows:
-            (groups[r.final_grade] if r.final_grade in groups else rest).append(r)
+            (groups[r.grade] if r.grade in groups else rest).append(r)
         names = dict(self.grades)
         out = [(names[c], sorted(rows, key=lambda r: -r.final_score)) for c, rows in groups.items()]
         if rest:
@@ -99,6 +117,9 @@ def campaign_table(campaign, *, candidates_only=False):
         qs = qs.filter(city_candidate=True)
     rows = []
     for a in qs.order_by("-final_score", "village__sort_order", "township__name"):
+        township_grade = a.final_grade if a.status in GRADED else ""
+        # the city decides only on confirmed grades; a city grade on an ungraded row is not shown
+        city = a.city_grade if township_grade and a.city_grade in names else ""
         rows.append(
             CampaignRow(
                 assessment_id=a.pk,
@@ -113,12 +134,14 @@ def campaign_table(campaign, *, candidates_only=False):
                 veto=a.veto_confirmed,
                 proposed_grade=names.get(a.proposed_grade, ""),
                 # a grade stands only once reviewed: before that it is a provisional one from self scores
-                final_grade=a.final_grade if a.status in GRADED else "",
-                city_grade=names.get(a.city_grade, ""),
+                final_grade=township_grade,
+                city_grade=names.get(city, ""),
                 override_reason=a.grade_override_reason,
                 candidate=a.city_candidate,
                 city_decision=a.get_city_decision_display() if a.city_candidate else "",
                 dimension_scores=by_dim.get(a.pk, {}),
+                grade=city or township_grade,
+                city_changed=bool(city) and city != township_grade,
             )
         )
     for row, rank in zip(rows, competition_ranks([r.final_score for r in rows]), strict=True):

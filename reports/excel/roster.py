@@ -29,9 +29,9 @@ ROSTER_STATS_SHEET = "等次统计"
 GROUP_FILL = PatternFill("solid", fgColor="FFF2CC")
 ROSTER_HEADERS = (
     "序号", "党总支", "村（社区）", "自评总分", "初审基础分", "认定加分", "日常监管扣分", "总分", "排名",
-    "拟定等次", "定级等次", "调整理由", "报市评选", "市级认定",
+    "拟定等次", "镇街定级", "现行等次", "调整理由", "报市评选", "市级认定",
 )  # fmt: skip
-ROSTER_WIDTHS = (5, 14, 14, 9, 10, 9, 11, 9, 6, 9, 9, 26, 8, 18)
+ROSTER_WIDTHS = (5, 14, 14, 9, 10, 9, 11, 9, 6, 9, 9, 9, 26, 8, 18)
 
 
 def _city_result(row):
@@ -45,7 +45,8 @@ def _city_result(row):
 def _roster_sheet(ws, table):
     campaign = table.campaign
     last = len(ROSTER_HEADERS)
-    title_row(ws, 1, f"{campaign.name}定级名册", last)
+    # the title states which grade the groups and counts are of
+    title_row(ws, 1, f"{campaign.name}定级名册（等次口径：{table.basis}）", last)
     header_row(ws, 2, ROSTER_HEADERS)
     r, n = 3, 0
     for name, rows in table.by_grade():
@@ -70,9 +71,10 @@ def _roster_sheet(ws, table):
             ws.cell(r, 9, row.rank).alignment = CENTER
             text(ws, r, 10, row.proposed_grade, style=CENTER)
             text(ws, r, 11, grade_name(table, row.final_grade), style=CENTER)
-            text(ws, r, 12, row.override_reason, style=WRAP)
-            text(ws, r, 13, "是" if row.candidate else "", style=CENTER)
-            text(ws, r, 14, _city_result(row), style=WRAP)
+            text(ws, r, 12, grade_name(table, row.grade), style=CENTER)
+            text(ws, r, 13, row.override_reason, style=WRAP)
+            text(ws, r, 14, "是" if row.candidate else "", style=CENTER)
+            text(ws, r, 15, _city_result(row), style=WRAP)
             r += 1
     borders(ws, 2, r - 1, last)
     widths(ws, ROSTER_WIDTHS)
@@ -81,15 +83,15 @@ def _roster_sheet(ws, table):
 
 
 def _stats_sheet(ws, table):
-    headers = ("等次", "村数", "占比", "其中报市评选")
-    title_row(ws, 1, f"{table.campaign.name}等次统计", len(headers))
+    headers = (table.basis, "村数", "占比", "其中报市评选")
+    title_row(ws, 1, f"{table.campaign.name}等次统计（等次口径：{table.basis}）", len(headers))
     header_row(ws, 2, headers)
     total = len(table.rows)
-    counts = Counter(r.final_grade for r in table.rows)
-    candidates = Counter(r.final_grade for r in table.rows if r.candidate)
+    counts = Counter(r.grade for r in table.rows)
+    candidates = Counter(r.grade for r in table.rows if r.candidate)
     lines = [(name, counts[code], candidates[code]) for code, name in table.grades]
     known = {code for code, _ in table.grades}
-    rest = [r for r in table.rows if r.final_grade not in known]
+    rest = [r for r in table.rows if r.grade not in known]
     if rest:
         lines.append(("未定级", len(rest), sum(1 for r in rest if r.candidate)))
     r = 3

@@ -23,6 +23,7 @@ __all__ = [
     "ranking_pdf",
     "render_pdf",
     "score_sheet_pdf",
+    "village_record_pdf",
 ]
 
 TEMPLATES = "reports/pdf/"
@@ -81,7 +82,8 @@ def demonstration_form_pdf(doc):
 def _campaign_context(table):
     campaign = table.campaign
     place = campaign.township.name if campaign.township_id else campaign.region.name
-    counts = Counter(r.final_grade for r in table.rows)
+    # the counts are of the grade the document states (the grade in force once the city decided)
+    counts = Counter(r.grade for r in table.rows)
     summary = [(name, counts.get(code, 0)) for code, name in table.grades]
     ungraded = len(table.rows) - sum(n for _, n in summary)
     if ungraded:
@@ -95,6 +97,8 @@ def _campaign_context(table):
         "total": len(table.rows),
         "grade_names": dict(table.grades),
         "subject": "村（社区）" if campaign.level == campaign.Level.VILLAGE else "镇街",
+        "basis": table.basis,
+        "city_decided": table.city_decided,
     }
 
 
@@ -108,3 +112,12 @@ def grade_roster_pdf(table):
 def ranking_pdf(table):
     """年度村居清廉指数排名: every subject ranked by total score, with its dimension scores."""
     return render_pdf("ranking.html", _campaign_context(table))
+
+
+def village_record_pdf(record):
+    """档案 summary of one village: every year's grades, scores, review changes, bonus, vetoes,
+    rectifications and evidence index (reports.data.record)."""
+    return render_pdf(
+        "village_record.html",
+        {"record": record, "village": record.village, "generated": cn_date(timezone.localdate())},
+    )

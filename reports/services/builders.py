@@ -8,6 +8,7 @@ from ledgers.models import Rectification
 from ..data import campaign_matrix, campaign_table
 from ..models import ExportJob
 from .package import build_city_package
+from .record import build_village_record
 
 K = ExportJob.Kind
 
@@ -91,4 +92,5 @@ BUILDERS = {
     K.RANKING_PDF: build_ranking_pdf,
     K.COMPLIANCE_XLSX: build_compliance,
     K.RECTIFICATION_XLSX: build_rectifications,
+    K.VILLAGE_RECORD: build_village_record,
 }

@@ -68,8 +68,27 @@ def _campaign_parts(campaign, *, candidates_only):
     return parts
 
 
-def export_fingerprint(*, kind, township, year, campaign=None):
-    if kind in (K.COMPLIANCE_XLSX,):
+def _village_parts(village):
+    assessments = Assessment.objects.filter(village=village, campaign__level="village")
+    ids = assessments.values("pk")
+    return [
+        list(
+            assessments.order_by("pk").values_list(
+                "pk", "status", "version", "final_score", "final_grade", "city_grade", "city_decision",
+                "campaign__grades_confirmed_at",
+            )
+        ),
+        IndicatorScore.objects.filter(assessment__in=ids).aggregate(n=Count("pk"), at=Max("updated_at")),
+        BonusClaim.objects.filter(assessment__in=ids).aggregate(n=Count("pk"), v=Sum("version")),
+        Evidence.objects.filter(assessment__in=ids).aggregate(n=Count("pk"), at=Max("uploaded_at")),
+        Rectification.objects.filter(village=village).aggregate(n=Count("pk"), v=Sum("version")),
+    ]  # fmt: skip
+
+
+def export_fingerprint(*, kind, township, year, campaign=None, village=None):
+    if kind == K.VILLAGE_RECORD:
+        parts = _village_parts(village)
+    elif kind in (K.COMPLIANCE_XLSX,):
         parts = [
             LedgerSubmission.objects.filter(unit__township=township, year=year).aggregate(
                 n=Count("pk"), at=Max("updated_at"), sub=Max("submitted_at")

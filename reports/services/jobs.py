@@ -32,7 +32,9 @@ S = ExportJob.Status
 def job_is_stale(job):
     if job.status != S.DONE:
         return False
-    current = export_fingerprint(kind=job.kind, township=job.township, year=job.year, campaign=job.campaign)
+    current = export_fingerprint(
+        kind=job.kind, township=job.township, year=job.year, campaign=job.campaign, village=job.village
+    )
     return current != job.fingerprint
 
 
@@ -70,11 +72,17 @@ def _run_in_thread(job_id):
         connection.close()
 
 
-def export_request(*, kind, township, year, actor, campaign=None, rebuild=False, request=None):
+def export_request(*, kind, township, year, actor, campaign=None, village=None, rebuild=False, request=None):
     """The job that answers this request: the one in flight for this document, else a finished one whose
-    data has not changed (unless `rebuild`), else a new queued job. Returns (job, created)."""
-    fingerprint = export_fingerprint(kind=kind, township=township, year=year, campaign=campaign)
-    same = ExportJob.objects.filter(township=township, kind=kind, year=year)
+    data has not changed (unless `rebuild`), else a new queued job. Returns (job, created).
+    A village's record is one document per village whatever the year it was asked in."""
+    fingerprint = export_fingerprint(
+        kind=kind, township=township, year=year, campaign=campaign, village=village
+    )
+    if village is not None:
+        same = ExportJob.objects.filter(village=village, kind=kind)
+    else:
+        same = ExportJob.objects.filter(township=township, kind=kind, year=year, village__isnull=True)
     active = same.filter(status__in=[S.QUEUED, S.RUNNING]).first()
     if active and active.is_stuck:
         # its builder is gone: close it so that a new job can take its place
@@ -98,6 +106,7 @@ def export_request(*, kind, township, year, actor, campaign=None, rebuild=False,
                 township=township,
                 year=year,
                 campaign=campaign,
+                village=village,
                 fingerprint=fingerprint,
                 created_by=actor,
                 step="排队等待生成",
@@ -109,7 +118,12 @@ def export_request(*, kind, township, year, actor, campaign=None, rebuild=False,
                 obj=job,
                 township_id=township.pk,
                 message=f"申请生成{job}",
-                detail={"kind": kind, "year": year, "rebuild": rebuild},
+                detail={
+                    "kind": kind,
+                    "year": year,
+                    "rebuild": rebuild,
+                    "village": village.pk if village else None,
+                },
             )
             transaction.on_commit(lambda: _enqueue(job.pk))
     except IntegrityError:
@@ -147,7 +161,7 @@ def export_run(*, job_id):
     with transaction.atomic():
         job = (
             ExportJob.objects.select_for_update(of=("self",))
-            .select_related("township", "campaign", "campaign__standard", "created_by")
+            .select_related("township", "campaign", "campaign__standard", "village", "created_by")
             .filter(pk=job_id)
             .first()
         )
@@ -164,7 +178,11 @@ def export_run(*, job_id):
             heartbeat_at=timezone.now(),
             # the file shows the data as it was when the build started
             fingerprint=export_fingerprint(
-                kind=job.kind, township=job.township, year=job.year, campaign=job.campaign
+                kind=job.kind,
+                township=job.township,
+                year=job.year,
+                campaign=job.campaign,
+                village=job.village,
             ),
         )
     job.refresh_from_db()

@@ -380,29 +380,58 @@ def test_grade_roster_groups_villages_by_grade_best_first_with_typed_scores_and_
     wb = read(lambda out: grade_roster_xlsx(campaign_table(cycle.campaign), out))
     assert wb.sheetnames == ["定级名册", "等次统计"]
     ws = wb["定级名册"]
-    assert "A1:N1" in merged(ws)
+    assert "A1:O1" in merged(ws)
+    assert ws.cell(1, 1).value.endswith("定级名册（等次口径：镇街定级）")
     assert [c.value for c in ws[2]] == [
         "序号", "党总支", "村（社区）", "自评总分", "初审基础分", "认定加分", "日常监管扣分", "总分", "排名",
-        "拟定等次", "定级等次", "调整理由", "报市评选", "市级认定",
+        "拟定等次", "镇街定级", "现行等次", "调整理由", "报市评选", "市级认定",
     ]  # fmt: skip
     body = [[c.value for c in row] for row in ws.iter_rows(min_row=3, max_row=ws.max_row)]
-    assert body[0][0] == "示范村（1个）" and "A3:N3" in merged(ws)
-    assert body[1][:11] == [1, "第一党总支", "东村", 96, 94, 2, 0.5, 95.5, 1, "示范村", "示范村"]
-    assert body[1][12:] == ["是", "认定为示范村"]
+    assert body[0][0] == "示范村（1个）" and "A3:O3" in merged(ws)
+    assert body[1][:12] == [1, "第一党总支", "东村", 96, 94, 2, 0.5, 95.5, 1, "示范村", "示范村", "示范村"]
+    assert body[1][13:] == ["是", "认定为示范村"]
     assert body[2][0] == "达标村（2个）"
-    assert body[3][:11] == [2, "第二党总支", "南村", 90, 88, 0, 0, 88, 2, "达标村", "达标村"]
-    assert is_literal_text(ws.cell(6, 12), "=SUM(A1) 经研究调整")
+    assert body[3][:12] == [2, "第二党总支", "南村", 90, 88, 0, 0, 88, 2, "达标村", "达标村", "达标村"]
+    assert is_literal_text(ws.cell(6, 13), "=SUM(A1) 经研究调整")
     assert body[4][:9] == [3, "第一党总支", EVIL, 88, 85, 0, 0, 85, 3]
     assert is_literal_text(ws.cell(7, 3), EVIL)
     assert len(body) == 5
     assert all(is_number(v) for row in (body[1], body[3], body[4]) for v in row[3:9])
     assert ws.freeze_panes == "D3"
     stats = wb["等次统计"]
+    assert stats.cell(2, 1).value == "镇街定级"
     rows = [[c.value for c in row] for row in stats.iter_rows(min_row=3, max_row=stats.max_row)]
     assert [r[:2] for r in rows] == [["示范村", 1], ["达标村", 2], ["提升村", 0], ["促进村", 0], ["合计", 3]]
     assert rows[1][2] == pytest.approx(2 / 3)
     assert stats.cell(4, 3).number_format == "0.0%"
     assert [r[3] for r in rows] == [1, 0, 0, 0, 1]
+
+
+def test_grade_roster_after_the_city_decided_groups_and_counts_by_the_grade_in_force(cycle, org):  # noqa: F811
+    """The township confirmed 东村 and 南村 as 示范村; the city recognised 南村 only as 达标村. The roster
+    says it shows the grade in force, groups and counts by it, and keeps the township's grade beside it."""
+    set_result(
+        cycle.a["东村"], grade="SHIFAN", final=D("96"), base=D("96"), city_candidate=True,
+        city_decision="confirmed", city_grade="SHIFAN",
+    )  # fmt: skip
+    set_result(
+        cycle.a["南村"], grade="SHIFAN", final=D("95"), base=D("95"), city_candidate=True,
+        city_decision="other", city_grade="DABIAO",
+    )  # fmt: skip
+    set_result(cycle.a["西村"], grade="DABIAO", final=D("85"), base=D("85"))
+    wb = read(lambda out: grade_roster_xlsx(campaign_table(cycle.campaign), out))
+    ws = wb["定级名册"]
+    assert ws.cell(1, 1).value.endswith("定级名册（等次口径：市级认定后等次（现行等次））")
+    body = [[c.value for c in row] for row in ws.iter_rows(min_row=3, max_row=ws.max_row)]
+    assert body[0][0] == "示范村（1个）"
+    assert body[1][2] == "东村" and body[1][9:12] == ["示范村", "示范村", "示范村"]
+    assert body[2][0] == "达标村（2个）"
+    assert body[3][2] == "南村" and body[3][9:12] == ["示范村", "示范村", "达标村"]
+    assert body[4][2] == EVIL or body[4][2] == "西村"
+    stats = wb["等次统计"]
+    assert stats.cell(2, 1).value == "市级认定后等次（现行等次）"
+    rows = [[c.value for c in row] for row in stats.iter_rows(min_row=3, max_row=stats.max_row)]
+    assert [r[:2] for r in rows] == [["示范村", 1], ["达标村", 2], ["提升村", 0], ["促进村", 0], ["合计", 3]]
 
 
 def test_grade_roster_query_count_does_not_grow_from_3_to_12_villages(org, standard):  # noqa: F811

@@ -199,3 +199,35 @@ def test_ranking_lists_villages_by_score_with_dimension_scores(east):
         assert line in text
         positions.append(text.index(line))
     assert positions == sorted(positions)
+
+
+def test_roster_and_ranking_before_the_city_decided_state_they_show_the_township_grade(east):
+    table = campaign_table(east.campaign)
+    for pdf in (grade_roster_pdf(table), ranking_pdf(table)):
+        text = text_of(pdf)
+        assert "等次口径：镇街定级" in text and "现行等次" not in text
+
+
+def test_roster_and_ranking_after_the_city_decided_show_and_count_the_grade_in_force(east):
+    """The township confirmed 东村 and 南村 as 示范村; the city recognised only 东村, 南村 as 达标村: the
+    documents say so, count 1 示范村 (not 2) and print the township's grade beside 南村's."""
+    a = east.a
+    assert (a["东村"].final_grade, a["南村"].final_grade) == ("SHIFAN", "SHIFAN")
+    Assessment.objects.filter(pk=a["东村"].pk).update(
+        city_candidate=True, city_decision="confirmed", city_grade="SHIFAN"
+    )
+    Assessment.objects.filter(pk=a["南村"].pk).update(
+        city_candidate=True, city_decision="other", city_grade="DABIAO"
+    )
+    table = campaign_table(east.campaign)
+    assert table.basis == "市级认定后等次（现行等次）"
+    roster = text_of(grade_roster_pdf(table))
+    assert "等次口径：市级认定后等次（现行等次）" in roster
+    assert "示范村1个" in roster and "示范村2个" not in roster
+    assert "示范村（1个）" in roster and "达标村（1个）" in roster
+    assert "达标村（镇街定级：示范村）" in roster
+    ranking = text_of(ranking_pdf(table))
+    assert "等次口径：市级认定后等次（现行等次）" in ranking and "现行等次" in ranking
+    assert "示范村1个" in ranking
+    south = next(r for r in table.rows if r.name == "南村")
+    assert f"{fmt(south.final_score)}达标村（镇街定级：示范村）" in ranking
