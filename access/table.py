@@ -93,9 +93,9 @@ CAPS = MappingProxyType(
             }
         ),
         Role.ADMIN: frozenset(Cap),
-        # Nothing is published yet: the publication feature gives the anonymous reader its one
-        # capability (published results), and the public pages declare it with `public_view`.
-        ANONYMOUS: frozenset(),
+        # The anonymous reader (a villager scanning a poster) reads published results only: the public
+        # pages of publication/ declare it with `public_view`; everything else stays behind the login.
+        ANONYMOUS: frozenset({Cap.PUBLISHED_VIEW}),
     }
 )
 
