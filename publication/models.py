@@ -63,6 +63,16 @@ class Publication(models.Model):
     def __str__(self):
         return f"{self.year}年 第{self.version}版（{self.get_status_display()}）"
 
+    # The only fields that change after insert: a snapshot itself is never rewritten.
+    MUTABLE_FIELDS = frozenset({"status", "superseded_at", "withdrawn_by", "withdrawn_at", "withdraw_reason"})
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            fields = kwargs.get("update_fields")
+            if fields is None or not set(fields) <= self.MUTABLE_FIELDS:
+                raise ValueError("A publication is immutable: only its status fields may be saved.")
+        super().save(*args, **kwargs)
+
     @property
     def is_correction(self):
         return self.version > 1

@@ -2,6 +2,7 @@
 pages: a township's year and a village's card, readable without a login, cached, a fixed number of
 queries on a miss and none on a hit."""
 
+import re
 from functools import cache as memoize
 
 from django.conf import settings
@@ -33,6 +34,8 @@ from .selectors import (
 from .services import publication_publish, publication_withdraw
 
 FEEDBACK_FORM = "feedback/public_form.html"
+# villages.models.new_public_key: 12 url-safe characters (at most 16 stored); anything else is forged
+KEY = re.compile(r"[A-Za-z0-9_-]{1,16}")
 PUBLIC_CACHE_CONTROL = "public, max-age=60"
 
 
@@ -155,6 +158,12 @@ def township_posters(request, pk):
 # --- the public ---------------------------------------------------------------------------------------
 
 
+def _check_key(key):
+    """A forged key of another shape is a 404 before it reaches the cache or the database."""
+    if not KEY.fullmatch(key):
+        raise Http404
+
+
 def _public(content, content_type="text/html; charset=utf-8"):
     response = HttpResponse(content, content_type=content_type)
     response["Cache-Control"] = PUBLIC_CACHE_CONTROL
@@ -164,6 +173,7 @@ def _public(content, content_type="text/html; charset=utf-8"):
 @require_GET
 @public_view(Cap.PUBLISHED_VIEW)
 def public_township(request, township_key, year):
+    _check_key(township_key)
     key = pcache.page_key("t", township_key, year)
     html = cache.get(key)
     if html is None:
@@ -184,6 +194,7 @@ def public_township(request, township_key, year):
 @require_GET
 @public_view(Cap.PUBLISHED_VIEW)
 def public_village(request, village_key):
+    _check_key(village_key)
     key = pcache.page_key("v", village_key)
     cached = cache.get(key)
     if cached is None:
@@ -210,6 +221,7 @@ def public_village(request, village_key):
 @require_GET
 @public_view(Cap.PUBLISHED_VIEW)
 def public_village_poster(request, village_key):
+    _check_key(village_key)
     key = pcache.page_key("poster", village_key)
     pdf = cache.get(key)
     if pdf is None:

@@ -95,6 +95,8 @@ def test_unpublished_other_townships_and_forged_addresses_answer_404(client, dec
             reverse("publication:public_township", args=["x" * 16, 2024]),
             reverse("publication:public_township", args=[org.village.public_key, 2024]),
             reverse("publication:public_township", args=[str(org.town.pk), 2024]),
+            reverse("publication:public_township", args=[org.town.public_key, 99999999999]),
+            reverse("publication:public_township", args=[org.town.public_key + "x" * 300, 2024]),
         ],
         "village": [card_url(v) for v in (org.village, org.foreign, org.far)]
         + [
@@ -111,7 +113,8 @@ def test_unpublished_other_townships_and_forged_addresses_answer_404(client, dec
     opened = {town_url(org.town), card_url(org.village), poster_url(org.village)}
     for url in urls:
         assert client.get(url).status_code == (200 if url in opened else 404), url
-    assert client.get(town_url(org.town, 2023)).status_code == 404
+    for url in (town_url(org.town, 2023), town_url(org.town, 99999999999)):
+        assert client.get(url).status_code == 404, url
 
 
 def test_a_withdrawn_year_disappears_at_once_even_from_the_cache(

@@ -76,6 +76,16 @@ def test_the_snapshot_does_not_follow_later_changes(decided):
     assert pub.payload == before
 
 
+def test_a_published_snapshot_cannot_be_rewritten_through_the_model(decided):
+    pub = publication_publish(campaign=decided.campaign, actor=decided.reviewer)
+    pub.payload = {"villages": []}
+    for kwargs in ({}, {"update_fields": ["payload"]}, {"update_fields": ["status", "reason"]}):
+        with pytest.raises(ValueError, match="immutable"):
+            pub.save(**kwargs)
+    pub.refresh_from_db()
+    assert len(pub.payload["villages"]) == 3
+
+
 def test_a_correction_needs_a_reason_and_supersedes_the_version_in_force(decided):
     first = publication_publish(campaign=decided.campaign, actor=decided.reviewer)
     with pytest.raises(InvalidInputError, match="更正已公开的结果须填写理由。"):
