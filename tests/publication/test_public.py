@@ -13,6 +13,7 @@ from pypdf import PdfReader
 from assessments.models import Assessment, Campaign
 from assessments.services.campaigns import campaign_create
 from publication.services import publication_publish, publication_withdraw
+from publication.views import feedback_form_exists
 from tests.assessments.test_grading import grade, township
 from tests.publication.conftest import PERSON
 
@@ -180,3 +181,30 @@ def test_the_posters_are_one_a4_page_per_village_with_its_name(client, published
     names = [p.extract_text() for p in reader.pages]
     assert [n for n in ("东村", "南村", "西村") if any(n in t for t in names)] == ["东村", "南村", "西村"]
     assert round(float(reader.pages[0].mediabox.width)) == 595  # A4
+
+
+@pytest.fixture
+def feedback_template(tmp_path, settings):
+    """The feedback app's form, as it will provide it: included on the card by name only."""
+    (tmp_path / "feedback").mkdir()
+    (tmp_path / "feedback" / "public_form.html").write_text(
+        '<form method="post" class="feedback">{% csrf_token %}FORM-FOR-{{ village_key }}</form>',
+        encoding="utf-8",
+    )
+    settings.TEMPLATES = [{**settings.TEMPLATES[0], "DIRS": [*settings.TEMPLATES[0]["DIRS"], tmp_path]}]
+    feedback_form_exists.cache_clear()
+    yield
+    feedback_form_exists.cache_clear()
+
+
+def test_the_card_includes_the_feedback_form_only_where_the_feedback_app_provides_it(client, published):
+    feedback_form_exists.cache_clear()
+    assert "FORM-FOR-" not in client.get(card_url(published.org.village)).content.decode()
+
+
+def test_the_card_passes_the_village_key_to_the_feedback_form(client, published, feedback_template):
+    key = published.org.village.public_key
+    html = client.get(card_url(published.org.village)).content.decode()
+    assert f"FORM-FOR-{key}" in html and "csrfmiddlewaretoken" in html
+    # the form is rendered per request around the cached card
+    assert f"FORM-FOR-{key}" in client.get(card_url(published.org.village)).content.decode()
