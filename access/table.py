@@ -93,8 +93,8 @@ CAPS = MappingProxyType(
             }
         ),
         Role.ADMIN: frozenset(Cap),
-        # The anonymous reader (a villager with no account) gets published results only; the public
-        # pages declare it with `public_view`.
+        # The anonymous reader (a villager scanning a poster) reads published results only: the public
+        # pages of publication/ declare it with `public_view`; everything else stays behind the login.
         ANONYMOUS: frozenset({Cap.PUBLISHED_VIEW}),
     }
 )

@@ -33,6 +33,7 @@ urlpatterns = [
     path("ledgers/", include("ledgers.urls")),
     path("reports/", include("reports.urls")),
     path("dashboard/", include("dashboards.urls")),
+    path("", include("publication.urls")),  # /public/… (no login) and /publication/… (township)
     path("audit/", include("portal.auditlog.urls")),
     path("", include("feedback.urls")),
     path("admin/", admin.site.urls),

@@ -29,7 +29,7 @@ NOT_SERVED = {
     "accounts/templates/accounts/import/slips.html",  # the one-time password slips (PDF)
     "reminders/templates/reminders/digest.html",  # the daily reminder e-mail
 }
-NOT_SERVED_DIRS = ("reports/templates/reports/pdf/",)
+NOT_SERVED_DIRS = ("reports/templates/reports/pdf/", "publication/templates/publication/pdf/")
 
 
 def _templates():

@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "ledgers",
     "reports",
     "reminders",
+    "publication",
     "dashboards",
     "feedback",
     "portal",

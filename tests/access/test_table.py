@@ -29,7 +29,7 @@ def _node(org, role, own=True):
 def test_the_table_has_a_row_for_every_role_and_the_anonymous_reader():
     assert set(CAPS) == {*Role, ANONYMOUS}
     assert CAPS[Role.ADMIN] == frozenset(Cap)
-    # The anonymous reader holds the published results and nothing else.
+    # The anonymous reader holds exactly one capability: reading published results.
     assert CAPS[ANONYMOUS] == frozenset({Cap.PUBLISHED_VIEW})
     assert {cap for cap in Cap if ANONYMOUS_SCOPE.can(cap)} == {Cap.PUBLISHED_VIEW}
 
@@ -113,7 +113,9 @@ def test_anonymous_requests_get_the_anonymous_row_not_a_membership():
 
 @pytest.mark.django_db
 @pytest.mark.urls("tests.access.public_urls")
-def test_a_view_marked_public_stays_behind_the_login_while_the_table_grants_the_anonymous_nothing(client):
+def test_a_view_marked_public_stays_behind_the_login_while_the_table_does_not_grant_the_anonymous_its_cap(
+    client,
+):
     response = client.get("/published/")
     assert response.status_code == 302
     assert "/accounts/login/" in response["Location"]
