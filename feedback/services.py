@@ -19,6 +19,7 @@ from audit.services import audit_log
 from common.errors import ConflictError, InvalidInputError, NotFoundError, NotPermittedError
 from ledgers.models import Rectification
 from ledgers.services.rectification import rectification_create
+from publication.selectors import village_is_published
 from villages.models import Village
 
 from . import throttle
@@ -56,6 +57,9 @@ def feedback_submit(*, village_key, category, text, contact="", ip=None):
         village = Village.objects.only("id", "township_id", "name").get(public_key=str(village_key)[:16])
     except Village.DoesNotExist:
         raise NotFoundError("该村（社区）不存在。") from None
+    if not village_is_published(village_key):
+        # nothing unpublished is reachable from the public side: no card, no message
+        raise NotFoundError("该村（社区）不存在。")
     if category not in Feedback.Category.values:
         raise InvalidInputError("请选择意见类别。")
     text = _plain(text)

@@ -237,3 +237,11 @@ def _entry(publication, village_key):
 def public_township_posters(publication):
     """[(village entry)] of a publication for the township's poster sheet."""
     return sorted(publication.payload["villages"], key=lambda v: v["name"])
+
+
+def village_is_published(village_key):
+    """Whether the village's results of some year are published (in force): the public card exists, so a
+    villager may leave a message on it. One query."""
+    return Publication.objects.filter(
+        township__villages__public_key=str(village_key)[:16], status=Publication.Status.PUBLISHED
+    ).exists()

@@ -60,6 +60,8 @@ def test_the_walk_covers_the_app_routes():
         "/public/t/1/1/",
         "/public/v/1/",
         "/public/v/1/poster.pdf",
+        "/public/feedback/1/",
+        "/public/feedback-token/",
     }
 
 

@@ -51,9 +51,6 @@ ROLES = [r for r in CAPS if r != ANONYMOUS]
 
 # Path parameters that are not object ids, with the value every request uses.
 NOT_IDS = {"year": YEAR, "month": MONTH, "action": "submit", "kind": "grade_roster_xlsx", "doc": "score.xlsx"}
-# A village's opaque public key is not an id of the matrix: the public routes that take one are open to
-# everybody and are walked with forged keys by their own tests (tests/feedback); here it is a missing one.
-NOT_IDS["village_key"] = "forged-key"
 
 # route name -> {id parameter: the world object it takes}
 ROUTE_IDS = {
@@ -131,6 +128,7 @@ ROUTE_IDS = {
     "publication:public_township": {"township_key": "township"},
     "publication:public_village": {"village_key": "village"},
     "publication:public_village_poster": {"village_key": "village"},
+    "feedback:public_submit": {"village_key": "village"},
     "reports:export_create": {"campaign_pk": "campaign"},
     "reports:job_status": {"pk": "job"},
     "reports:job_download": {"pk": "job"},

@@ -17,9 +17,11 @@ pytestmark = [
 
 
 def test_villager_leaves_a_message_on_a_phone_and_the_township_turns_it_into_a_rectification(
-    live_server, browser, page, shot, org
+    monkeypatch, live_server, browser, page, shot, org
 ):
     cache.clear()
+    # the gate (messages only on published cards) is tested in tests/publication/test_public.py
+    monkeypatch.setattr("feedback.services.village_is_published", lambda key: True)
     phone = browser.new_context(locale="zh-CN", viewport={"width": 390, "height": 844}, is_mobile=True)
     card = phone.new_page()
     card.goto(f"{live_server.url}/test-card/{org.village.public_key}/")

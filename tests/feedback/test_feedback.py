@@ -24,6 +24,13 @@ def _fresh_cache():
     cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def _published(monkeypatch):
+    """Messages are taken only on a published card; here every village counts as published (the gate
+    itself is tested with real publications in tests/publication/test_public.py)."""
+    monkeypatch.setattr("feedback.services.village_is_published", lambda key: True)
+
+
 @pytest.fixture
 def people(org):
     class P:

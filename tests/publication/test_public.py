@@ -6,6 +6,7 @@ import io
 import re
 
 import pytest
+from django.core.cache import cache
 from django.urls import reverse
 from django.utils import timezone
 from pypdf import PdfReader
@@ -208,3 +209,28 @@ def test_the_card_passes_the_village_key_to_the_feedback_form(client, published,
     assert f"FORM-FOR-{key}" in html and "csrfmiddlewaretoken" in html
     # the form is rendered per request around the cached card
     assert f"FORM-FOR-{key}" in client.get(card_url(published.org.village)).content.decode()
+
+
+def _message(client, village):
+    return client.post(
+        reverse("feedback:public_submit", args=[village.public_key]),
+        {"category": "problem", "text": "村务公开栏三个月没有更新"},
+        HTTP_ACCEPT="application/json",
+    )
+
+
+def test_a_message_is_taken_only_on_a_published_card(client, decided, django_capture_on_commit_callbacks):
+    from feedback.models import Feedback
+
+    village = decided.campaign.assessments.first().village
+    cache.clear()
+    assert _message(client, village).status_code == 404  # not published yet: no card, no message
+    assert not Feedback.objects.exists()
+    with django_capture_on_commit_callbacks(execute=True):
+        pub = publication_publish(campaign=decided.campaign, actor=decided.reviewer)
+    assert _message(client, village).status_code in (200, 201)
+    assert Feedback.objects.filter(village=village).count() == 1
+    with django_capture_on_commit_callbacks(execute=True):
+        publication_withdraw(publication=pub, actor=decided.reviewer, reason="数据有误，撤回核实")
+    assert _message(client, village).status_code == 404
+    assert Feedback.objects.count() == 1
