@@ -1,6 +1,8 @@
 """Demo 群众意见 (see portal/registry.py): a few messages per demo township in every state, one of them
 turned into a 整改 item, written through the services like a villager's and the township's clicks."""
 
+from publication.selectors import village_is_published
+
 from .models import Feedback
 from .services import feedback_answer, feedback_dismiss, feedback_submit, feedback_to_rectification
 
@@ -22,7 +24,12 @@ def seed_demo_feedback(demo):
             (demo.sanguan, users["demo_sanguan"]),
         )
     ):
-        villages = list(township.villages.order_by("sort_order", "name")[: len(MESSAGES)])
+        # a message is left on a published card only (publication's demo publishes the confirmed years)
+        villages = [
+            v
+            for v in township.villages.order_by("sort_order", "name")[:20]
+            if village_is_published(v.public_key)
+        ][: len(MESSAGES)]
         if not villages or Feedback.objects.filter(township=township).exists():  # seeded already
             continue
         made = [

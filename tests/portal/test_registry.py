@@ -146,5 +146,6 @@ def test_every_app_registers_its_demo_seeder_in_the_order_the_data_needs():
         "accounts.demo.seed_demo_accounts",
         "assessments.demo.seed_demo_campaigns",
         "ledgers.demo.seed_demo_ledgers",
+        "publication.demo.seed_demo_publications",
         "feedback.demo.seed_demo_feedback",
     ]

@@ -24,8 +24,9 @@ def _counts():
         Membership,
     )
     from feedback.models import Feedback
+    from publication.models import Publication
 
-    models += (Campaign, Assessment, LedgerSubmission, LedgerEntry, Rectification, Feedback)
+    models += (Campaign, Assessment, LedgerSubmission, LedgerEntry, Rectification, Feedback, Publication)
     return {m.__name__: m.objects.count() for m in models}
 
 
@@ -35,6 +36,8 @@ def test_seed_demo_is_idempotent_and_models_the_two_townships():
     counts = _counts()
     second = seed_demo()
     assert _counts() == counts
+    # the confirmed years are published, and villagers' messages sit on published cards only
+    assert counts["Publication"] >= 2 and counts["Feedback"] > 0
     baogou = Township.objects.get(name="鲍沟镇")
     assert baogou.villages.count() == 66
     assert baogou.branches.count() == 8
