@@ -343,3 +343,14 @@ def test_the_list_makes_a_constant_number_of_queries(client, org, people, django
     with django_assert_max_num_queries(len(few.captured_queries)):
         page = client.get(reverse("feedback:list")).content.decode()
     assert "第24条" in page
+
+
+def test_the_public_forms_categories_are_the_models_choices():
+    import re
+
+    from django.template.loader import render_to_string
+
+    from feedback.models import Feedback
+
+    html = render_to_string("feedback/public_form.html", {"village_key": "k"})
+    assert re.findall(r'<option value="([^"]+)">([^<]+)</option>', html) == list(Feedback.Category.choices)
