@@ -2,10 +2,13 @@ import time
 
 from django.conf import settings
 from django.contrib.auth import logout
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
 from django.urls import Resolver404, resolve, reverse
+from django.utils.crypto import salted_hmac
 
 from access.scope import scope_for
+from audit.services import client_ip
+from common import throttle
 
 # Routes reachable without logging in: the login page itself, static files and the health check.
 PUBLIC_PREFIXES = ("/accounts/login/", "/static/", "/healthz")
@@ -23,22 +26,48 @@ def _public_for_anonymous(request):
     return cap is not None and scope_for(None).can(cap)
 
 
+PUBLIC_WINDOW_SECONDS = 60
+
+
+def _public_over_limit(request):
+    """Whether this anonymous client has read more public pages this minute than the setting allows.
+
+    The pages are cached, but a scraper or a loop must not be able to take the server's workers from
+    the villagers; the limit is generous because a village's phones may share one carrier address.
+    """
+    limit = settings.QL_PUBLIC_REQUESTS_PER_MINUTE
+    if limit <= 0:
+        return False
+    who = salted_hmac("public.client", client_ip(request) or "", algorithm="sha256").hexdigest()[:32]
+    return not throttle.take(f"public:{who}", limit=limit, window=PUBLIC_WINDOW_SECONDS)
+
+
+def _throttled(request):
+    response = render(request, "throttled.html", status=429)
+    response["Retry-After"] = str(PUBLIC_WINDOW_SECONDS)
+    return response
+
+
 class LoginRequiredMiddleware:
-    """Deny by default (SECURITY.md AC-1): anything not on the allowlist needs a logged-in user."""
+    """Deny by default (SECURITY.md AC-1): anything not on the allowlist needs a logged-in user.
+
+    An anonymous request reaches a public view (access.checks.public_view) only while the table's
+    anonymous row holds its capability, and only within the per-client rate of public pages.
+    """
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
-        if (
-            not request.user.is_authenticated
-            and not request.path.startswith(PUBLIC_PREFIXES)
-            and not _public_for_anonymous(request)
-        ):
-            if request.path.startswith("/admin/"):
-                return redirect(f"{reverse('accounts:login')}?next={request.path}")
-            return redirect(f"{reverse('accounts:login')}?next={request.get_full_path()}")
-        return self.get_response(request)
+        if request.user.is_authenticated or request.path.startswith(PUBLIC_PREFIXES):
+            return self.get_response(request)
+        if _public_for_anonymous(request):
+            if _public_over_limit(request):
+                return _throttled(request)
+            return self.get_response(request)
+        if request.path.startswith("/admin/"):
+            return redirect(f"{reverse('accounts:login')}?next={request.path}")
+        return redirect(f"{reverse('accounts:login')}?next={request.get_full_path()}")
 
 
 class SessionLifetimeMiddleware:

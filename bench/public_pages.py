@@ -12,6 +12,7 @@ throughput as a ratio of the minimal logged-in page's (issue 13 asks for ≥ 1.0
 """
 
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -51,6 +52,9 @@ def publish_first_township():
 
 
 def main():
+    # All bench clients come from one address: the per-client limit of public pages stays on (its cost is
+    # in the figures) but high enough not to refuse them.
+    os.environ.setdefault("QL_PUBLIC_REQUESTS_PER_MINUTE", "100000000")
     env = harness.server_env()
     harness.setup_django(env)
     township, year, village = publish_first_township()

@@ -1,6 +1,14 @@
 import pytest
+from django.core.cache import cache
 
 from tests.factories import BranchFactory, RegionFactory, TownshipFactory, UnitFactory, VillageFactory
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Each test starts with an empty cache: throttle counters and cached public pages do not carry over
+    from the tests before it in the same worker."""
+    cache.clear()
 
 
 @pytest.fixture

@@ -171,6 +171,9 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 DATA_UPLOAD_MAX_NUMBER_FILES = 20
 QL_UPLOAD_MAX_BYTES = env.int("QL_UPLOAD_MAX_BYTES", default=20 * 1024 * 1024)
 QL_IMPORT_MAX_BYTES = env.int("QL_IMPORT_MAX_BYTES", default=10 * 1024 * 1024)
+# Public pages (no login) one client may read per minute; 0 turns the limit off. Generous: the phones of
+# a whole village may reach the server from one carrier address.
+QL_PUBLIC_REQUESTS_PER_MINUTE = env.int("QL_PUBLIC_REQUESTS_PER_MINUTE", default=300)
 
 # --- Forms ----------------------------------------------------------------------------------------
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"

@@ -234,3 +234,31 @@ def test_a_message_is_taken_only_on_a_published_card(client, decided, django_cap
         publication_withdraw(publication=pub, actor=decided.reviewer, reason="数据有误，撤回核实")
     assert _message(client, village).status_code == 404
     assert Feedback.objects.count() == 1
+
+
+def test_one_client_reading_too_many_public_pages_gets_a_chinese_429(client, published, settings):
+    settings.QL_PUBLIC_REQUESTS_PER_MINUTE = 5
+    org = published.org
+    for _ in range(5):
+        assert client.get(card_url(org.village)).status_code == 200
+    refused = client.get(town_url(org.town))
+    assert refused.status_code == 429
+    assert refused["Retry-After"] == "60"
+    assert "访问过于频繁" in refused.content.decode()
+    # another client (another address) is not held back by the first one
+    assert client.get(card_url(org.village), REMOTE_ADDR="10.0.0.9").status_code == 200
+    # a logged-in user is never counted against the public limit
+    client.force_login(published.reviewer)
+    assert client.get(town_url(org.town)).status_code == 200
+    # turned off, nothing is counted
+    client.logout()
+    settings.QL_PUBLIC_REQUESTS_PER_MINUTE = 0
+    assert client.get(town_url(org.town)).status_code == 200
+
+
+def test_the_public_limit_counts_only_public_pages(client, published, settings):
+    settings.QL_PUBLIC_REQUESTS_PER_MINUTE = 2
+    for _ in range(5):  # the login page and a redirect to it are not public views
+        assert client.get(reverse("accounts:login")).status_code == 200
+        assert client.get("/").status_code == 302
+    assert client.get(card_url(published.org.village)).status_code == 200
