@@ -6,6 +6,8 @@ import json
 from django.db import transaction
 from django.utils import timezone
 
+from common.net import client_address
+
 from .bulk import bulk_insert
 from .models import AuditChainHead, AuditEvent
 
@@ -41,10 +43,8 @@ def _hashed_fields(event):
 
 
 def client_ip(request):
-    """The peer address. Behind a proxy, configure it to overwrite REMOTE_ADDR (SECURITY.md WEB-5)."""
-    if request is None:
-        return None
-    return request.META.get("REMOTE_ADDR") or None
+    """The client's address (common.net: REMOTE_ADDR, or X-Forwarded-For behind trusted proxies)."""
+    return client_address(request)
 
 
 def _actor_and_roles(actor, request):

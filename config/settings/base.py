@@ -130,7 +130,10 @@ AUTH_PASSWORD_VALIDATORS = [
 AXES_FAILURE_LIMIT = env.int("QL_LOGIN_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("QL_LOGIN_COOLOFF_MINUTES", default=15))
 # Per user name and per source address, as SECURITY.md AUTH-3 asks.
-AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+# Locked by the pair: wrong passwords for one account from one address. Behind a proxy that hides the
+# address, or from a village's shared carrier address, one attacker cannot lock out everybody else.
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_CLIENT_IP_CALLABLE = "common.net.client_address"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
 AXES_USERNAME_FORM_FIELD = "username"
@@ -171,6 +174,9 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 DATA_UPLOAD_MAX_NUMBER_FILES = 20
 QL_UPLOAD_MAX_BYTES = env.int("QL_UPLOAD_MAX_BYTES", default=20 * 1024 * 1024)
 QL_IMPORT_MAX_BYTES = env.int("QL_IMPORT_MAX_BYTES", default=10 * 1024 * 1024)
+# Reverse proxies in front of the app that append to X-Forwarded-For (common/net.py): the login lockout,
+# the audit log's 来源地址 and the public pages' limit take the client address from there. 0: none.
+QL_TRUSTED_PROXY_COUNT = env.int("QL_TRUSTED_PROXY_COUNT", default=0)
 # Public pages (no login) one client may read per minute; 0 turns the limit off. Generous: the phones of
 # a whole village may reach the server from one carrier address.
 QL_PUBLIC_REQUESTS_PER_MINUTE = env.int("QL_PUBLIC_REQUESTS_PER_MINUTE", default=300)

@@ -235,3 +235,63 @@ def test_django_admin_is_only_for_administrators(client, org, role):
     admin = user_with_role(Role.ADMIN, None, is_staff=True, is_superuser=True)
     client.force_login(admin)
     assert client.get("/admin/").status_code == 200
+
+
+def _login_via_proxy(client, username, password, client_addr):
+    """A login as the README's reverse proxy forwards it: REMOTE_ADDR is the proxy for everyone."""
+    return client.post(
+        LOGIN,
+        {"username": username, "password": password},
+        REMOTE_ADDR="10.9.9.9",
+        HTTP_X_FORWARDED_FOR=f"198.51.100.77, {client_addr}",  # the first hop is the client's own claim
+    )
+
+
+@pytest.mark.django_db
+def test_behind_the_proxy_wrong_passwords_lock_only_that_account_from_that_address(client, settings):
+    settings.QL_TRUSTED_PROXY_COUNT = 1
+    UserFactory(username="erin")
+    UserFactory(username="frank")
+    for _ in range(5):
+        _login_via_proxy(client, "erin", "Wrong-pass-123", "203.0.113.5")
+    assert _login_via_proxy(client, "erin", TEST_PASSWORD, "203.0.113.5").status_code == 429
+    # another account through the same proxy, from another address, logs in
+    assert _login_via_proxy(client, "frank", TEST_PASSWORD, "203.0.113.6").status_code == 302
+    client.logout()
+    # and so does the locked account's owner from their own address
+    assert _login_via_proxy(client, "erin", TEST_PASSWORD, "203.0.113.9").status_code == 302
+    # the audit log names the client, not the proxy, and not the address the client claimed
+    failed = AuditEvent.objects.filter(action="auth.login_failed", actor_username="erin")
+    assert set(failed.values_list("ip", flat=True)) == {"203.0.113.5"}
+    assert AuditEvent.objects.filter(action="auth.login", actor_username="frank").get().ip == "203.0.113.6"
+
+
+@pytest.mark.django_db
+def test_without_trusted_proxies_a_forged_forwarded_header_is_ignored(client, settings):
+    settings.QL_TRUSTED_PROXY_COUNT = 0
+    UserFactory(username="gina")
+    _login_via_proxy(client, "gina", TEST_PASSWORD, "203.0.113.5")
+    assert AuditEvent.objects.get(action="auth.login").ip == "10.9.9.9"
+
+
+@pytest.mark.parametrize(
+    "count, forwarded, remote, expected",
+    [
+        (0, "1.2.3.4", "10.0.0.1", "10.0.0.1"),
+        (1, "1.2.3.4", "10.0.0.1", "1.2.3.4"),
+        (1, "6.6.6.6, 1.2.3.4", "10.0.0.1", "1.2.3.4"),
+        (2, "6.6.6.6, 1.2.3.4, 10.0.0.2", "10.0.0.1", "1.2.3.4"),
+        (2, "1.2.3.4", "10.0.0.1", "10.0.0.1"),  # fewer hops than proxies: not trusted
+        (1, "not-an-address", "10.0.0.1", "10.0.0.1"),
+        (1, "", "10.0.0.1", "10.0.0.1"),
+        (1, " 2001:db8::1 ", "10.0.0.1", "2001:db8::1"),
+    ],
+)
+def test_client_address_takes_the_hop_the_nearest_trusted_proxy_saw(
+    settings, rf, count, forwarded, remote, expected
+):
+    from common.net import client_address
+
+    settings.QL_TRUSTED_PROXY_COUNT = count
+    request = rf.get("/", REMOTE_ADDR=remote, HTTP_X_FORWARDED_FOR=forwarded)
+    assert client_address(request) == expected
