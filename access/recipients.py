@@ -8,7 +8,7 @@ from django.db.models import Q
 
 from .roles import ROLE_NODE
 from .scope import NOTHING
-from .table import ANYWHERE, SIDES
+from .table import ANYWHERE, CAPS, SIDES
 
 
 def holders_q(entity, side, *, anywhere=False, **nodes):
@@ -32,3 +32,12 @@ def holders_q(entity, side, *, anywhere=False, **nodes):
 def holder_roles(entity, side):
     """The roles that can be `side` of `entity` (for grouping recipients by what they are asked to do)."""
     return frozenset(role for role, _path in SIDES[entity][side])
+
+
+def system_holders_q(cap):
+    """Q over Membership for the holders of `cap` over the whole system (roles held at no node, such as
+    the administrator): the addressees of system matters like the audit chain's integrity."""
+    roles = [
+        role for role, caps in CAPS.items() if cap in caps and role in ROLE_NODE and ROLE_NODE[role] is None
+    ]
+    return Q(role__in=roles) if roles else NOTHING

@@ -1,13 +1,19 @@
-"""The single way to write an audit row. Every important write calls audit_log inside its transaction."""
+"""The single way to write an audit row. Every important write calls audit_log inside its transaction.
+
+Rows are inserted unchained, without a lock; `audit_seal` chains committed rows (see audit/models.py)
+and writes a checkpoint outside the database at intervals (audit/checkpoint.py); `audit_verify` walks
+the chain against both."""
 
 import hashlib
 import json
+from dataclasses import dataclass, field
 
 from django.db import transaction
 from django.utils import timezone
 
 from common.net import client_address
 
+from . import checkpoint
 from .bulk import bulk_insert
 from .models import AuditChainHead, AuditEvent
 
@@ -93,10 +99,20 @@ def _event(
     )
 
 
-def _chain(head, event):
-    event.prev_hash = head.last_hash
-    event.hash = _digest(head.last_hash, _hashed_fields(event))
-    head.last_hash = event.hash
+def _seal_soon():
+    """Seal right after the current transaction commits (once per transaction), or now outside one."""
+    connection = transaction.get_connection()
+    if not connection.in_atomic_block:
+        audit_seal()
+        return
+    if any(func is _seal_after_commit for _, func, _ in connection.run_on_commit):
+        return
+    transaction.on_commit(_seal_after_commit, robust=True)
+
+
+def _seal_after_commit():
+    # Skip when another sealer holds the head: it, the next writer's seal or the beat seals these rows.
+    audit_seal(wait=False)
 
 
 def audit_log(
@@ -114,34 +130,30 @@ def audit_log(
     detail=None,
     username="",
 ):
-    """Append one audit row, chained to the previous one by sha256(prev_hash ‖ row)."""
+    """Append one audit row. It is inserted without any lock and chained by the sealer once committed."""
     actor, roles = _actor_and_roles(actor, request)
-    with transaction.atomic():
-        head, _ = AuditChainHead.objects.select_for_update().get_or_create(pk=1)
-        event = _event(
-            actor=actor,
-            roles=roles,
-            request=request,
-            action=action,
-            obj=obj,
-            object_type=object_type,
-            object_id=object_id,
-            township_id=township_id,
-            village_id=village_id,
-            result=result,
-            message=message,
-            detail=detail,
-            username=username,
-        )
-        _chain(head, event)
-        event.save(force_insert=True)
-        head.save(update_fields=["last_hash"])
+    event = _event(
+        actor=actor,
+        roles=roles,
+        request=request,
+        action=action,
+        obj=obj,
+        object_type=object_type,
+        object_id=object_id,
+        township_id=township_id,
+        village_id=village_id,
+        result=result,
+        message=message,
+        detail=detail,
+        username=username,
+    )
+    event.save(force_insert=True)
+    _seal_soon()
     return event
 
 
 def audit_log_many(entries, *, actor=None, request=None):
-    """Append several rows by one actor at once: the rows successive audit_log calls would write, in
-    order, chained under the same head lock, inserted in one statement.
+    """Append several rows by one actor at once, in order, in one statement (chained like audit_log's).
 
     entries: dicts of audit_log's other keyword arguments (action, obj, township_id, message, …).
     """
@@ -149,21 +161,134 @@ def audit_log_many(entries, *, actor=None, request=None):
     if not entries:
         return []
     actor, roles = _actor_and_roles(actor, request)
-    with transaction.atomic():
-        head, _ = AuditChainHead.objects.select_for_update().get_or_create(pk=1)
-        events = [_event(actor=actor, roles=roles, request=request, **entry) for entry in entries]
-        for event in events:
-            _chain(head, event)
-        bulk_insert(AuditEvent, events)
-        head.save(update_fields=["last_hash"])
+    events = bulk_insert(
+        AuditEvent, [_event(actor=actor, roles=roles, request=request, **entry) for entry in entries]
+    )
+    _seal_soon()
     return events
 
 
-def audit_verify_chain():
-    """Return the first event whose hash does not match its content or predecessor, or None."""
-    prev = ""
-    for event in AuditEvent.objects.order_by("id").iterator():
+SEAL_BATCH = 5000
+
+
+def audit_seal(*, wait=True):
+    """Chain the committed, unsealed rows in id order; returns how many were sealed.
+
+    Holds the chain head's lock only for its own few statements. A row whose transaction commits while
+    a sealing runs is sealed by the next one (its position then follows the rows sealed before it:
+    the chain's order is `seq`, the order of sealing). `wait=False`: return 0 at once if another
+    sealer holds the head (PostgreSQL; SQLite serialises writers anyway).
+    """
+    sealed = 0
+    with transaction.atomic():
+        AuditChainHead.objects.get_or_create(pk=1)
+        head = AuditChainHead.objects.select_for_update(skip_locked=not wait).filter(pk=1).first()
+        if head is None:
+            return 0
+        while True:
+            pending = list(AuditEvent.objects.filter(hash__isnull=True).order_by("id")[:SEAL_BATCH])
+            if not pending:
+                break
+            for event in pending:
+                head.last_seq += 1
+                event.seq = head.last_seq
+                event.prev_hash = head.last_hash
+                event.hash = _digest(head.last_hash, _hashed_fields(event))
+                head.last_hash = event.hash
+            AuditEvent.objects.bulk_update(pending, ["seq", "prev_hash", "hash"])
+            sealed += len(pending)
+            if len(pending) < SEAL_BATCH:
+                break
+        if sealed:
+            checkpoint.write_if_due(head)
+            head.save()
+    return sealed
+
+
+@dataclass(frozen=True)
+class ChainProblem:
+    """Where the chain fails to verify: the position, the row if there is one, and what is wrong."""
+
+    seq: int | None
+    message: str
+    event: AuditEvent | None = None
+
+    def __str__(self):
+        return self.message
+
+
+@dataclass
+class ChainReport:
+    rows: int = 0
+    last_seq: int = 0
+    pending: int = 0
+    checkpoints: int = 0
+    problems: list = field(default_factory=list)
+
+    @property
+    def ok(self):
+        return not self.problems
+
+
+def audit_verify(*, seal=True):
+    """Walk the whole chain in `seq` order and compare it with the head and the external checkpoints.
+
+    Finds an edited or deleted row (its hash or its successor's link no longer matches), deleted last
+    rows and a rewritten tail (a checkpoint kept outside the database names a position whose hash the
+    database no longer has), and a head that does not match the last row. Seals pending rows first.
+    """
+    if seal:
+        audit_seal()
+    report = ChainReport()
+    marks, bad_lines = checkpoint.read()
+    report.checkpoints = len(marks)
+    for line in bad_lines:
+        report.problems.append(ChainProblem(None, f"外部检查点第{line}行签名无效（检查点文件被改动）"))
+    prev, expected_seq = "", 1
+    for event in AuditEvent.objects.filter(hash__isnull=False).order_by("seq").iterator(chunk_size=2000):
+        report.rows += 1
+        if event.seq != expected_seq:
+            report.problems.append(
+                ChainProblem(
+                    expected_seq, f"第{expected_seq}条审计记录缺失（下一条为第{event.seq}条）", event
+                )
+            )
+            expected_seq = event.seq
         if event.prev_hash != prev or _digest(prev, _hashed_fields(event)) != event.hash:
-            return event
-        prev = event.hash
-    return None
+            report.problems.append(
+                ChainProblem(event.seq, f"第{event.seq}条审计记录（编号{event.pk}）与哈希链不符", event)
+            )
+        mark = marks.pop(event.seq, None)
+        if mark is not None and mark != event.hash:
+            report.problems.append(
+                ChainProblem(event.seq, f"第{event.seq}条审计记录与外部检查点不符（链从此处起被改写）", event)
+            )
+        prev, expected_seq = event.hash, event.seq + 1
+        report.last_seq = event.seq
+    for seq in sorted(marks):
+        report.problems.append(
+            ChainProblem(seq, f"外部检查点记有第{seq}条审计记录，数据库中已不存在（记录被删除）")
+        )
+    head = AuditChainHead.objects.filter(pk=1).first()
+    if head is not None and (head.last_seq, head.last_hash) != (report.last_seq, prev):
+        report.problems.append(
+            ChainProblem(
+                report.last_seq or None,
+                f"链头（第{head.last_seq}条）与最后一条审计记录（第{report.last_seq}条）不一致",
+            )
+        )
+    report.pending = AuditEvent.objects.filter(hash__isnull=True).count()
+    return report
+
+
+def audit_verify_chain():
+    """The first problem of the chain (a ChainProblem), or None when it verifies."""
+    report = audit_verify()
+    return report.problems[0] if report.problems else None
+
+
+def audit_chain_head():
+    """(last sealed position, its hash) after sealing what is committed: what a backup's manifest records."""
+    audit_seal()
+    head = AuditChainHead.objects.filter(pk=1).first()
+    return (head.last_seq, head.last_hash) if head else (0, "")

@@ -11,6 +11,12 @@ def _fresh_cache():
     cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def _own_audit_checkpoints(settings, tmp_path):
+    """Each test checkpoints the audit chain into its own file: rows of earlier tests were rolled back."""
+    settings.QL_AUDIT_CHECKPOINT_FILE = str(tmp_path / "audit-checkpoints.log")
+
+
 @pytest.fixture
 def org(db):
     """Two townships of one city and one of another, each with a branch, villages and a unit.

@@ -174,6 +174,11 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 DATA_UPLOAD_MAX_NUMBER_FILES = 20
 QL_UPLOAD_MAX_BYTES = env.int("QL_UPLOAD_MAX_BYTES", default=20 * 1024 * 1024)
 QL_IMPORT_MAX_BYTES = env.int("QL_IMPORT_MAX_BYTES", default=10 * 1024 * 1024)
+# The audit chain's head is checkpointed outside the database (audit/checkpoint.py): an append-only file
+# and the `qinglian.audit.checkpoint` log, signed with a key that is not in the database.
+QL_AUDIT_CHECKPOINT_FILE = env("QL_AUDIT_CHECKPOINT_FILE", default=str(VAR_DIR / "audit-checkpoints.log"))
+QL_AUDIT_CHECKPOINT_KEY = env("QL_AUDIT_CHECKPOINT_KEY", default="")
+QL_AUDIT_CHECKPOINT_SECONDS = env.int("QL_AUDIT_CHECKPOINT_SECONDS", default=60)
 # Reverse proxies in front of the app that append to X-Forwarded-For (common/net.py): the login lockout,
 # the audit log's 来源地址 and the public pages' limit take the client address from there. 0: none.
 QL_TRUSTED_PROXY_COUNT = env.int("QL_TRUSTED_PROXY_COUNT", default=0)
@@ -222,6 +227,11 @@ CELERY_TASK_TIME_LIMIT = 35 * 60
 # (Asia/Shanghai); the task is safe to run twice. Without Redis, run `manage.py send_reminders` from cron.
 CELERY_BEAT_SCHEDULE = {
     "reminders-daily": {"task": "reminders.daily", "schedule": crontab(hour=8, minute=0)},
+    # the audit chain: committed rows are sealed right after their transaction; this catches up rows
+    # whose sealing was skipped while another ran, within seconds
+    "audit-seal": {"task": "audit.seal", "schedule": 10.0},
+    # the whole chain against its head and the external checkpoints; administrators are notified
+    "audit-verify-hourly": {"task": "audit.verify", "schedule": crontab(minute=17)},
     # SECURITY FILE-4: re-hash every stored evidence file weekly, at night
     "evidence-verify-weekly": {
         "task": "reports.evidence_verify",
