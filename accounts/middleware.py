@@ -14,6 +14,7 @@ from common import throttle
 PUBLIC_PREFIXES = ("/accounts/login/", "/static/", "/healthz")
 
 SESSION_LOGIN_AT = "ql_login_at"
+SESSION_SEEN_AT = "ql_seen_at"
 
 
 def _public_for_anonymous(request):
@@ -71,7 +72,9 @@ class LoginRequiredMiddleware:
 
 
 class SessionLifetimeMiddleware:
-    """Absolute session lifetime on top of the idle timeout that SESSION_COOKIE_AGE gives."""
+    """Absolute session lifetime on top of the idle timeout that SESSION_COOKIE_AGE gives, and the idle
+    timeout's renewal: the session is saved (its expiry moved) when the user was last seen more than
+    QL_SESSION_RENEW_SECONDS ago, so most requests write nothing to the session table."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -85,6 +88,9 @@ class SessionLifetimeMiddleware:
             elif now - login_at > settings.QL_SESSION_ABSOLUTE_SECONDS:
                 logout(request)
                 return redirect(f"{reverse('accounts:login')}?expired=1")
+            seen_at = request.session.get(SESSION_SEEN_AT, 0)
+            if now - seen_at >= settings.QL_SESSION_RENEW_SECONDS:
+                request.session[SESSION_SEEN_AT] = now
         return self.get_response(request)
 
 

@@ -53,6 +53,8 @@ MIDDLEWARE = [
     "accounts.middleware.LoginRequiredMiddleware",
     "accounts.middleware.PasswordChangeRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # inside the session and message layers: a busy database becomes a 503 that says 繁忙，请重试
+    "common.middleware.DatabaseBusyMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     # axes last: it turns a locked-out login attempt into its lockout response
@@ -140,10 +142,13 @@ AXES_USERNAME_FORM_FIELD = "username"
 AXES_ENABLE_ACCESS_FAILURE_LOG = True
 AXES_VERBOSE = False
 
-# Sessions: idle timeout via a short cookie age renewed on every request, plus an absolute lifetime
-# enforced by accounts.middleware.SessionLifetimeMiddleware (等保 登录连接超时自动退出, ASVS 7.3).
+# Sessions: idle timeout via a short cookie age, renewed by accounts.middleware.SessionLifetimeMiddleware
+# at most once a minute (not on every request: a session write after the view committed that meets a
+# busy database would report a kept save as failed), plus an absolute lifetime enforced there too
+# (等保 登录连接超时自动退出, ASVS 7.3).
 SESSION_COOKIE_AGE = env.int("QL_SESSION_IDLE_SECONDS", default=30 * 60)
-SESSION_SAVE_EVERY_REQUEST = True
+SESSION_SAVE_EVERY_REQUEST = False
+QL_SESSION_RENEW_SECONDS = 60
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 QL_SESSION_ABSOLUTE_SECONDS = env.int("QL_SESSION_ABSOLUTE_SECONDS", default=12 * 60 * 60)
 SESSION_COOKIE_HTTPONLY = True

@@ -182,9 +182,27 @@ def test_absolute_session_lifetime_logs_out(client, settings):
     assert client.get("/").status_code == 302
 
 
-def test_idle_timeout_is_thirty_minutes_and_renewed_on_each_request(settings):
+def test_idle_timeout_is_thirty_minutes(settings):
     assert settings.SESSION_COOKIE_AGE == 30 * 60
-    assert settings.SESSION_SAVE_EVERY_REQUEST is True
+
+
+@pytest.mark.django_db
+def test_the_idle_timeout_is_renewed_at_most_once_a_minute_and_reads_write_no_session(client, settings):
+    from django.contrib.sessions.models import Session
+    from django.utils import timezone
+
+    settings.QL_SESSION_RENEW_SECONDS = 60
+    client.force_login(UserFactory())
+    key = client.session.session_key
+    assert client.get("/").status_code == 200  # the first request stamps the session
+    first = Session.objects.get(pk=key).expire_date
+    time.sleep(0.01)
+    assert client.get("/").status_code == 200
+    assert Session.objects.get(pk=key).expire_date == first  # within the minute: nothing written
+    settings.QL_SESSION_RENEW_SECONDS = 0
+    assert client.get("/").status_code == 200
+    renewed = Session.objects.get(pk=key).expire_date
+    assert renewed > first and renewed > timezone.now() + timezone.timedelta(minutes=29)
 
 
 @pytest.mark.django_db

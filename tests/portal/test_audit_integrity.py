@@ -6,7 +6,7 @@ from django.core.management import CommandError, call_command
 
 from accounts.models import Notification, Role
 from audit.models import AuditEvent
-from audit.services import audit_log, audit_seal
+from audit.services import audit_log
 from portal.tasks import audit_seal_task, audit_verify_task
 from tests.accounts.test_audit import tamper
 from tests.factories import user_with_role
