@@ -167,3 +167,9 @@ def audit_verify_chain():
             return event
         prev = event.hash
     return None
+
+
+def audit_chain_head(*, using="default"):
+    """The chain's last row as {"id", "hash"} (None when there is no row yet), read on database alias
+    `using`: what a backup records and a restore must find again."""
+    return AuditEvent.objects.using(using).order_by("-id").values("id", "hash").first()
