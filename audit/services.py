@@ -169,7 +169,12 @@ def audit_verify_chain():
     return None
 
 
-def audit_chain_head(*, using="default"):
-    """The chain's last row as {"id", "hash"} (None when there is no row yet), read on database alias
-    `using`: what a backup records and a restore must find again."""
-    return AuditEvent.objects.using(using).order_by("-id").values("id", "hash").first()
+def audit_chain_head(*, using="default", cursor=None):
+    """The chain's last row as {"id", "hash"} (None when there is no row yet): what a backup records and a
+    restore must find again. Read on database alias `using`, or through a DB-API `cursor` on a copy of the
+    database that is not configured as an alias (a backup's SQLite snapshot file)."""
+    if cursor is None:
+        return AuditEvent.objects.using(using).order_by("-id").values("id", "hash").first()
+    cursor.execute(f'SELECT id, hash FROM "{AuditEvent._meta.db_table}" ORDER BY id DESC LIMIT 1')
+    row = cursor.fetchone()
+    return {"id": row[0], "hash": row[1]} if row else None

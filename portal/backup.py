@@ -22,7 +22,6 @@ import shutil
 import sqlite3
 import subprocess
 import tempfile
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -39,7 +38,6 @@ FILES = "files"
 PG_DUMP = "database.pgdump"
 SQLITE_DUMP = "database.sqlite3"
 FORMAT = 1
-_SNAPSHOT_ALIAS = "ql_backup_snapshot"
 
 
 class BackupError(Exception):
@@ -73,12 +71,17 @@ def table_names(using="default"):
 
 
 def row_counts(using="default"):
-    conn = connections[using]
+    with connections[using].cursor() as cursor:
+        return _count_rows(cursor, table_names(using))
+
+
+def _count_rows(cursor, tables):
+    """Row counts per table; the names come from introspection, quoted, never from input."""
+    quote = connections["default"].ops.quote_name
     counts = {}
-    with conn.cursor() as cursor:
-        for table in table_names(using):
-            cursor.execute(f"SELECT COUNT(*) FROM {conn.ops.quote_name(table)}")
-            counts[table] = cursor.fetchone()[0]
+    for table in tables:
+        cursor.execute(f"SELECT COUNT(*) FROM {quote(table)}")
+        counts[table] = cursor.fetchone()[0]
     return counts
 
 
@@ -86,19 +89,6 @@ def database_is_empty(using="default"):
     conn = connections[using]
     with conn.cursor() as cursor:
         return not conn.introspection.table_names(cursor, include_views=False)
-
-
-@contextmanager
-def _sqlite_alias(path):
-    """A temporary database alias on a SQLite file, so the ORM (and audit's own reader) can read it."""
-    base = connections.settings["default"]
-    connections.settings[_SNAPSHOT_ALIAS] = {**base, "NAME": str(path), "OPTIONS": {}, "TEST": {}}
-    try:
-        yield _SNAPSHOT_ALIAS
-    finally:
-        connections[_SNAPSHOT_ALIAS].close()
-        del connections[_SNAPSHOT_ALIAS]
-        del connections.settings[_SNAPSHOT_ALIAS]
 
 
 def _pg_command(program, db):
@@ -148,11 +138,15 @@ def _dump_sqlite(target):
         if problem != "ok":
             raise BackupError(f"备份文件完整性检查未通过：{problem}")
         dest.execute("PRAGMA journal_mode=DELETE")
+        # Counts and chain head from the snapshot itself, read with a plain connection: the file is not
+        # (and should not become) one of Django's configured databases.
+        cursor = dest.cursor()
+        existing = {r[0] for r in cursor.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        project = set(connections["default"].introspection.django_table_names(include_views=False))
+        return _count_rows(cursor, sorted(existing & project)), audit_chain_head(cursor=cursor)
     finally:
         dest.close()
         source.close()
-    with _sqlite_alias(target) as alias:
-        return row_counts(alias), audit_chain_head(using=alias)
 
 
 # --- files ----------------------------------------------------------------------------------------
