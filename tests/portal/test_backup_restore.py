@@ -25,7 +25,7 @@ from assessments.models import Evidence
 from assessments.services import self_assessment as svc
 from audit.models import AuditEvent
 from audit.services import audit_log
-from portal.backup import MANIFEST, SIDECAR, backup, row_counts
+from portal.backup import MANIFEST, SIDECAR, backup, compare_with_manifest, read_manifest, row_counts
 from tests.assessments.conftest import PDF_BYTES
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -278,3 +278,18 @@ def test_backup_refuses_a_folder_that_is_not_empty(db, tmp_path):
     with pytest.raises(Exception, match="已存在且不为空"):
         backup(tmp_path, progress=lambda _: None, now=now)
     assert sorted(p.name for p in tmp_path.iterdir()) == [target.name]
+
+
+def test_the_comparison_after_a_restore_names_each_difference(cycle, tmp_path):
+    build_data(cycle)
+    folder = make_backup(tmp_path)
+    manifest = read_manifest(folder)
+    assert compare_with_manifest(manifest) == []
+    audit_log(action="backup.drill", message="备份之后的一条")
+    Evidence.objects.filter(kind="indicator").first().delete()
+    diffs = compare_with_manifest(manifest)
+    events = manifest["row_counts"]["audit_auditevent"]
+    assert f"数据表 audit_auditevent 行数不符：清单 {events}，恢复后 {events + 1}" in diffs
+    assert any(d.startswith("数据表 assessments_evidence 行数不符") for d in diffs)
+    assert any(d.startswith("审计链末条不符") for d in diffs)
+    assert len(diffs) == 3
