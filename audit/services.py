@@ -230,17 +230,18 @@ class ChainReport:
         return not self.problems
 
 
-def audit_verify(*, seal=True):
+def audit_verify(*, seal=True, checkpoints=True):
     """Walk the whole chain in `seq` order and compare it with the head and the external checkpoints.
 
     Finds an edited or deleted row (its hash or its successor's link no longer matches), deleted last
     rows and a rewritten tail (a checkpoint kept outside the database names a position whose hash the
     database no longer has), and a head that does not match the last row. Seals pending rows first.
+    `checkpoints=False`: the chain and its head only (a restored backup: the checkpoints go on past it).
     """
     if seal:
         audit_seal()
     report = ChainReport()
-    marks, bad_lines = checkpoint.read()
+    marks, bad_lines = checkpoint.read() if checkpoints else ({}, [])
     report.checkpoints = len(marks)
     for line in bad_lines:
         report.problems.append(ChainProblem(None, f"外部检查点第{line}行签名无效（检查点文件被改动）"))
@@ -287,8 +288,20 @@ def audit_verify_chain():
     return report.problems[0] if report.problems else None
 
 
-def audit_chain_head():
-    """(last sealed position, its hash) after sealing what is committed: what a backup's manifest records."""
-    audit_seal()
-    head = AuditChainHead.objects.filter(pk=1).first()
-    return (head.last_seq, head.last_hash) if head else (0, "")
+def audit_chain_head(*, using="default", cursor=None):
+    """The chain's last sealed row as {"seq", "id", "hash"} (None when nothing is sealed yet): what a
+    backup records and a restore must find again. Read on database alias `using`, or through a DB-API
+    `cursor` on a copy of the database that is not configured as an alias (a backup's SQLite snapshot)."""
+    if cursor is None:
+        return (
+            AuditEvent.objects.using(using)
+            .filter(hash__isnull=False)
+            .order_by("-seq")
+            .values("seq", "id", "hash")
+            .first()
+        )
+    cursor.execute(
+        f'SELECT seq, id, hash FROM "{AuditEvent._meta.db_table}" WHERE hash IS NOT NULL ORDER BY seq DESC LIMIT 1'
+    )
+    row = cursor.fetchone()
+    return {"seq": row[0], "id": row[1], "hash": row[2]} if row else None
