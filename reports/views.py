@@ -335,6 +335,7 @@ def village_record_export(request, village_pk):
 # --- 年度总结 -------------------------------------------------------------------------------------------
 
 SUMMARY_FORMATS = {"docx": K.YEAR_SUMMARY_DOCX, "pdf": K.YEAR_SUMMARY_PDF}
+SUMMARY_FORMAT_LABELS = {"docx": "Word版", "pdf": "PDF版"}
 
 
 def _summary_year(year):
@@ -360,6 +361,7 @@ def year_summary_page(request, township_pk, year):
         {
             "kind": kind,
             "format": fmt,
+            "format_label": SUMMARY_FORMAT_LABELS[fmt],
             "label": K(kind).label,
             "job": latest.get(kind),
             "stale": kind in latest and job_is_stale(latest[kind]),

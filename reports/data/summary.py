@@ -146,8 +146,9 @@ class YearSummary:
         late = self.ledgers.get(State.LATE, 0)
         missing = self.ledgers.get(State.MISSING, 0)
         if late or missing:
+            counts = "、".join(f"{label} {n} 次" for label, n in (("逾期报送", late), ("未报", missing)) if n)
             names = "、".join(u.name for u in self.late_units)
-            lines.append(f"日常监管台账逾期报送 {late} 次、未报 {missing} 次（涉及{names}）。")
+            lines.append(f"日常监管台账{counts}（涉及{names}）。")
         if self.tasks.get("overdue"):
             lines.append(f"有 {self.tasks['overdue']} 项重点任务超过完成时限仍未完成。")
         if self.batch and self.batch["reached"] is not None and self.batch["missing"]:

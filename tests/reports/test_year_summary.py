@@ -24,7 +24,7 @@ from reports.data.summary import year_summary
 from reports.data.summary_text import NEXT_STEPS_PLACEHOLDER, summary_document
 from reports.models import ExportJob
 from reports.pdf import year_summary_pdf
-from reports.services import export_request
+from reports.services import export_request, job_is_stale
 from reports.services.jobs import export_run
 from reports.word import year_summary_docx
 from tests.assessments.conftest import standard  # noqa: F401
@@ -377,3 +377,41 @@ def test_a_reviewer_of_another_township_gets_a_404(client, org, year):
     )
     assert response.status_code == 404
     assert not ExportJob.objects.filter(township=org.town).exists()
+
+
+def test_a_built_summary_turns_stale_when_a_figure_changes(org, year):
+    _campaign, reviewer = year
+    job, _ = export_request(
+        kind=ExportJob.Kind.YEAR_SUMMARY_PDF, township=org.town, year=YEAR, actor=reviewer
+    )
+    job = export_run(job_id=job.pk)
+    assert job.status == ExportJob.Status.DONE and job.filename.endswith(".pdf")
+    assert not job_is_stale(job)
+    PlanTask.objects.filter(township=org.town, year=YEAR, number=3).update(status="done")
+    assert job_is_stale(job)
+    rebuilt, created = export_request(
+        kind=ExportJob.Kind.YEAR_SUMMARY_PDF, township=org.town, year=YEAR, actor=reviewer
+    )
+    assert created and rebuilt.pk != job.pk
+
+
+def test_late_ledgers_name_only_what_happened(org, year):
+    LedgerSubmission.objects.filter(unit=org.unit, month=5).update(submitted_at=at(2024, 6, 1))
+    s = year_summary(org.town, YEAR, today=TODAY)
+    assert "日常监管台账未报 1 次（涉及经管站）。" in s.problems
+
+
+def test_a_failed_summary_job_is_queued_again_from_its_page(client, org, year):
+    _campaign, reviewer = year
+    job = ExportJob.objects.create(
+        kind=ExportJob.Kind.YEAR_SUMMARY_DOCX, township=org.town, year=YEAR, status=ExportJob.Status.FAILED
+    )
+    client.force_login(reviewer)
+    response = client.post(reverse("reports:job_retry", args=[job.pk]))
+    assert response.status_code == 302
+    assert (
+        response["Location"]
+        == reverse("reports:year_summary", args=[org.town.pk, YEAR]) + "#job-year_summary_docx"
+    )
+    job.refresh_from_db()
+    assert job.status in (ExportJob.Status.QUEUED, ExportJob.Status.DONE)
