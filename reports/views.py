@@ -40,6 +40,7 @@ from .selectors import (
 )
 from .services import export_request, job_is_stale
 from .services.demonstration import DemonstrationConflict, demonstration_save
+from .services.fingerprint import summary_fingerprint
 from .services.jobs import export_retry
 from .services.package import candidates
 
@@ -352,6 +353,8 @@ def year_summary_page(request, township_pk, year):
     township = summary_township_for_user(request.user, township_pk)
     year = _summary_year(year)
     summary = year_summary(township, year)
+    document = summary_document(summary)
+    fingerprint = summary_fingerprint(document)
     latest = {}
     for job in ExportJob.objects.filter(
         township=township, year=year, kind__in=SUMMARY_KINDS, village__isnull=True
@@ -364,7 +367,7 @@ def year_summary_page(request, township_pk, year):
             "format_label": SUMMARY_FORMAT_LABELS[fmt],
             "label": K(kind).label,
             "job": latest.get(kind),
-            "stale": kind in latest and job_is_stale(latest[kind]),
+            "stale": kind in latest and latest[kind].is_done and latest[kind].fingerprint != fingerprint,
         }
         for fmt, kind in SUMMARY_FORMATS.items()
     ]
@@ -379,7 +382,7 @@ def year_summary_page(request, township_pk, year):
             "year": year,
             "years": years,
             "summary": summary,
-            "document": summary_document(summary),
+            "document": document,
             "exports": exports,
         },
     )

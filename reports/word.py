@@ -6,7 +6,7 @@ from docx import Document
 from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml.ns import qn
-from docx.shared import Pt
+from docx.shared import Pt, RGBColor
 
 from .data.summary_text import Subheading, Table
 
@@ -20,6 +20,7 @@ def _font(run, name, size, *, bold=False):
     run.font.name = name
     run.font.size = Pt(size)
     run.font.bold = bold
+    run.font.color.rgb = RGBColor(0, 0, 0)  # the default template's headings are blue; 公文 are black
     # East-Asian text takes the eastAsia font, not the ascii one
     run._element.get_or_add_rPr().get_or_add_rFonts().set(qn("w:eastAsia"), name)
 

@@ -88,12 +88,17 @@ def _village_parts(village):
     ]  # fmt: skip
 
 
+def summary_fingerprint(document):
+    """The 年度总结's fingerprint is its document: it changes exactly when a figure (or the calendar's
+    逾期) changes. The page, which has the document already, compares with it directly."""
+    return hashlib.sha256(repr([document]).encode()).hexdigest()
+
+
 def export_fingerprint(*, kind, township, year, campaign=None, village=None):
     if kind == K.VILLAGE_RECORD:
         parts = _village_parts(village)
     elif kind in SUMMARY_KINDS:
-        # the document itself: it changes exactly when a figure (or the calendar's 逾期) changes
-        parts = [summary_document(year_summary(township, year))]
+        return summary_fingerprint(summary_document(year_summary(township, year)))
     elif kind in (K.COMPLIANCE_XLSX,):
         parts = [
             LedgerSubmission.objects.filter(unit__township=township, year=year).aggregate(

@@ -415,3 +415,17 @@ def test_a_failed_summary_job_is_queued_again_from_its_page(client, org, year):
     )
     job.refresh_from_db()
     assert job.status in (ExportJob.Status.QUEUED, ExportJob.Status.DONE)
+
+
+def test_the_page_marks_a_built_file_stale_once_a_figure_changes(client, org, year):
+    _campaign, reviewer = year
+    job, _ = export_request(
+        kind=ExportJob.Kind.YEAR_SUMMARY_DOCX, township=org.town, year=YEAR, actor=reviewer
+    )
+    export_run(job_id=job.pk)
+    client.force_login(reviewer)
+    url = reverse("reports:year_summary", args=[org.town.pk, YEAR])
+    html = client.get(url).content.decode()
+    assert "甲镇2024年度清廉村居建设工作总结.docx" in html and "数据已变更" not in html
+    Rectification.objects.filter(township=org.town, source="feedback").update(status="closed")
+    assert "数据已变更，需重新生成" in client.get(url).content.decode()
