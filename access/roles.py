@@ -82,6 +82,9 @@ class Cap(StrEnum):
     PUBLISH_MANAGE = "publish.manage"  # publish a year's results, correct (new version) and withdraw
     FEEDBACK_VIEW = "feedback.view"  # villagers' messages (群众意见) on the public cards, within scope
     FEEDBACK_MANAGE = "feedback.manage"  # answer or dismiss a message, or turn it into a 整改 item
+    # The township's year-end summary (年度总结, issue 14): its figures and the .docx/PDF built from them,
+    # for those who see the township whole
+    SUMMARY_VIEW = "summary.view"
 
 
 class Side(StrEnum):

@@ -52,6 +52,7 @@ CAPS = MappingProxyType(
                 Cap.PUBLISH_MANAGE,
                 Cap.FEEDBACK_VIEW,
                 Cap.FEEDBACK_MANAGE,
+                Cap.SUMMARY_VIEW,
             }
         ),
         Role.TOWNSHIP_LEADER: frozenset(
@@ -69,6 +70,7 @@ CAPS = MappingProxyType(
                 Cap.DASHBOARD_HOME,
                 Cap.PUBLISHED_VIEW,
                 Cap.FEEDBACK_VIEW,
+                Cap.SUMMARY_VIEW,
             }
         ),
         Role.CITY_OFFICE: frozenset(
@@ -90,6 +92,7 @@ CAPS = MappingProxyType(
                 Cap.DASHBOARD_HOME,
                 Cap.PUBLISHED_VIEW,
                 Cap.FEEDBACK_VIEW,
+                Cap.SUMMARY_VIEW,
             }
         ),
         Role.ADMIN: frozenset(Cap),

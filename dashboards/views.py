@@ -137,6 +137,10 @@ def township(request, pk, year):
         "city_url": reverse("dashboards:city", args=[township.region_id, year])
         if Side.CITY in scope_for(request.user).sides("region", township.region)
         else "",
+        # the township's 年度总结 (reports) for those who may read it
+        "summary_url": reverse("reports:year_summary", args=[township.pk, year])
+        if scope_for(request.user).reaches_township(Cap.SUMMARY_VIEW, township)
+        else "",
     }
     return render(request, "dashboards/township.html", context)
 

@@ -21,6 +21,8 @@ class ExportJob(models.Model):
         COMPLIANCE_XLSX = "compliance_xlsx", "台账报送情况（Excel）"
         RECTIFICATION_XLSX = "rectification_xlsx", "整改清单（Excel）"
         VILLAGE_RECORD = "village_record", "村档案（ZIP）"
+        YEAR_SUMMARY_DOCX = "year_summary_docx", "年度工作总结（Word）"
+        YEAR_SUMMARY_PDF = "year_summary_pdf", "年度工作总结（PDF）"
 
     class Status(models.TextChoices):
         QUEUED = "queued", "排队中"

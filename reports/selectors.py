@@ -6,10 +6,12 @@ from access.checks import access_by_id
 from access.roles import Cap, Side
 from access.scope import scope_for
 from assessments.models import Campaign
+from villages.models import Township
 
 from .models import ExportJob
 
 LEDGER_KINDS = (ExportJob.Kind.COMPLIANCE_XLSX, ExportJob.Kind.RECTIFICATION_XLSX)
+SUMMARY_KINDS = (ExportJob.Kind.YEAR_SUMMARY_DOCX, ExportJob.Kind.YEAR_SUMMARY_PDF)
 
 
 def export_job_list_for_user(user):
@@ -57,3 +59,17 @@ def can_build(user, campaign, kind):
 
 def can_edit_demonstration(user, assessment):
     return Side.MANAGER in scope_for(user).sides("assessment.village", assessment)
+
+
+def summary_township_for_user(user, pk):
+    """A township whose 年度总结 the user may read and build: seen whole with SUMMARY_VIEW (its reviewers
+    and leaders, the city office of its region, administrators); otherwise 404 like a missing one."""
+    qs = Township.objects.select_related("region").filter(scope_for(user).township_q(Cap.SUMMARY_VIEW))
+    try:
+        return qs.get(pk=pk)
+    except (Township.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+
+
+def can_build_summary(user, township):
+    return scope_for(user).reaches_township(Cap.SUMMARY_VIEW, township)

@@ -14,6 +14,12 @@ urlpatterns = [
     path(
         "village/<int:village_pk>/record/export/", views.village_record_export, name="village_record_export"
     ),
+    path("township/<int:township_pk>/summary/<int:year>/", views.year_summary_page, name="year_summary"),
+    path(
+        "township/<int:township_pk>/summary/<int:year>/export/",
+        views.year_summary_export,
+        name="year_summary_export",
+    ),
     path("a/<int:pk>/demonstration/", views.demonstration_edit, name="demonstration_edit"),
     path("a/<int:pk>/<str:doc>", views.assessment_document, name="assessment_document"),
 ]

@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from access.checks import require_cap
 from access.roles import Cap
 from access.scope import scope_for
 from assessments.models import DemonstrationApplication
@@ -23,17 +24,23 @@ from villages.selectors import township_is_wide_for_user, village_get_for_user
 
 from .data import mask_review, village_document
 from .data.record import village_record
+from .data.summary import year_summary
+from .data.summary_text import summary_document
 from .forms import DemonstrationForm
 from .models import ExportJob
 from .selectors import (
     LEDGER_KINDS,
+    SUMMARY_KINDS,
     can_build,
+    can_build_summary,
     can_edit_demonstration,
     export_job_get_for_user,
     reports_campaign_for_user,
+    summary_township_for_user,
 )
 from .services import export_request, job_is_stale
 from .services.demonstration import DemonstrationConflict, demonstration_save
+from .services.fingerprint import summary_fingerprint
 from .services.jobs import export_retry
 from .services.package import candidates
 
@@ -136,6 +143,9 @@ def reports_center(request, campaign_pk):
             "candidates": chosen,
             "can_edit_demonstration": chosen and can_edit_demonstration(request.user, chosen[0]),
             "history": history,
+            "summary_url": reverse("reports:year_summary", args=[campaign.township_id, campaign.year])
+            if can_build_summary(request.user, campaign.township)
+            else "",
         },
     )
 
@@ -203,7 +213,11 @@ def job_download(request, pk):
         message=f"下载{job.filename}",
         detail={"sha256": job.sha256},
     )
-    content_type = {"zip": "application/zip", "pdf": "application/pdf"}.get(
+    content_type = {
+        "zip": "application/zip",
+        "pdf": "application/pdf",
+        "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    }.get(
         job.filename.rsplit(".", 1)[-1], "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     )
     response = FileResponse(fh, as_attachment=True, filename=job.filename, content_type=content_type)
@@ -214,6 +228,14 @@ def job_download(request, pk):
 @require_POST
 def job_retry(request, pk):
     job = export_job_get_for_user(request.user, pk)
+    if job.kind in SUMMARY_KINDS:
+        if not can_build_summary(request.user, job.township):
+            raise Http404
+        if export_retry(job=job, actor=request.user, request=request):
+            messages.success(request, "已重新排队生成。")
+        else:
+            messages.info(request, "该任务不需要重新生成。")
+        return redirect(f"{reverse('reports:year_summary', args=[job.township_id, job.year])}#job-{job.kind}")
     campaign = job.campaign or _campaign_of(job)
     if campaign is None or not can_build(request.user, campaign, job.kind):
         raise Http404
@@ -309,3 +331,84 @@ def village_record_export(request, village_pk):
     else:
         messages.info(request, "数据未变化，沿用最近一次生成的档案。")
     return redirect(reverse("reports:village_record", args=[village.pk]))
+
+
+# --- 年度总结 -------------------------------------------------------------------------------------------
+
+SUMMARY_FORMATS = {"docx": K.YEAR_SUMMARY_DOCX, "pdf": K.YEAR_SUMMARY_PDF}
+SUMMARY_FORMAT_LABELS = {"docx": "Word版", "pdf": "PDF版"}
+
+
+def _summary_year(year):
+    if not 2000 <= year <= 2100:
+        raise Http404
+    return year
+
+
+@require_cap(Cap.SUMMARY_VIEW)
+@require_GET
+@never_cache
+def year_summary_page(request, township_pk, year):
+    """年度总结 of one township and year: the figures, and the .docx and PDF built from them (jobs)."""
+    township = summary_township_for_user(request.user, township_pk)
+    year = _summary_year(year)
+    summary = year_summary(township, year)
+    document = summary_document(summary)
+    fingerprint = summary_fingerprint(document)
+    latest = {}
+    for job in ExportJob.objects.filter(
+        township=township, year=year, kind__in=SUMMARY_KINDS, village__isnull=True
+    ).order_by("created_at", "pk"):
+        latest[job.kind] = job
+    exports = [
+        {
+            "kind": kind,
+            "format": fmt,
+            "format_label": SUMMARY_FORMAT_LABELS[fmt],
+            "label": K(kind).label,
+            "job": latest.get(kind),
+            "stale": kind in latest and latest[kind].is_done and latest[kind].fingerprint != fingerprint,
+        }
+        for fmt, kind in SUMMARY_FORMATS.items()
+    ]
+    years = sorted(
+        set(township.campaigns.filter(level="village").values_list("year", flat=True)) | {year}, reverse=True
+    )
+    return render(
+        request,
+        "reports/year_summary.html",
+        {
+            "township": township,
+            "year": year,
+            "years": years,
+            "summary": summary,
+            "document": document,
+            "exports": exports,
+        },
+    )
+
+
+@require_cap(Cap.SUMMARY_VIEW)
+@require_POST
+def year_summary_export(request, township_pk, year):
+    """Queue the 年度总结 as .docx or PDF (a background job); the page shows its progress."""
+    township = summary_township_for_user(request.user, township_pk)
+    year = _summary_year(year)
+    kind = SUMMARY_FORMATS.get(request.POST.get("format", ""))
+    if kind is None:
+        raise Http404
+    job, created = export_request(
+        kind=kind,
+        township=township,
+        year=year,
+        actor=request.user,
+        rebuild=request.POST.get("rebuild") == "1",
+        request=request,
+    )
+    if created:
+        messages.success(request, f"已开始生成“{job.get_kind_display()}”，完成后可在本页下载。")
+    elif job.is_active:
+        messages.info(request, f"“{job.get_kind_display()}”正在生成中，已为您显示该任务的进度。")
+    else:
+        messages.info(request, f"数据未变化，“{job.get_kind_display()}”沿用最近一次生成的文件。")
+    return redirect(f"{reverse('reports:year_summary', args=[township.pk, year])}#job-{kind}")

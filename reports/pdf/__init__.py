@@ -24,6 +24,7 @@ __all__ = [
     "render_pdf",
     "score_sheet_pdf",
     "village_record_pdf",
+    "year_summary_pdf",
 ]
 
 TEMPLATES = "reports/pdf/"
@@ -121,3 +122,8 @@ def village_record_pdf(record):
         "village_record.html",
         {"record": record, "village": record.village, "generated": cn_date(timezone.localdate())},
     )
+
+
+def year_summary_pdf(document):
+    """年度总结 as PDF: the same blocks as the .docx (reports.data.summary_text)."""
+    return render_pdf("year_summary.html", {"document": document, "generated": cn_date(timezone.localdate())})

@@ -84,6 +84,33 @@ def build_rectifications(job, path, progress):
     return f"{_title(job)}整改清单.xlsx", {"items": items.count()}
 
 
+def _year_summary(job, progress):
+    from ..data.summary import year_summary
+    from ..data.summary_text import summary_document
+
+    progress(10, "汇总本年度数据")
+    return summary_document(year_summary(job.township, job.year))
+
+
+def build_year_summary_docx(job, path, progress):
+    from ..word import year_summary_docx
+
+    document = _year_summary(job, progress)
+    progress(60, "写入Word文档")
+    with open(path, "wb") as f:
+        year_summary_docx(document, f)
+    return f"{document.title}.docx", {"sections": len(document.sections)}
+
+
+def build_year_summary_pdf(job, path, progress):
+    from ..pdf import year_summary_pdf
+
+    document = _year_summary(job, progress)
+    progress(40, "排版PDF")
+    _write(path, year_summary_pdf(document))
+    return f"{document.title}.pdf", {"sections": len(document.sections)}
+
+
 BUILDERS = {
     K.CITY_PACKAGE: build_city_package,
     K.SCORE_MATRIX_XLSX: build_score_matrix,
@@ -93,4 +120,6 @@ BUILDERS = {
     K.COMPLIANCE_XLSX: build_compliance,
     K.RECTIFICATION_XLSX: build_rectifications,
     K.VILLAGE_RECORD: build_village_record,
+    K.YEAR_SUMMARY_DOCX: build_year_summary_docx,
+    K.YEAR_SUMMARY_PDF: build_year_summary_pdf,
 }

@@ -19,9 +19,12 @@ from assessments.models import (
 )
 from ledgers.models import LedgerEntry, LedgerSubmission, Rectification, RectificationEvent
 
+from ..data.summary import year_summary
+from ..data.summary_text import summary_document
 from ..models import ExportJob
 
 K = ExportJob.Kind
+SUMMARY_KINDS = (K.YEAR_SUMMARY_DOCX, K.YEAR_SUMMARY_PDF)
 
 
 def _campaign_parts(campaign, *, candidates_only):
@@ -85,9 +88,17 @@ def _village_parts(village):
     ]  # fmt: skip
 
 
+def summary_fingerprint(document):
+    """The 年度总结's fingerprint is its document: it changes exactly when a figure (or the calendar's
+    逾期) changes. The page, which has the document already, compares with it directly."""
+    return hashlib.sha256(repr([document]).encode()).hexdigest()
+
+
 def export_fingerprint(*, kind, township, year, campaign=None, village=None):
     if kind == K.VILLAGE_RECORD:
         parts = _village_parts(village)
+    elif kind in SUMMARY_KINDS:
+        return summary_fingerprint(summary_document(year_summary(township, year)))
     elif kind in (K.COMPLIANCE_XLSX,):
         parts = [
             LedgerSubmission.objects.filter(unit__township=township, year=year).aggregate(

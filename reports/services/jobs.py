@@ -225,7 +225,7 @@ def export_run(*, job_id):
                     users=[job.created_by],
                     title=f"{job}已生成",
                     body=f"{job.filename}（{size // 1024} KB）可以下载了。",
-                    url=reverse("reports:center", args=[job.campaign_id]) if job.campaign_id else "",
+                    url=_job_page(job),
                 )
     except OperationalError:
         # a transient database error: leave the row running so that the task's retry builds it again
@@ -248,6 +248,15 @@ def export_run(*, job_id):
         if not isinstance(exc, ExportError):
             raise
     return ExportJob.objects.get(pk=job.pk)
+
+
+def _job_page(job):
+    """Where the finished file is offered: the campaign's reports center, the summary's page."""
+    if job.campaign_id:
+        return reverse("reports:center", args=[job.campaign_id])
+    if job.kind in (ExportJob.Kind.YEAR_SUMMARY_DOCX, ExportJob.Kind.YEAR_SUMMARY_PDF):
+        return reverse("reports:year_summary", args=[job.township_id, job.year])
+    return ""
 
 
 def _hash(path):
