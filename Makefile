@@ -8,12 +8,16 @@ PG_TEST_URL ?= postgres://postgres@127.0.0.1:5432/test
 # pytest-xdist workers: one per core (each has its own test database and media folder)
 PYTEST_WORKERS ?= auto
 
-.PHONY: run test install install-dev migrate demo test-sqlite test-postgres lint format worker beat vendor check-deploy clean
+.PHONY: run dev test install install-dev migrate demo test-sqlite test-postgres lint format worker beat vendor check-deploy clean
 
 ## Install everything and start the app on the embedded default (SQLite, tasks in-process) with the demo.
 run: install migrate demo
 	@echo ""
 	@echo "清廉村居测评平台已启动：http://$(HOST):$(PORT)/   （Ctrl+C 停止）"
+	$(BIN)/python manage.py serve $(HOST):$(PORT)
+
+## Developers: Django's auto-reloading development server on the same database.
+dev: install migrate
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 ## Install everything and run the whole test suite on SQLite, then on PostgreSQL when one is reachable.
