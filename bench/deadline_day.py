@@ -10,7 +10,7 @@ village. Then it starts the server:
 
 - PostgreSQL: gunicorn with config.settings.production, sync workers (2 × cores), as bench/dashboard_latency.py
   does (its harness is reused: static files, server environment, login through the real form);
-- SQLite: `manage.py runserver` with the default settings, as `make run` serves the embedded default.
+- SQLite: `manage.py serve` (waitress) with the default settings, as `make run` serves the embedded default.
 
 Every village logs in once, opens its sheet (for the CSRF token), and then saves score lines for
 --duration seconds through the phone sheet's own endpoint (POST /assessments/a/<id>/self/score/<id>/ with
@@ -215,8 +215,8 @@ def start_sqlite(args, stamp):
     env.update(DATABASE_URL=url, QL_MEDIA_ROOT=str(SQLITE_DIR / "media"), DJANGO_LOG_LEVEL="WARNING")
     plan = build({**env, "DJANGO_DEBUG": "false"}, args.villages, stamp)
     port = harness.free_port()
-    cmd = [sys.executable, "manage.py", "runserver", "--noreload", f"127.0.0.1:{port}"]
-    return plan, port, cmd, env, "runserver + SQLite (make run's embedded default)"
+    cmd = [sys.executable, "manage.py", "serve", f"127.0.0.1:{port}"]
+    return plan, port, cmd, env, "waitress + SQLite (make run's embedded default)"
 
 
 # --- the clients ---------------------------------------------------------------------------------------
