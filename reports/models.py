@@ -8,7 +8,14 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-STUCK_AFTER = datetime.timedelta(minutes=10)
+# A running build beats its heartbeat every HEARTBEAT_EVERY (reports.services.jobs); without one for
+# STALE_AFTER its process is gone and the recovery queues it again; a job left without one for
+# STUCK_AFTER (no worker at all, or the embedded edition's web process restarted) offers 重新生成.
+HEARTBEAT_EVERY = datetime.timedelta(seconds=5)
+STALE_AFTER = datetime.timedelta(seconds=30)
+STUCK_AFTER = datetime.timedelta(minutes=2)
+# a queued job whose message never started (the broker restarted without persistence) is sent again
+LOST_AFTER = datetime.timedelta(minutes=5)
 
 
 class ExportJob(models.Model):
@@ -56,6 +63,9 @@ class ExportJob(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     created_at = models.DateTimeField("创建时间", auto_now_add=True)
+    queued_at = models.DateTimeField("排队时间", null=True, blank=True)
+    # who builds it: "celery:<node name>:<pid>" or "thread:<host>:<pid>"; a restarted node disowns its old runs
+    runner = models.CharField("执行进程", max_length=200, blank=True)
     started_at = models.DateTimeField("开始时间", null=True, blank=True)
     heartbeat_at = models.DateTimeField("最近进展", null=True, blank=True)
     finished_at = models.DateTimeField("完成时间", null=True, blank=True)
@@ -95,6 +105,10 @@ class ExportJob(models.Model):
 
         seen = self.heartbeat_at or self.started_at
         return self.status == self.Status.RUNNING and seen is not None and timezone.now() - seen > STUCK_AFTER
+
+    @property
+    def stuck_minutes(self):
+        return int(STUCK_AFTER.total_seconds() // 60)
 
     @property
     def is_done(self):

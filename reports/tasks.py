@@ -4,24 +4,48 @@ The dependency is one way: this module imports the services, never the reverse. 
 a build through the task that ReportsConfig.ready() registers with them (services.jobs.set_build_task).
 """
 
+import logging
+import os
+
 from celery import shared_task
+from celery.signals import worker_ready
 from django.db import OperationalError
 
 from .services.integrity import evidence_verify_all
-from .services.jobs import export_run
+from .services.jobs import export_recover, export_run
+
+log = logging.getLogger(__name__)
 
 
 @shared_task(
     name="reports.export_build",
+    bind=True,
     acks_late=True,
     reject_on_worker_lost=True,
     autoretry_for=(OperationalError,),
     retry_backoff=5,
     max_retries=3,
 )
-def export_build(job_id):
-    job = export_run(job_id=job_id)
+def export_build(self, job_id):
+    job = export_run(job_id=job_id, runner=f"celery:{self.request.hostname}:{os.getpid()}")
     return job.status if job else "missing"
+
+
+@shared_task(name="reports.recover_jobs", ignore_result=True)
+def recover_jobs():
+    """On a short beat: jobs whose runner stopped beating, queued jobs whose message was lost."""
+    return export_recover()
+
+
+@worker_ready.connect
+def recover_this_nodes_jobs(sender=None, **kwargs):
+    """A worker node that starts again disowns what its previous life was building (killed with -9,
+    the machine restarted): those jobs are queued again at once, to this worker's own queue."""
+    try:
+        queues = sorted(q.name for q in sender.task_consumer.queues) if sender.task_consumer else []
+        export_recover(node=sender.hostname, queue=queues[0] if queues else None)
+    except Exception:  # the beat's recovery catches up; a start-up must not fail on this
+        log.exception("recovering export jobs at worker start failed")
 
 
 @shared_task(name="reports.evidence_verify", acks_late=True)

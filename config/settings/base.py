@@ -225,9 +225,12 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 4 * 60 * 60}
 CELERY_TASK_SOFT_TIME_LIMIT = 30 * 60
 CELERY_TASK_TIME_LIMIT = 35 * 60
+# Redis redelivers an unacknowledged message after the visibility timeout: longer than the longest task
+# may run (else a running build is delivered twice), no longer than needed. A killed worker's jobs do
+# not wait for it: reports.recover_jobs and the worker_ready recovery queue them again in seconds.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_TASK_TIME_LIMIT + 5 * 60}
 # Daily reminders (deadlines, missing ledgers, overdue rectifications) at 08:00 in CELERY_TIMEZONE
 # (Asia/Shanghai); the task is safe to run twice. Without Redis, run `manage.py send_reminders` from cron.
 CELERY_BEAT_SCHEDULE = {
@@ -235,6 +238,8 @@ CELERY_BEAT_SCHEDULE = {
     # the audit chain: committed rows are sealed right after their transaction; this catches up rows
     # whose sealing was skipped while another ran, within seconds
     "audit-seal": {"task": "audit.seal", "schedule": 10.0},
+    # export jobs whose worker died (no heartbeat for 30 s) or whose message was lost: queued again
+    "reports-recover-jobs": {"task": "reports.recover_jobs", "schedule": 15.0},
     # the whole chain against its head and the external checkpoints; administrators are notified
     "audit-verify-hourly": {"task": "audit.verify", "schedule": crontab(minute=17)},
     # SECURITY FILE-4: re-hash every stored evidence file weekly, at night

@@ -4,11 +4,19 @@ A run is idempotent: it writes to a temporary file, moves it into place, then ma
 `UPDATE … WHERE attempt = <this attempt>`, so a redelivered task (worker killed mid-way, Celery's
 acks_late + reject_on_worker_lost) simply builds again to the same result, and a late finisher of an
 older attempt cannot overwrite a newer one.
+
+A run beats a heartbeat while it builds (a thread, every HEARTBEAT_EVERY, even inside one long step)
+and names its runner. `export_recover` queues again what a dead process left: jobs of a worker node
+that has just restarted (at once, from the worker_ready signal), jobs without a heartbeat for
+STALE_AFTER and queued jobs whose message was lost (on a short beat). A message that arrives for a job
+another live runner is building is dropped, so what users see is built once.
 """
 
 import hashlib
 import logging
 import os
+import socket
+import threading
 import time
 from pathlib import Path
 
@@ -20,7 +28,9 @@ from django.utils import timezone
 from accounts.services import notify
 from audit.services import audit_log
 
-from ..models import ExportJob
+from ..models import HEARTBEAT_EVERY, LOST_AFTER, STALE_AFTER, STUCK_AFTER, ExportJob
+
+STUCK_MINUTES = int(STUCK_AFTER.total_seconds() // 60)
 from .builders import BUILDERS
 from .errors import ExportError
 from .fingerprint import export_fingerprint
@@ -48,7 +58,7 @@ def set_build_task(task):
     _build_task = task
 
 
-def _enqueue(job_id):
+def _enqueue(job_id, queue=None):
     if settings.CELERY_TASK_ALWAYS_EAGER and getattr(settings, "REPORTS_EAGER_IN_THREAD", False):
         # The embedded default has no worker: build in a background thread of this process so the
         # request returns at once and the page can poll the progress like with a real worker.
@@ -58,14 +68,17 @@ def _enqueue(job_id):
     else:
         if _build_task is None:
             raise RuntimeError("reports: no build task registered (ReportsConfig.ready() has not run)")
-        _build_task.delay(job_id)
+        if queue:
+            _build_task.apply_async(args=[job_id], queue=queue)
+        else:
+            _build_task.delay(job_id)
 
 
 def _run_in_thread(job_id):
     from django.db import connection
 
     try:
-        export_run(job_id=job_id)
+        export_run(job_id=job_id, runner=f"thread:{socket.gethostname()}:{os.getpid()}")
     except Exception:  # the job row carries the error; nothing else to do in a thread
         log.exception("export job %s failed", job_id)
     finally:
@@ -89,7 +102,7 @@ def export_request(*, kind, township, year, actor, campaign=None, village=None, 
         ExportJob.objects.filter(pk=active.pk, status=S.RUNNING, attempt=active.attempt).update(
             status=S.FAILED,
             step="中断",
-            error="生成过程中断（超过10分钟没有进展），已重新生成。",
+            error=f"生成过程中断（超过{STUCK_MINUTES}分钟没有进展），已重新生成。",
             finished_at=timezone.now(),
         )
         active = None
@@ -110,6 +123,7 @@ def export_request(*, kind, township, year, actor, campaign=None, village=None, 
                 fingerprint=fingerprint,
                 created_by=actor,
                 step="排队等待生成",
+                queued_at=timezone.now(),
             )
             audit_log(
                 action="export.request",
@@ -156,8 +170,44 @@ def _export_dir():
     return path
 
 
-def export_run(*, job_id):
-    """Build the job's file. Safe to call again for the same job: a finished job is left alone."""
+class Heartbeat:
+    """Beats the job's heartbeat from a thread while the build runs (one long step included)."""
+
+    def __init__(self, job_id, attempt):
+        self.job_id, self.attempt = job_id, attempt
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._beat, daemon=True, name=f"job-{job_id}-heartbeat")
+
+    def _beat(self):
+        from django.db import connection
+
+        try:
+            while not self.stop.wait(HEARTBEAT_EVERY.total_seconds()):
+                ExportJob.objects.filter(pk=self.job_id, attempt=self.attempt, status=S.RUNNING).update(
+                    heartbeat_at=timezone.now()
+                )
+        except Exception:  # a missed beat is only a later recovery; never the build's failure
+            log.warning("heartbeat of export job %s stopped", self.job_id, exc_info=True)
+        finally:
+            connection.close()
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stop.set()
+        self.thread.join(timeout=10)
+
+
+def _alive(job, now):
+    seen = job.heartbeat_at or job.started_at
+    return job.status == S.RUNNING and seen is not None and now - seen < STALE_AFTER
+
+
+def export_run(*, job_id, runner=""):
+    """Build the job's file. Safe to call again for the same job: a finished job is left alone, and so
+    is a job another runner is building right now (its heartbeat is fresh)."""
     with transaction.atomic():
         job = (
             ExportJob.objects.select_for_update(of=("self",))
@@ -167,15 +217,20 @@ def export_run(*, job_id):
         )
         if job is None or job.status in (S.DONE, S.FAILED):
             return job
+        now = timezone.now()
+        if _alive(job, now) and job.runner != runner:
+            log.info("export job %s is being built by %s; message dropped", job.pk, job.runner)
+            return job
         attempt = job.attempt + 1
         ExportJob.objects.filter(pk=job.pk).update(
             status=S.RUNNING,
             attempt=attempt,
+            runner=runner[:200],
             progress=0,
             step="开始生成",
             error="",
-            started_at=timezone.now(),
-            heartbeat_at=timezone.now(),
+            started_at=now,
+            heartbeat_at=now,
             # the file shows the data as it was when the build started
             fingerprint=export_fingerprint(
                 kind=job.kind,
@@ -190,7 +245,8 @@ def export_run(*, job_id):
     builder = BUILDERS[job.kind]
     tmp = _export_dir() / f".job-{job.pk}-{attempt}.part"
     try:
-        filename, summary = builder(job, tmp, progress)
+        with Heartbeat(job.pk, attempt):
+            filename, summary = builder(job, tmp, progress)
         digest, size = _hash(tmp)
         final_dir = _export_dir() / f"{job.year}" / f"job-{job.pk}"
         final_dir.mkdir(parents=True, exist_ok=True)
@@ -281,9 +337,56 @@ def _clean_older_files(job, *, keep):
 def export_retry(*, job, actor, request=None):
     """Queue a failed (or stuck) job again; the next attempt builds from scratch."""
     updated = ExportJob.objects.filter(pk=job.pk, status__in=[S.FAILED, S.RUNNING]).update(
-        status=S.QUEUED, step="排队等待重新生成", error="", progress=0
+        status=S.QUEUED, step="排队等待重新生成", error="", progress=0, queued_at=timezone.now()
     )
     if updated:
         audit_log(action="export.retry", actor=actor, request=request, obj=job, township_id=job.township_id)
         transaction.on_commit(lambda: _enqueue(job.pk))
     return updated == 1
+
+
+def export_recover(*, node=None, queue=None, now=None):
+    """Queue again the jobs a dead process left; returns their ids.
+
+    `node`: a Celery worker node that has just started: its earlier runs ("celery:<node>:…") are
+    orphans at once, whatever their heartbeat. Always: running jobs without a heartbeat for
+    STALE_AFTER, and queued jobs whose message has not started for LOST_AFTER. `queue`: where to send
+    them (the restarted worker's own queue; else the default). Leftover .part files of the orphans go.
+    """
+    from django.db.models import Q
+
+    now = now or timezone.now()
+    orphaned = Q(status=S.RUNNING) & (
+        Q(heartbeat_at__lt=now - STALE_AFTER) | Q(heartbeat_at__isnull=True, started_at__lt=now - STALE_AFTER)
+    )
+    if node:
+        orphaned |= Q(status=S.RUNNING, runner__startswith=f"celery:{node}:")
+    lost = Q(status=S.QUEUED, queued_at__lt=now - LOST_AFTER)
+    requeued = []
+    with transaction.atomic():
+        for job in (
+            ExportJob.objects.select_for_update(skip_locked=True).filter(orphaned | lost).order_by("pk")
+        ):
+            was = job.status
+            ExportJob.objects.filter(pk=job.pk, status=was).update(
+                status=S.QUEUED, step="执行进程中断，已自动重新排队", progress=0, queued_at=now
+            )
+            audit_log(
+                action="export.requeue",
+                obj=job,
+                township_id=job.township_id,
+                message=f"{job}：执行进程中断，已自动重新排队"
+                if was == S.RUNNING
+                else f"{job}：排队消息丢失，已重新发送",
+                detail={"was": was, "runner": job.runner, "attempt": job.attempt},
+            )
+            requeued.append((job.pk, job.attempt))
+        for pk, _ in requeued:
+            transaction.on_commit(lambda pk=pk: _enqueue(pk, queue))
+    for pk, last_attempt in requeued:  # the dead attempts' files; the next attempt's has a higher number
+        for attempt in range(1, last_attempt + 1):
+            (_export_dir() / f".job-{pk}-{attempt}.part").unlink(missing_ok=True)
+    requeued = [pk for pk, _ in requeued]
+    if requeued:
+        log.warning("export jobs queued again after their runner was lost: %s", requeued)
+    return requeued

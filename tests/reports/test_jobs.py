@@ -266,15 +266,18 @@ def test_a_job_whose_builder_vanished_is_closed_and_replaced_when_asked_again(
     with django_capture_on_commit_callbacks(execute=False):
         stuck, _ = request_package(confirmed)
     ExportJob.objects.filter(pk=stuck.pk).update(
-        status=S.RUNNING, attempt=1, progress=40, heartbeat_at=timezone.now() - datetime.timedelta(minutes=9)
+        status=S.RUNNING,
+        attempt=1,
+        progress=40,
+        heartbeat_at=timezone.now() - datetime.timedelta(seconds=100),
     )
     again, created = request_package(confirmed)
-    assert (again.pk, created) == (stuck.pk, False)  # nine minutes without progress: still building
-    ExportJob.objects.filter(pk=stuck.pk).update(heartbeat_at=timezone.now() - datetime.timedelta(minutes=11))
+    assert (again.pk, created) == (stuck.pk, False)  # 100 s without a heartbeat: not given up yet
+    ExportJob.objects.filter(pk=stuck.pk).update(heartbeat_at=timezone.now() - datetime.timedelta(minutes=3))
     job, created = build(confirmed, django_capture_on_commit_callbacks)
     assert created and job.pk != stuck.pk and job.status == S.DONE
     stuck.refresh_from_db()
-    assert stuck.status == S.FAILED and stuck.error == "生成过程中断（超过10分钟没有进展），已重新生成。"
+    assert stuck.status == S.FAILED and stuck.error == "生成过程中断（超过2分钟没有进展），已重新生成。"
 
 
 def test_a_transient_database_error_leaves_the_job_to_the_tasks_retry(
@@ -304,5 +307,58 @@ def test_a_transient_database_error_leaves_the_job_to_the_tasks_retry(
     assert (job.status, job.attempt, job.error) == (S.RUNNING, 1, "")
     monkeypatch.setitem(builders.BUILDERS, K.GRADE_ROSTER_XLSX, real)
     export_run(job_id=job.pk)  # Celery's autoretry
+    job.refresh_from_db()
+    assert (job.status, job.attempt) == (S.DONE, 2)
+
+
+def test_recovery_queues_again_what_a_dead_runner_left_and_leaves_live_runs_alone(
+    confirmed, django_capture_on_commit_callbacks, monkeypatch
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from reports.models import LOST_AFTER, STALE_AFTER
+    from reports.services.jobs import export_recover
+
+    sent = []
+    monkeypatch.setattr("reports.services.jobs._enqueue", lambda pk, queue=None: sent.append((pk, queue)))
+    with django_capture_on_commit_callbacks(execute=False):
+        job, _ = request_package(confirmed)
+    now = timezone.now()
+    # a live run elsewhere: fresh heartbeat, another node
+    ExportJob.objects.filter(pk=job.pk).update(
+        status=S.RUNNING, attempt=1, runner="celery:w2@host:11", heartbeat_at=now, started_at=now
+    )
+    (Path(settings.MEDIA_ROOT) / "exports").mkdir(parents=True, exist_ok=True)
+    stray = Path(settings.MEDIA_ROOT) / "exports" / f".job-{job.pk}-1.part"
+    stray.write_bytes(b"half")
+    with django_capture_on_commit_callbacks(execute=True):
+        assert export_recover(now=now) == []
+        # a message for it arriving at another runner is dropped: built once
+        assert export_run(job_id=job.pk, runner="celery:w3@host:12").attempt == 1
+    assert ExportJob.objects.get(pk=job.pk).runner == "celery:w2@host:11"
+    # the node that ran it restarts: its earlier run is an orphan at once
+    with django_capture_on_commit_callbacks(execute=True):
+        assert export_recover(node="w2@host", queue="q-w2", now=now) == [job.pk]
+    job.refresh_from_db()
+    assert (job.status, job.step) == (S.QUEUED, "执行进程中断，已自动重新排队")
+    assert sent == [(job.pk, "q-w2")] and not stray.exists()
+    # without a restart: a run without a heartbeat for STALE_AFTER
+    ExportJob.objects.filter(pk=job.pk).update(
+        status=S.RUNNING, heartbeat_at=now - STALE_AFTER - timedelta(seconds=1)
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        assert export_recover(now=now) == [job.pk]
+    # a queued job whose message was lost (broker restarted without persistence)
+    ExportJob.objects.filter(pk=job.pk).update(
+        status=S.QUEUED, queued_at=now - LOST_AFTER - timedelta(seconds=1)
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        assert export_recover(now=now) == [job.pk]
+    assert [pk for pk, _ in sent] == [job.pk] * 3
+    assert AuditEvent.objects.filter(action="export.requeue", object_id=str(job.pk)).count() == 3
+    # and the next build completes it
+    export_run(job_id=job.pk, runner="celery:w2@host:13")
     job.refresh_from_db()
     assert (job.status, job.attempt) == (S.DONE, 2)
