@@ -29,13 +29,12 @@ from accounts.services import notify
 from audit.services import audit_log
 
 from ..models import HEARTBEAT_EVERY, LOST_AFTER, STALE_AFTER, STUCK_AFTER, ExportJob
-
-STUCK_MINUTES = int(STUCK_AFTER.total_seconds() // 60)
 from .builders import BUILDERS
 from .errors import ExportError
 from .fingerprint import export_fingerprint
 
 log = logging.getLogger(__name__)
+STUCK_MINUTES = int(STUCK_AFTER.total_seconds() // 60)
 S = ExportJob.Status
 
 
