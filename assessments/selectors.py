@@ -6,8 +6,8 @@ from django.http import Http404
 from access.checks import access_by_id
 from access.roles import Cap
 from access.scope import scope_for
-from indices.models import Grade
 from common.rounds import RoundKind
+from indices.models import Grade
 from villages.models import AnnualTarget, CreationBatch
 
 from .models import Assessment, Campaign, Evidence
@@ -158,10 +158,7 @@ def batch_results_for_township(township):
     if not batches:
         return []
     years = sorted({b.year for b in batches})
-    campaigns = {
-        c.year: c
-        for c in annual_campaigns().filter(township=township, year__in=years)
-    }
+    campaigns = {c.year: c for c in annual_campaigns().filter(township=township, year__in=years)}
     confirmed = [c for c in campaigns.values() if c.is_confirmed]
     qinglian = {}
     for standard_id, code in Grade.objects.filter(

@@ -256,6 +256,8 @@ class AnnualTarget(models.Model):
         COUNTS = "counts", "按等次数量"
         SHARE = "share", "按达标比例"
 
+    Kind = RoundKind
+
     township = models.ForeignKey(
         Township, on_delete=models.CASCADE, related_name="targets", verbose_name="镇街"
     )

@@ -89,17 +89,17 @@ class Campaign(models.Model):
 
     @property
     def target_label(self):
-        """"2025年度目标" (the annual round's) or "2025年度中期评估目标"."""
+        """ "2025年度目标" (the annual round's) or "2025年度中期评估目标"."""
         return f"{self.year}年度{'' if self.is_annual else self.get_kind_display()}目标"
 
     @property
     def result_label(self):
-        """"测评" for the annual round, else the kind: "2025年度“清廉村居”中期评估结果"."""
+        """ "测评" for the annual round, else the kind: "2025年度“清廉村居”中期评估结果"."""
         return "测评" if self.is_annual else self.get_kind_display()
 
     @property
     def round_label(self):
-        """"2025年 中期评估": how pages that list several rounds of a year tell them apart."""
+        """ "2025年 中期评估": how pages that list several rounds of a year tell them apart."""
         return f"{self.year}年 {self.get_kind_display()}"
 
 

@@ -9,8 +9,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from audit.services import audit_log
-from indices.models import IndexStandard
 from common.rounds import RoundKind
+from indices.models import IndexStandard
 from villages.models import AnnualTarget, AnnualTargetGrade
 
 from ..models import Assessment, Campaign, IndicatorScore, VetoCheck
@@ -24,7 +24,7 @@ def round_word(kind):
 
 
 def default_round_name(township, year, kind):
-    """"某镇2025年度“清廉村居”测评" for the annual round, "某镇2025年度“清廉村居”中期评估" for the others."""
+    """ "某镇2025年度“清廉村居”测评" for the annual round, "某镇2025年度“清廉村居”中期评估" for the others."""
     return f"{township.name}{year}年度“清廉村居”{round_word(kind)}"
 
 
@@ -50,7 +50,18 @@ def _check_dates(self_deadline, submission_deadline, city_deadline):
 
 
 def _create(
-    *, level, region, township, year, standard, name, deadlines, actor, subjects, request, kind=RoundKind.ANNUAL
+    *,
+    level,
+    region,
+    township,
+    year,
+    standard,
+    name,
+    deadlines,
+    actor,
+    subjects,
+    request,
+    kind=RoundKind.ANNUAL,
 ):
     """The part both levels share: check, create the campaign and one assessment per subject, audit."""
     wanted = IndexStandard.Level.VILLAGE if level == Campaign.Level.VILLAGE else IndexStandard.Level.TOWNSHIP

@@ -130,7 +130,12 @@ def campaign_confirm_grades(*, campaign, actor, reason="", seen_distribution=Non
         candidates = []
         # The city's 示范村 selection takes the annual round's grades only (a mid-term or pilot round
         # grades the township's own progress).
-        if c.level == Campaign.Level.VILLAGE and c.is_annual and grades and grades[0].final_decision_by == CITY:
+        if (
+            c.level == Campaign.Level.VILLAGE
+            and c.is_annual
+            and grades
+            and grades[0].final_decision_by == CITY
+        ):
             candidates = [a for a in assessments if a.final_grade == grades[0].code]
 
         # The transition of every assessment (and the candidates' flag) in one UPDATE.

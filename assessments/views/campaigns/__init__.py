@@ -18,9 +18,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from access.checks import require_cap
 from access.roles import Cap, Side
 from access.scope import scope_for
+from common.rounds import RoundKind
 from indices.models import IndexStandard
 from indices.selectors import standard_list_for_user
-from common.rounds import RoundKind
 from villages.models import AnnualTarget
 from villages.selectors import branch_list_for_user, township_is_wide_for_user
 
