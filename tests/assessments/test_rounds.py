@@ -238,3 +238,21 @@ def test_publication_takes_the_annual_round_only(cycle, midterm):
     Campaign.objects.filter(pk=midterm.pk).update(grades_confirmed_at=timezone.now())
     midterm.refresh_from_db()
     assert publication_blockers(midterm) == ["只有年度测评的结果向村民公开，中期评估的结果不公开。"]
+
+
+def test_the_settings_page_of_a_round_edits_that_rounds_target_only(client, cycle, midterm):
+    town = cycle.org.town
+    _counts_target(town, 2024, K.ANNUAL, {"SHIFAN": 1, "DABIAO": 2})
+    client.force_login(cycle.reviewer)
+    edit = reverse("assessments:campaign_edit", args=[midterm.pk])
+    page = client.get(edit)
+    assert page.context["target"] is None  # the year's target is not the mid-term's
+    assert "2024年度中期评估目标" in page.content.decode()
+    response = client.post(
+        edit, {"name": midterm.name, "target-mode": "counts", "target-grade_0": "2", "target-grade_1": "1"}
+    )
+    assert response.status_code == 302
+    mid = AnnualTarget.objects.get(township=town, year=2024, kind=K.MIDTERM)
+    assert [(g.grade_code, g.count) for g in mid.grade_counts.all()] == [("SHIFAN", 2), ("DABIAO", 1)]
+    annual = AnnualTarget.objects.get(township=town, year=2024, kind=K.ANNUAL)
+    assert [(g.grade_code, g.count) for g in annual.grade_counts.all()] == [("SHIFAN", 1), ("DABIAO", 2)]
