@@ -107,6 +107,7 @@ class CampaignAdmin(admin.ModelAdmin):
     list_display = [
         "name",
         "level",
+        "kind",
         "year",
         "township",
         "region",
@@ -116,12 +117,13 @@ class CampaignAdmin(admin.ModelAdmin):
         "city_deadline",
         "grades_confirmed_at",
     ]
-    list_filter = ["level", "year", "region"]
+    list_filter = ["level", "kind", "year", "region"]
     search_fields = ["name", "township__name", "region__name"]
     list_select_related = ["township", "region", "standard"]
     fields = [
         "name",
         "level",
+        "kind",
         "region",
         "township",
         "year",
@@ -136,6 +138,7 @@ class CampaignAdmin(admin.ModelAdmin):
     ]
     readonly_fields = [
         "level",
+        "kind",
         "region",
         "township",
         "year",

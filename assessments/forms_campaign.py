@@ -4,6 +4,7 @@ validate input. Business rules (date order, duplicate year, standard level) live
 from django import forms
 from django.utils import timezone
 
+from common.rounds import RoundKind
 from indices.importing.validator import YEAR_RANGE
 from villages.models import AnnualTarget
 
@@ -26,7 +27,7 @@ class CampaignCreateForm(forms.Form):
         label="名称",
         max_length=100,
         required=False,
-        help_text="留空则自动生成，如“某镇2024年度“清廉村居”测评”",
+        help_text="留空则自动生成，如“某镇2025年度“清廉村居”测评”“某镇2025年度“清廉村居”中期评估”",
     )
     self_deadline = forms.DateField(label="自评截止日", required=False, **DATE)
     submission_deadline = forms.DateField(label="报送截止日", required=False, **DATE)
@@ -44,18 +45,28 @@ class CampaignCreateForm(forms.Form):
         level = "村级" if villages is not None else "镇街"
         self.fields["standard"].error_messages["invalid_choice"] = f"请选择本辖区适用的{level}指数标准。"
         if villages is not None:
+            self.fields["kind"] = forms.ChoiceField(
+                label="测评轮次",
+                choices=RoundKind.choices,
+                initial=RoundKind.ANNUAL,
+                required=False,  # a post without it (older pages, scripts) is the annual round
+                help_text="同一年度可另设试点验收、中期评估、终期评估，各有自己的参评村、目标和时间；"
+                "每种轮次每年一次。",
+            )
             self.fields["villages"] = forms.ModelMultipleChoiceField(
                 label="参评村（社区）",
                 queryset=villages,
                 widget=forms.CheckboxSelectMultiple,
                 error_messages={"required": "请至少选择一个参评村（社区）。"},
-                help_text="默认全部参与建设的村（社区）参评；取消勾选即不参加本年度测评。",
+                help_text="默认全部参与建设的村（社区）参评；取消勾选即不参加本轮测评（如试点验收只选试点村）。",
             )
             if not self.is_bound:
                 self.initial["villages"] = [v.pk for v in villages]
 
     def clean(self):
         data = super().clean()
+        if "kind" in self.fields and not data.get("kind"):
+            data["kind"] = RoundKind.ANNUAL
         year = data.get("year")
         if year:
             for field, day in zip(DEADLINES, default_deadlines(year), strict=True):

@@ -2,7 +2,7 @@
 villages a township must review, the branch's submission board, the campaigns and the city's selection;
 and the demo campaigns. Declared as data; portal collects it (see portal/registry.py)."""
 
-from django.db.models import Count, Q
+from django.db.models import Case, Count, Q, Value, When
 from django.urls import reverse
 
 from access.roles import Cap, Side
@@ -121,7 +121,12 @@ def village_result_cards(user, scope):
             campaign__grades_confirmed_at__isnull=False,
         )
         .select_related("campaign", "village")
-        .order_by("-campaign__year", "-pk")
+        # of a year's rounds, the annual one's result is the village's result of the year
+        .order_by(
+            "-campaign__year",
+            Case(When(campaign__kind=Campaign.Kind.ANNUAL, then=Value(0)), default=Value(1)),
+            "-pk",
+        )
     ):
         newest.setdefault(a.village_id, a)
     if not newest:
@@ -137,7 +142,7 @@ def village_result_cards(user, scope):
         shown = names.get((a.campaign.standard_id, grade), grade)
         city = "（市级认定）" if a.city_grade else ""
         yield (
-            f"{a.village.name}{a.campaign.year}年度定级结果",
+            f"{a.village.name}{a.campaign.year}年度{'' if a.campaign.is_annual else a.campaign.get_kind_display()}定级结果",
             f"总分 {_score(a.final_score)} 分（自评 {_score(a.self_total)} 分）{city}。"
             "点击查看各项初审得分、加分认定和调整理由。",
             reverse("assessments:assessment_detail", args=[a.pk]) + "#review-result",

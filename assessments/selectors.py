@@ -6,12 +6,30 @@ from django.http import Http404
 from access.checks import access_by_id
 from access.roles import Cap
 from access.scope import scope_for
+from common.rounds import RoundKind
 from indices.models import Grade
-from villages.models import CreationBatch
+from villages.models import AnnualTarget, CreationBatch
 
 from .models import Assessment, Campaign, Evidence
 
 NOTHING = Q(pk__in=[])
+
+
+def campaign_target(campaign):
+    """The target a village-level round is graded against: its township's target for the round's year
+    and kind (the annual round's is the year's target), None when none is set. The caller decided that
+    the user may see the campaign's target."""
+    return (
+        AnnualTarget.objects.filter(township_id=campaign.township_id, year=campaign.year, kind=campaign.kind)
+        .prefetch_related("grade_counts")
+        .first()
+    )
+
+
+def annual_campaigns():
+    """Village-level annual rounds: what "the township's campaign of a year" means for publication, the
+    city's 示范村 flow, the creation batches and the year's figures."""
+    return Campaign.objects.filter(level=Campaign.Level.VILLAGE, kind=RoundKind.ANNUAL)
 
 
 def assessment_scope_q(user, prefix=""):
@@ -140,10 +158,7 @@ def batch_results_for_township(township):
     if not batches:
         return []
     years = sorted({b.year for b in batches})
-    campaigns = {
-        c.year: c
-        for c in Campaign.objects.filter(level=Campaign.Level.VILLAGE, township=township, year__in=years)
-    }
+    campaigns = {c.year: c for c in annual_campaigns().filter(township=township, year__in=years)}
     confirmed = [c for c in campaigns.values() if c.is_confirmed]
     qinglian = {}
     for standard_id, code in Grade.objects.filter(

@@ -126,7 +126,7 @@ def default_urls():
     if township is None:
         sys.exit("no data: run bench/citygen.py first")
     year = timezone.localdate().year
-    campaign = Campaign.objects.filter(township=township, year=year, level="village").first()
+    campaign = Campaign.objects.filter(township=township, year=year, level="village", kind="annual").first()
     village = Village.objects.filter(township=township).order_by("sort_order").first()
     ids = {
         "township": township.pk,

@@ -36,7 +36,7 @@ def publish_first_township():
     if township is None:
         sys.exit("no data: run bench/citygen.py first")
     campaigns = Campaign.objects.filter(
-        township=township, level="village", grades_confirmed_at__isnull=False
+        township=township, level="village", kind="annual", grades_confirmed_at__isnull=False
     ).order_by("-year")
     for campaign in campaigns:
         if Publication.objects.filter(campaign=campaign, status=Publication.Status.PUBLISHED).exists():

@@ -34,6 +34,8 @@ def township_charts(d):
     t, year = d.township, d.year
     lst = reverse("dashboards:township_list", args=[t.pk, year])
     branch_param = {"branch": d.branch.pk} if d.branch else {}
+    if d.campaign is not None and not d.campaign.is_annual:
+        branch_param["round"] = d.campaign.kind  # the lists drill into the round shown
     charts = {}
     if d.campaign is not None:
         # progress by branch (stacked bars)

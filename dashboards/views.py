@@ -6,6 +6,7 @@ missing page.
 """
 
 from io import BytesIO
+from urllib.parse import urlencode
 
 from django.core.paginator import Paginator
 from django.http import Http404
@@ -52,6 +53,17 @@ def _year(year):
     if not 2000 <= year <= 2100:
         raise Http404
     return year
+
+
+def _query(base, **params):
+    params = {k: v for k, v in params.items() if v is not None}
+    return f"{base}?{urlencode(params)}" if params else base
+
+
+def _round_kind(request):
+    """The round asked for (?round=midterm), None for the default (the annual round)."""
+    kind = request.GET.get("round", "")
+    return kind if kind in Campaign.Kind.values else None
 
 
 def _township_for(request, pk):
@@ -117,7 +129,10 @@ def township(request, pk, year):
     township = _township_for(request, pk)
     year = _year(year)
     branch = _branch_for(request, township)
-    d = township_dashboard(user=request.user, township=township, year=year, branch=branch)
+    d = township_dashboard(
+        user=request.user, township=township, year=year, branch=branch, kind=_round_kind(request)
+    )
+    shown_kind = d.campaign.kind if d.campaign is not None and not d.campaign.is_annual else ""
     years = sorted(
         set(Campaign.objects.filter(township=township).values_list("year", flat=True)) | {year}, reverse=True
     )
@@ -130,6 +145,19 @@ def township(request, pk, year):
         "charts": charts.township_charts(d),
         "progress_labels": PROGRESS_LABELS,
         "list_url": reverse("dashboards:township_list", args=[township.pk, year]),
+        # Joined before the lists' other parameters so that they drill into the round shown.
+        "round_q": f"round={shown_kind}&" if shown_kind else "",
+        "round_links": [
+            (
+                r,
+                _query(
+                    reverse("dashboards:township", args=[township.pk, year]),
+                    round=r.kind,
+                    branch=branch.pk if branch else None,
+                ),
+            )
+            for r in d.rounds
+        ],
         "links": _township_links(request.user, township, year, branch, d),
         "ranking": _ranking_rows(d),
         "yoy_labels": list(YOY_LABELS.items()),
@@ -177,7 +205,7 @@ def _township_links(user, township, year, branch, d):
 
 
 def _figure_rows(request, township, year):
-    campaign = village_campaign(township, year)
+    campaign = village_campaign(township, year, _round_kind(request))
     if campaign is None:
         raise Http404
     branch = _branch_for(request, township)
@@ -216,8 +244,11 @@ def township_list(request, pk, year):
         "export_url": reverse("dashboards:township_list_export", args=[township.pk, year])
         + "?"
         + query.urlencode(),
-        "dashboard_url": reverse("dashboards:township", args=[township.pk, year])
-        + (f"?branch={branch.pk}" if branch else ""),
+        "dashboard_url": _query(
+            reverse("dashboards:township", args=[township.pk, year]),
+            round=None if campaign.is_annual else campaign.kind,
+            branch=branch.pk if branch else None,
+        ),
     }
     return render(request, "dashboards/list.html", context)
 

@@ -5,7 +5,7 @@ the city office its region; the administrator everything (access.table).
 """
 
 from django.core.exceptions import ValidationError
-from django.db.models import Count, OuterRef, Prefetch, Q, Subquery
+from django.db.models import Case, Count, OuterRef, Prefetch, Q, Subquery, Value, When
 from django.http import Http404
 
 from access.checks import access_by_id, get_or_404
@@ -74,11 +74,13 @@ def entry_get_for_user(user, pk):
 
 
 def ledger_standard_for_township(township):
-    """The village-level standard of the township's newest campaign, or None before any campaign."""
+    """The village-level standard of the township's newest campaign, or None before any campaign: of
+    the newest year's rounds the annual one (ledger rows cite the year's indicators)."""
+    annual_first = Case(When(kind=Campaign.Kind.ANNUAL, then=Value(0)), default=Value(1))
     campaign = (
         Campaign.objects.filter(township=township, level=Campaign.Level.VILLAGE)
         .select_related("standard")
-        .order_by("-year", "-pk")
+        .order_by("-year", annual_first, "-pk")
         .first()
     )
     return campaign.standard if campaign else None

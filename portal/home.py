@@ -9,7 +9,7 @@ label, a `tone` ("sign" for a signature waiting, "result" for a published result
 
 from string import Formatter
 
-from django.db.models import Q
+from django.db.models import Case, Q, Value, When
 from django.urls import reverse
 from django.utils import timezone
 
@@ -54,7 +54,8 @@ def home_cards(user):
 
 def open_campaigns(scope, today=None):
     """The village-level campaigns of the user's township(s) still under way, newest first: grades not
-    yet confirmed, or the city deadline still ahead."""
+    yet confirmed, or the city deadline still ahead. Of a year's rounds the annual one comes first (the
+    dates the home page's hints name), then the others in the order they were created."""
     towns = scope.touched_township_ids(Cap.CAMPAIGN_VIEW)
     if not towns:
         return []
@@ -62,7 +63,12 @@ def open_campaigns(scope, today=None):
     return list(
         Campaign.objects.filter(level=Campaign.Level.VILLAGE, township_id__in=towns)
         .filter(Q(grades_confirmed_at__isnull=True) | Q(city_deadline__gte=today))
-        .order_by("-year", "township__name")
+        .order_by(
+            "-year",
+            "township__name",
+            Case(When(kind=Campaign.Kind.ANNUAL, then=Value(0)), default=Value(1)),
+            "created_at",
+        )
     )
 
 

@@ -18,7 +18,10 @@ def seed_demo_publications(demo):
     }
     made = 0
     campaigns = Campaign.objects.filter(
-        township_id__in=reviewers, level=Campaign.Level.VILLAGE, grades_confirmed_at__isnull=False
+        township_id__in=reviewers,
+        level=Campaign.Level.VILLAGE,
+        kind=Campaign.Kind.ANNUAL,
+        grades_confirmed_at__isnull=False,
     ).order_by("township_id", "year")
     for campaign in campaigns:
         if Publication.objects.filter(campaign=campaign).exists() or publication_blockers(campaign):

@@ -124,6 +124,8 @@ def publication_blockers(campaign):
     """Why the campaign's results cannot be published yet (Chinese sentences; empty when they can)."""
     if campaign.level != campaign.Level.VILLAGE:
         return ["只有村级测评的结果可以公开。"]
+    if not campaign.is_annual:
+        return [f"只有年度测评的结果向村民公开，{campaign.get_kind_display()}的结果不公开。"]
     if not campaign.is_confirmed:
         return ["本年度等次尚未确认，不能公开结果。"]
     pending = list(

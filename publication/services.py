@@ -34,6 +34,8 @@ def _lock_campaign(campaign, actor):
     )
     if c.level != Campaign.Level.VILLAGE:
         raise InvalidInputError("只有村级测评的结果可以公开。")
+    if not c.is_annual:
+        raise InvalidInputError(f"只有年度测评的结果向村民公开，{c.get_kind_display()}的结果不公开。")
     if Side.MANAGER not in scope_for(actor).sides("campaign.village", c):
         raise NotPermittedError("您不能发布本年度的测评结果。")
     return c

@@ -247,7 +247,8 @@ def job_retry(request, pk):
 
 
 def _campaign_of(job):
-    return job.township.campaigns.filter(year=job.year, level="village").first()
+    # Jobs without a campaign (the township's ledger exports) belong to the year's annual round's centre.
+    return job.township.campaigns.filter(year=job.year, level="village", kind="annual").first()
 
 
 @require_http_methods(["GET", "POST"])

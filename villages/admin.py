@@ -101,8 +101,8 @@ class AnnualTargetGradeInline(admin.TabularInline):
 
 @admin.register(AnnualTarget)
 class AnnualTargetAdmin(OrgAdmin):
-    list_display = ["township", "year", "mode", "share_percent", "cumulative"]
-    list_filter = ["mode", "year", "township"]
+    list_display = ["township", "year", "kind", "mode", "share_percent", "cumulative"]
+    list_filter = ["kind", "mode", "year", "township"]
     list_select_related = ["township"]
     inlines = [AnnualTargetGradeInline]
 

@@ -86,6 +86,7 @@ def load_township(path):
         obj, _ = AnnualTarget.objects.update_or_create(
             township=township,
             year=target["year"],
+            kind=target.get("kind", AnnualTarget.Kind.ANNUAL),
             defaults={
                 "mode": target["mode"],
                 "share_percent": Decimal(str(share)) if share is not None else None,

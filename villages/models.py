@@ -8,6 +8,7 @@ from django.db import models
 from django.db.models import Q
 
 from common.errors import InvalidInputError
+from common.rounds import RoundKind
 
 # Days before a campaign deadline on which reminders go out, unless the township sets its own.
 DEFAULT_REMINDER_DAYS = (7, 3, 1, 0)
@@ -244,16 +245,24 @@ class WorkingGroupMember(models.Model):
 
 
 class AnnualTarget(models.Model):
-    """The township's goal for a year: counts per grade (鲍沟镇) or a share reaching the standard (三管镇)."""
+    """The township's goal for a year: counts per grade (鲍沟镇) or a share reaching the standard (三管镇).
+
+    One per township, year and round kind: the annual round's target is the year's target (kind
+    年度测评, what every existing row is); a 中期评估 or 试点验收 round of the same year has its own row,
+    since a township holds at most one round of each kind a year (assessments.Campaign).
+    """
 
     class Mode(models.TextChoices):
         COUNTS = "counts", "按等次数量"
         SHARE = "share", "按达标比例"
 
+    Kind = RoundKind
+
     township = models.ForeignKey(
         Township, on_delete=models.CASCADE, related_name="targets", verbose_name="镇街"
     )
     year = models.PositiveSmallIntegerField("年度")
+    kind = models.CharField("测评轮次", max_length=10, choices=RoundKind.choices, default=RoundKind.ANNUAL)
     mode = models.CharField("目标方式", max_length=10, choices=Mode.choices)
     share_percent = models.DecimalField(
         "达标比例（%）", max_digits=5, decimal_places=2, null=True, blank=True
@@ -266,7 +275,7 @@ class AnnualTarget(models.Model):
         verbose_name_plural = verbose_name
         ordering = ["township_id", "year"]
         constraints = [
-            models.UniqueConstraint(fields=["township", "year"], name="target_unique_year"),
+            models.UniqueConstraint(fields=["township", "year", "kind"], name="target_unique_year_kind"),
             models.CheckConstraint(
                 condition=Q(mode="counts", share_percent__isnull=True)
                 | Q(mode="share", share_percent__gte=0, share_percent__lte=100),
@@ -275,7 +284,9 @@ class AnnualTarget(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.township} {self.year}年目标"
+        if self.kind == RoundKind.ANNUAL:
+            return f"{self.township} {self.year}年目标"
+        return f"{self.township} {self.year}年{self.get_kind_display()}目标"
 
 
 class AnnualTargetGrade(models.Model):

@@ -91,7 +91,8 @@ def _plan_years(request, batches, targets, first, last):
 
 def _year_summaries(years, plan, targets, active_total):
     """Per year: the batch's villages and 标杆村, and the cumulative count against a share target."""
-    by_year = {t.year: t for t in targets}
+    # the creation plan runs against the year's (annual round's) target, not a 中期评估's or a pilot's
+    by_year = {t.year: t for t in targets if t.kind == AnnualTarget.Kind.ANNUAL}
     rows, cumulative = [], 0
     for year in years:
         batch = [(vid, benchmark) for vid, (y, benchmark) in plan.items() if y == year]

@@ -16,6 +16,7 @@ from django.db import transaction
 
 from ..models import Campaign
 from .batch import set_state
+from .rounds import seed_midterm, seed_pilot
 from .scores import set_scores
 from .years import PLANS, seed_2024, seed_2025
 
@@ -30,9 +31,12 @@ def seed_campaigns(*, township, village_standard, committee, supervisor, city_us
     """The township's 2024 and 2025 campaigns (a missing one is made; an existing one is left)."""
     plan = PLANS[township.name]
     made = []
-    if not Campaign.objects.filter(township=township, year=2024, level=Campaign.Level.VILLAGE).exists():
+    annual = Campaign.objects.filter(
+        township=township, level=Campaign.Level.VILLAGE, kind=Campaign.Kind.ANNUAL
+    )
+    if not annual.filter(year=2024).exists():
         made.append(seed_2024(plan, township, village_standard, committee, supervisor))
-    if not Campaign.objects.filter(township=township, year=2025, level=Campaign.Level.VILLAGE).exists():
+    if not annual.filter(year=2025).exists():
         made.append(seed_2025(plan, township, village_standard, committee, supervisor))
     return made
 
@@ -48,3 +52,7 @@ def seed_demo_campaigns(demo):
             committee=users["demo_village"],
             supervisor=users["demo_supervisor"],
         )
+    # Evaluation rounds beside the annual one (issue 14): a 中期评估 and a 试点验收.
+    paperwork = {"committee": users["demo_village"], "supervisor": users["demo_supervisor"]}
+    seed_midterm(demo.sanguan, demo.standards[0], actor=users.get("demo_sanguan"), **paperwork)
+    seed_pilot(demo.yangzhuang, demo.standards[0], actor=users.get("demo_yangzhuang"), **paperwork)

@@ -4,6 +4,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from common.rounds import RoundKind
+
 SCORE = {"max_digits": 7, "decimal_places": 2}
 
 
@@ -12,13 +14,21 @@ class Campaign(models.Model):
 
     A village-level campaign belongs to a township and scores its villages; a township-level campaign
     belongs to a city (region) and scores its townships against the 镇街 standard.
+
+    A village-level campaign is one evaluation round (测评轮次) of its `kind`: a township may hold several
+    in a year (a 试点验收 of one community, a 中期评估 and a 终期评估 beside the 年度测评), but at most one
+    of each kind, so that "the annual round of a township-year" (publication, the city's 示范村 flow,
+    the year's target) is always one row. Each round has its own standard, villages, target and dates.
     """
+
+    Kind = RoundKind
 
     class Level(models.TextChoices):
         VILLAGE = "village", "村级测评"
         TOWNSHIP = "township", "镇街测评"
 
     level = models.CharField("层级", max_length=10, choices=Level.choices, default=Level.VILLAGE)
+    kind = models.CharField("测评轮次", max_length=10, choices=RoundKind.choices, default=RoundKind.ANNUAL)
     region = models.ForeignKey("villages.Region", on_delete=models.PROTECT, related_name="campaigns")
     township = models.ForeignKey(
         "villages.Township", on_delete=models.PROTECT, related_name="campaigns", null=True, blank=True
@@ -46,9 +56,9 @@ class Campaign(models.Model):
         ordering = ["-year", "level", "township_id"]
         constraints = [
             models.UniqueConstraint(
-                fields=["township", "year", "level"],
+                fields=["township", "year", "kind"],
                 condition=Q(level="village"),
-                name="campaign_one_village_campaign_per_township_year",
+                name="campaign_one_round_of_each_kind_per_township_year",
             ),
             models.UniqueConstraint(
                 fields=["region", "year", "level"],
@@ -60,6 +70,10 @@ class Campaign(models.Model):
                 | Q(level="township", township__isnull=True),
                 name="campaign_township_matches_level",
             ),
+            models.CheckConstraint(
+                condition=Q(level="village") | Q(kind="annual"),
+                name="campaign_township_level_is_annual",
+            ),
         ]
 
     def __str__(self):
@@ -68,6 +82,25 @@ class Campaign(models.Model):
     @property
     def is_confirmed(self):
         return self.grades_confirmed_at is not None
+
+    @property
+    def is_annual(self):
+        return self.kind == RoundKind.ANNUAL
+
+    @property
+    def target_label(self):
+        """ "2025年度目标" (the annual round's) or "2025年度中期评估目标"."""
+        return f"{self.year}年度{'' if self.is_annual else self.get_kind_display()}目标"
+
+    @property
+    def result_label(self):
+        """ "测评" for the annual round, else the kind: "2025年度“清廉村居”中期评估结果"."""
+        return "测评" if self.is_annual else self.get_kind_display()
+
+    @property
+    def round_label(self):
+        """ "2025年 中期评估": how pages that list several rounds of a year tell them apart."""
+        return f"{self.year}年 {self.get_kind_display()}"
 
 
 class Assessment(models.Model):

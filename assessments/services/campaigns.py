@@ -9,12 +9,23 @@ from django.db import transaction
 from django.utils import timezone
 
 from audit.services import audit_log
+from common.rounds import RoundKind
 from indices.models import IndexStandard
 from villages.models import AnnualTarget, AnnualTargetGrade
 
 from ..models import Assessment, Campaign, IndicatorScore, VetoCheck
 from .common import WorkflowError, record_event
 from .transitions import assessment_transition
+
+
+def round_word(kind):
+    """How a round is named after "2025年度": "测评" (the annual one) or its kind, "中期评估"."""
+    return "测评" if kind == RoundKind.ANNUAL else RoundKind(kind).label
+
+
+def default_round_name(township, year, kind):
+    """ "某镇2025年度“清廉村居”测评" for the annual round, "某镇2025年度“清廉村居”中期评估" for the others."""
+    return f"{township.name}{year}年度“清廉村居”{round_word(kind)}"
 
 
 def _leaf_indicators(standard):
@@ -38,7 +49,20 @@ def _check_dates(self_deadline, submission_deadline, city_deadline):
         raise ValidationError("截止日期须依次为：自评截止日 ≤ 报送截止日 ≤ 报市截止日。")
 
 
-def _create(*, level, region, township, year, standard, name, deadlines, actor, subjects, request):
+def _create(
+    *,
+    level,
+    region,
+    township,
+    year,
+    standard,
+    name,
+    deadlines,
+    actor,
+    subjects,
+    request,
+    kind=RoundKind.ANNUAL,
+):
     """The part both levels share: check, create the campaign and one assessment per subject, audit."""
     wanted = IndexStandard.Level.VILLAGE if level == Campaign.Level.VILLAGE else IndexStandard.Level.TOWNSHIP
     if standard.level != wanted:
@@ -47,8 +71,8 @@ def _create(*, level, region, township, year, standard, name, deadlines, actor, 
         )
     _check_dates(*deadlines)
     if level == Campaign.Level.VILLAGE:
-        exists = Campaign.objects.filter(township=township, year=year, level=level).exists()
-        taken = f"{township.name}{year}年度测评已存在。"
+        exists = Campaign.objects.filter(township=township, year=year, level=level, kind=kind).exists()
+        taken = f"{township.name}{year}年度{round_word(kind)}已存在。"
     else:
         exists = Campaign.objects.filter(region=region, year=year, level=level).exists()
         taken = f"{region.name}{year}年度镇街测评已存在。"
@@ -57,6 +81,7 @@ def _create(*, level, region, township, year, standard, name, deadlines, actor, 
     self_deadline, submission_deadline, city_deadline = deadlines
     campaign = Campaign.objects.create(
         level=level,
+        kind=kind,
         region=region,
         township=township,
         year=year,
@@ -95,19 +120,25 @@ def campaign_create(
     submission_deadline=None,
     city_deadline=None,
     villages=None,
+    kind=RoundKind.ANNUAL,
     request=None,
 ):
-    """A village-level campaign for a township, with one assessment per participating village."""
+    """A village-level campaign (one evaluation round of `kind`) for a township, with one assessment per
+    participating village: all active villages unless `villages` names some (a 试点验收 of one
+    community)."""
+    if kind not in RoundKind.values:
+        raise ValidationError("请选择测评轮次。")
     villages = list(villages if villages is not None else township.villages.filter(is_active=True))
     if any(v.township_id != township.pk for v in villages):
         raise ValidationError("参评村须属于本镇街。")
     return _create(
         level=Campaign.Level.VILLAGE,
+        kind=kind,
         region=township.region,
         township=township,
         year=year,
         standard=standard,
-        name=name or f"{township.name}{year}年度“清廉村居”测评",
+        name=name or default_round_name(township, year, kind),
         deadlines=(self_deadline, submission_deadline, city_deadline),
         actor=actor,
         subjects=[(v, township) for v in villages],
@@ -261,10 +292,12 @@ def annual_target_save(
     share_percent=None,
     cumulative=False,
     note="",
+    kind=RoundKind.ANNUAL,
     actor,
     request=None,
 ):
-    """Set the township's target for a year, replacing any earlier one.
+    """Set the township's target for a year's round of `kind` (the annual round's is the year's target),
+    replacing any earlier one.
 
     mode "counts": `counts` is [(grade_code, grade_name, count)] in the grade scheme's order (鲍沟镇:
     示范 7, 达标 33, …); mode "share": `share_percent` of the villages reach the standard (三管镇: 30%).
@@ -275,10 +308,12 @@ def annual_target_save(
         rows, share = [], _clean_share(share_percent)
     else:
         raise ValidationError("请选择目标方式。")
-    target = AnnualTarget.objects.select_for_update().filter(township=township, year=year).first()
+    if kind not in RoundKind.values:
+        raise ValidationError("请选择测评轮次。")
+    target = AnnualTarget.objects.select_for_update().filter(township=township, year=year, kind=kind).first()
     before = None
     if target is None:
-        target = AnnualTarget(township=township, year=year)
+        target = AnnualTarget(township=township, year=year, kind=kind)
     else:
         before = {
             "mode": target.mode,
@@ -302,8 +337,9 @@ def annual_target_save(
         request=request,
         obj=target,
         township_id=township.pk,
-        message=f"{township.name}{year}年度目标：{summary}",
+        message=f"{township.name}{year}年度{'' if kind == RoundKind.ANNUAL else RoundKind(kind).label}目标：{summary}",
         detail={
+            "kind": kind,
             "mode": mode,
             "counts": {code: count for code, _, count in rows},
             "share_percent": str(share) if share is not None else None,

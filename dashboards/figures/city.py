@@ -75,7 +75,10 @@ def city_dashboard(*, user, region, year, today=None):
     today = today or timezone.localdate()
     townships = list(Township.objects.filter(region=region).order_by("name"))
     towns = {t.pk: TownRow(t) for t in townships}
-    campaigns = Campaign.objects.filter(level=Campaign.Level.VILLAGE, township__region=region, year=year)
+    # The city compares its townships' annual rounds (a 中期评估 or 试点验收 is the township's own).
+    campaigns = Campaign.objects.filter(
+        level=Campaign.Level.VILLAGE, kind=Campaign.Kind.ANNUAL, township__region=region, year=year
+    )
     for c in campaigns:
         towns[c.township_id].campaign = c
     assessments = Assessment.objects.filter(campaign__in=campaigns, village__isnull=False)
@@ -113,11 +116,11 @@ def city_dashboard(*, user, region, year, today=None):
             row.grade_counts[names[key]] = row.grade_counts.get(names[key], 0) + r["n"]
         if key in qinglian:
             row.qualified += r["n"]
-    for t in AnnualTarget.objects.filter(township__region=region, year=year):
+    for t in AnnualTarget.objects.filter(township__region=region, year=year, kind=AnnualTarget.Kind.ANNUAL):
         towns[t.township_id].share_target = t.share_percent
-    for g in AnnualTargetGrade.objects.filter(target__township__region=region, target__year=year).values(
-        "target__township_id", "grade_name", "count"
-    ):
+    for g in AnnualTargetGrade.objects.filter(
+        target__township__region=region, target__year=year, target__kind=AnnualTarget.Kind.ANNUAL
+    ).values("target__township_id", "grade_name", "count"):
         towns[g["target__township_id"]].grade_targets[g["grade_name"]] = g["count"]
 
     dims = list(

@@ -73,10 +73,11 @@ def effective_grade_expr():
 
 
 def previous_grade_expr(year):
-    """The same village's effective grade in the township's village campaign of `year` ('' if none)."""
+    """The same village's effective grade in the township's annual village round of `year` ('' if none)."""
     prev = (
         Assessment.objects.filter(
             campaign__level=Campaign.Level.VILLAGE,
+            campaign__kind=Campaign.Kind.ANNUAL,
             campaign__township_id=OuterRef("township_id"),
             campaign__year=year,
             village_id=OuterRef("village_id"),

@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Q, Sum
+from django.db.models import Case, Count, OuterRef, Q, Subquery, Sum, Value, When
 from django.utils import timezone
 
 from assessments.models import Assessment, Campaign, IndicatorScore
@@ -39,6 +39,7 @@ class TownshipDashboard:
     branch: object
     campaign: Campaign | None
     branches: list
+    rounds: list = field(default_factory=list)  # the year's rounds (year_rounds), one row each
     progress: dict = field(default_factory=dict)  # branch key → {stage: n}
     progress_total: dict = field(default_factory=dict)  # stage → n
     grades: list = field(default_factory=list)  # [(code, name, counts_as_qinglian)] best first
@@ -64,11 +65,31 @@ class TownshipDashboard:
         return sum(n for stage, n in self.progress_total.items() if stage != "not_started")
 
 
-def village_campaign(township, year):
-    return (
+def village_campaign(township, year, kind=None):
+    """The round of the year the dashboard shows: the one of `kind`, else the annual round (else the
+    year's first round, for a township whose year holds only a pilot)."""
+    qs = Campaign.objects.filter(level=Campaign.Level.VILLAGE, township=township, year=year)
+    if kind:
+        qs = qs.filter(kind=kind)
+    annual_first = Case(When(kind=Campaign.Kind.ANNUAL, then=Value(0)), default=Value(1))
+    return qs.select_related("standard").order_by(annual_first, "created_at", "pk").first()
+
+
+def year_rounds(township, year):
+    """The township's village-level rounds of the year with their villages counted (reviewed and
+    graded 清廉村居 included), in one query: the dashboard lists them apart."""
+    qinglian = Grade.objects.filter(standard=OuterRef("standard_id"), counts_as_qinglian=True).values("code")
+    done = Q(assessments__status__in=DONE)
+    return list(
         Campaign.objects.filter(level=Campaign.Level.VILLAGE, township=township, year=year)
-        .select_related("standard")
-        .first()
+        .annotate(
+            n_total=Count("assessments", distinct=True),
+            n_reviewed=Count("assessments", filter=done, distinct=True),
+            n_qinglian=Count(
+                "assessments", filter=done & Q(assessments__final_grade__in=Subquery(qinglian)), distinct=True
+            ),
+        )
+        .order_by("created_at", "pk")
     )
 
 
@@ -83,12 +104,13 @@ def branch_key(branch_id):
     return branch_id or 0
 
 
-def township_dashboard(*, user, township, year, branch=None, today=None):
+def township_dashboard(*, user, township, year, branch=None, today=None, kind=None):
 
     today = today or timezone.localdate()
-    campaign = village_campaign(township, year)
+    campaign = village_campaign(township, year, kind)
     branches = list(PartyBranch.objects.filter(township=township).order_by("sort_order", "name"))
     d = TownshipDashboard(township=township, year=year, branch=branch, campaign=campaign, branches=branches)
+    d.rounds = year_rounds(township, year)
     if campaign is not None:
         qs = campaign_assessments(campaign, branch)
         _progress(d, qs)

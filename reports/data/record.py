@@ -1,4 +1,5 @@
-"""The village record (档案): every year's campaign of one village, read in a fixed number of queries
+"""The village record (档案): every year's campaign of one village (each evaluation round apart: a year
+may hold an annual 年度测评 beside a 中期评估 or a 试点验收), read in a fixed number of queries
 whatever the number of years (one query per kind of row, bucketed by assessment in Python).
 
 Honest state: a year's grade is called 定级 only once the township confirmed the grades; a reviewed but
@@ -10,9 +11,9 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import F, Sum
+from django.db.models import Case, F, Sum, Value, When
 
-from assessments.models import Assessment, BonusClaim, Evidence, IndicatorScore, VetoEvent
+from assessments.models import Assessment, BonusClaim, Campaign, Evidence, IndicatorScore, VetoEvent
 from indices.models import Dimension, Grade, Indicator
 from ledgers.models import Rectification
 
@@ -23,6 +24,8 @@ from .common import GRADED
 class RecordYear:
     assessment: Assessment
     year: int
+    kind: str  # the round's kind code (annual, pilot, midterm, final)
+    kind_label: str  # 年度测评 / 试点验收 / 中期评估 / 终期评估
     status: str
     review_visible: bool  # the review results may be shown (confirmed, or the reader sees reviews)
     grade_state: str  # 定级 / 拟定 / 未初审
@@ -43,6 +46,21 @@ class RecordYear:
     @property
     def evidence_size(self):
         return sum(e.size for e in self.evidence)
+
+    @property
+    def title(self):
+        """ "2025年度" for the annual round, "2025年度 中期评估" for another round of the year."""
+        return (
+            f"{self.year}年度" if self.kind == Campaign.Kind.ANNUAL else f"{self.year}年度 {self.kind_label}"
+        )
+
+    @property
+    def short_title(self):
+        return f"{self.year}年" if self.kind == Campaign.Kind.ANNUAL else f"{self.year}年 {self.kind_label}"
+
+    @property
+    def anchor(self):
+        return f"year-{self.year}" if self.kind == Campaign.Kind.ANNUAL else f"year-{self.year}-{self.kind}"
 
 
 @dataclass
@@ -69,7 +87,12 @@ def village_record(village, *, confirmed_only, review_visible):
     qs = (
         Assessment.objects.filter(village=village, campaign__level="village")
         .select_related("campaign", "campaign__standard")
-        .order_by("-campaign__year")
+        .order_by(
+            "-campaign__year",
+            Case(When(campaign__kind=Campaign.Kind.ANNUAL, then=Value(0)), default=Value(1)),
+            "campaign__created_at",
+            "campaign_id",
+        )
     )
     if confirmed_only:
         qs = qs.filter(campaign__grades_confirmed_at__isnull=False)
@@ -116,9 +139,20 @@ def village_record(village, *, confirmed_only, review_visible):
         VetoEvent.objects.filter(assessment_id__in=ids).select_related("veto_item").order_by("occurred_on")
     ):
         vetoes[e.assessment_id].append(e)
+    # A rectification belongs to the round whose assessment found it; one without an assessment to
+    # its year's annual round (or the year's first round listed).
     rect = defaultdict(list)
+    home = {}
+    for a in assessments:
+        home.setdefault(a.campaign.year, a.pk)
+    for a in assessments:
+        if a.campaign.is_annual:
+            home[a.campaign.year] = a.pk
     for r in Rectification.objects.filter(village=village).select_related("assessment__campaign"):
-        rect[_rectification_year(r)].append(r)
+        if r.assessment_id in ids:
+            rect[r.assessment_id].append(r)
+        elif (year := _rectification_year(r)) in home:
+            rect[home[year]].append(r)
     evidence = defaultdict(list)
     for e in Evidence.objects.filter(assessment_id__in=ids).order_by("uploaded_at", "original_name"):
         evidence[e.assessment_id].append(e)
@@ -135,6 +169,8 @@ def village_record(village, *, confirmed_only, review_visible):
             RecordYear(
                 assessment=a,
                 year=a.campaign.year,
+                kind=a.campaign.kind,
+                kind_label=a.campaign.get_kind_display(),
                 status=a.get_status_display(),
                 review_visible=visible,
                 grade_state=_grade_state(a, reviewed=reviewed, confirmed=confirmed),
@@ -171,7 +207,7 @@ def village_record(village, *, confirmed_only, review_visible):
                     )
                     for e in vetoes[a.pk]
                 ],
-                rectifications=rect.get(a.campaign.year, []),
+                rectifications=rect.get(a.pk, []),
                 evidence=evidence[a.pk],
             )
         )

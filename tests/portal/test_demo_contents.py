@@ -44,7 +44,8 @@ def test_every_demo_evidence_file_is_a_real_one_page_pdf_matching_its_recorded_h
     import hashlib
 
     evidence = list(Evidence.objects.all())
-    assert Counter(e.kind for e in evidence) == {"application_form": 231, "bonus": 42}
+    # 231 in the annual rounds, 10 in 三管镇's 中期评估 and 1 in 羊庄镇's 试点验收
+    assert Counter(e.kind for e in evidence) == {"application_form": 231 + 10 + 1, "bonus": 42}
     seen = set()
     for e in evidence:
         with e.file.open("rb") as fh:
@@ -75,7 +76,8 @@ def test_the_demo_standards_carry_version_names_written_for_users(demo):
 def test_in_2025_no_village_waits_on_an_account_the_demo_does_not_have(demo):
     demo_village = Membership.objects.get(user=demo["demo_village"]).village
     demo_branch = Membership.objects.get(user=demo["demo_branch"]).branch
-    baogou = Assessment.objects.filter(campaign__year=2025, township__name="鲍沟镇").select_related("village")
+    annual = Assessment.objects.filter(campaign__kind="annual")
+    baogou = annual.filter(campaign__year=2025, township__name="鲍沟镇").select_related("village")
     states = Counter(a.status for a in baogou)
     assert states == {S.DRAFT: 1, S.SUBMITTED: 2, S.FORWARDED: 2, S.IN_REVIEW: 1, S.REVIEWED: 60}
     # the only draft is the demo accounts' village; the only submissions wait for demo_branch
@@ -83,11 +85,16 @@ def test_in_2025_no_village_waits_on_an_account_the_demo_does_not_have(demo):
     assert {a.village.branch for a in baogou if a.status == S.SUBMITTED} == {demo_branch}
     # 羊庄镇's queue needs only its reviewer (demo_yangzhuang)
     yangzhuang = Counter(
-        Assessment.objects.filter(campaign__year=2025, township__name="羊庄镇").values_list(
-            "status", flat=True
-        )
+        annual.filter(campaign__year=2025, township__name="羊庄镇").values_list("status", flat=True)
     )
     assert yangzhuang == {S.FORWARDED: 4, S.IN_REVIEW: 2, S.REVIEWED: 44}
+    # the other rounds of 2025 wait on no village either: 羊庄镇's 试点验收 is confirmed, 三管镇's
+    # 中期评估 waits only on its reviewer (demo_sanguan)
+    others = Counter(
+        Assessment.objects.exclude(campaign__kind="annual").values_list("campaign__kind", "status")
+    )
+    assert set(others) <= {("pilot", S.CONFIRMED), ("midterm", S.REVIEWED), ("midterm", S.FORWARDED)}
+    assert others["pilot", S.CONFIRMED] == 1
     assert Membership.objects.filter(user=demo["demo_yangzhuang"], township__name="羊庄镇").exists()
 
 

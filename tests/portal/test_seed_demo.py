@@ -3,6 +3,7 @@ from django.core.exceptions import ValidationError
 from django.core.management import call_command
 
 from accounts.models import Membership, Role, User
+from assessments.models import Campaign
 from indices.models import IndexStandard
 from portal.demo import seed_demo
 from villages.models import AnnualTarget, CreationBatch, PartyBranch, ResponsibleUnit, Township, Village
@@ -43,14 +44,14 @@ def test_seed_demo_is_idempotent_and_models_the_two_townships():
     assert baogou.branches.count() == 8
     assert not baogou.villages.filter(branch__isnull=True).exists()
     assert baogou.units.count() == 7
-    t2024 = AnnualTarget.objects.get(township=baogou, year=2024)
+    t2024 = AnnualTarget.objects.get(township=baogou, year=2024, kind="annual")
     assert [(g.grade_name, g.count) for g in t2024.grade_counts.all()] == [
         ("示范村", 7),
         ("达标村", 33),
         ("提升村", 13),
         ("促进村", 13),
     ]
-    t2025 = AnnualTarget.objects.get(township=baogou, year=2025)
+    t2025 = AnnualTarget.objects.get(township=baogou, year=2025, kind="annual")
     assert t2025.cumulative and [g.count for g in t2025.grade_counts.all()] == [10, 43, 13]
 
     sanguan = Township.objects.get(name="三管镇")
@@ -68,8 +69,16 @@ def test_seed_demo_is_idempotent_and_models_the_two_townships():
             "黄家庄村",
         ]
     )
-    shares = {t.year: int(t.share_percent) for t in AnnualTarget.objects.filter(township=sanguan)}
-    assert shares == {2022: 30, 2023: 80, 2024: 100, 2025: 100}
+    shares = {(t.year, t.kind): int(t.share_percent) for t in AnnualTarget.objects.filter(township=sanguan)}
+    assert shares == {
+        (2022, "annual"): 30,
+        (2023, "annual"): 80,
+        (2024, "annual"): 100,
+        (2025, "annual"): 100,
+        (2025, "midterm"): 30,  # the 中期评估 round's own target
+    }
+    midterm = Campaign.objects.get(township=sanguan, year=2025, kind="midterm")
+    assert midterm.name == "三管镇2025年度“清廉村居”中期评估" and midterm.assessments.count() == 10
     for year, size in ((2022, 3), (2023, 5), (2024, 2)):
         batch = CreationBatch.objects.filter(township=sanguan, year=year)
         assert batch.count() == size
@@ -82,7 +91,7 @@ def test_seed_demo_is_idempotent_and_models_the_two_townships():
     assert not yangzhuang.villages.filter(branch__isnull=True).exists()
     targets = {
         t.year: [(g.grade_name, g.count) for g in t.grade_counts.all()]
-        for t in AnnualTarget.objects.filter(township=yangzhuang)
+        for t in AnnualTarget.objects.filter(township=yangzhuang, kind="annual")
     }
     assert targets == {
         2024: [("示范村", 5), ("达标村", 25), ("提升村", 10), ("促进村", 10)],
@@ -90,8 +99,12 @@ def test_seed_demo_is_idempotent_and_models_the_two_townships():
     }
 
     assert set(IndexStandard.objects.values_list("level", flat=True)) == {"village", "township"}
-    # 鲍沟镇 66 and 羊庄镇 50 villages, each in a 2024 and a 2025 campaign
-    assert counts["Campaign"] == 4 and counts["Assessment"] == 2 * (66 + 50)
+    pilot = Campaign.objects.get(township=yangzhuang, year=2025, kind="pilot")
+    assert pilot.is_confirmed and pilot.assessments.count() == 1
+    assert AnnualTarget.objects.get(township=yangzhuang, year=2025, kind="pilot").share_percent == 100
+    # 鲍沟镇 66 and 羊庄镇 50 villages, each in a 2024 and a 2025 annual round; 三管镇's 10 villages in
+    # its 2025 中期评估, and 羊庄镇's one pilot community in its 2025 试点验收
+    assert counts["Campaign"] == 6 and counts["Assessment"] == 2 * (66 + 50) + 10 + 1
     assert counts["Rectification"] > 0
     # One account per role, and the printed password is the one that works.
     assert {a.role for a in second} == set(Role)

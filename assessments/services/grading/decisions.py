@@ -124,11 +124,18 @@ def campaign_confirm_grades(*, campaign, actor, reason="", seen_distribution=Non
         differences = summary.differences
         if differences and not reason:
             raise InvalidInputError(
-                f"拟定等次与{c.year}年度目标不一致：{'；'.join(differences)}。确认定级须说明理由。"
+                f"拟定等次与{c.target_label}不一致：{'；'.join(differences)}。确认定级须说明理由。"
             )
         grades = summary.grades
         candidates = []
-        if c.level == Campaign.Level.VILLAGE and grades and grades[0].final_decision_by == CITY:
+        # The city's 示范村 selection takes the annual round's grades only (a mid-term or pilot round
+        # grades the township's own progress).
+        if (
+            c.level == Campaign.Level.VILLAGE
+            and c.is_annual
+            and grades
+            and grades[0].final_decision_by == CITY
+        ):
             candidates = [a for a in assessments if a.final_grade == grades[0].code]
 
         # The transition of every assessment (and the candidates' flag) in one UPDATE.
@@ -211,7 +218,7 @@ def campaign_confirm_grades(*, campaign, actor, reason="", seen_distribution=Non
         notify_each(
             (
                 members.get(a.pk, []),
-                f"{c.year}年度“清廉村居”测评结果已公布",
+                f"{c.year}年度“清廉村居”{c.result_label}结果已公布",
                 f"{a.subject_name}定级为：{names.get(a.final_grade, a.final_grade)}。",
                 reverse("assessments:assessment_detail", args=[a.pk]),
             )

@@ -11,6 +11,7 @@ from django.db.models import Count, Q
 from villages.models import AnnualTarget
 
 from ...models import Assessment, Campaign
+from ...selectors import campaign_target
 from .base import S, standard_grades
 
 
@@ -112,9 +113,11 @@ DONE = (S.REVIEWED, S.CONFIRMED)
 
 
 def _previous_confirmed(campaign):
-    """This township's village assessments of earlier, confirmed years."""
+    """This township's village assessments of earlier years' confirmed annual rounds (a mid-term
+    evaluation or a pilot acceptance is no standing grade of the village)."""
     return Assessment.objects.filter(
         campaign__level=Campaign.Level.VILLAGE,
+        campaign__kind=Campaign.Kind.ANNUAL,
         campaign__township_id=campaign.township_id,
         campaign__year__lt=campaign.year,
         campaign__grades_confirmed_at__isnull=False,
@@ -150,14 +153,10 @@ def grading_summary(campaign):
         summary.warnings.append(f"尚有 {summary.not_reviewed} 个{unit}未完成初审，未计入等次分布。")
     if campaign.level != Campaign.Level.VILLAGE:
         return summary
-    target = (
-        AnnualTarget.objects.filter(township_id=campaign.township_id, year=campaign.year)
-        .prefetch_related("grade_counts")
-        .first()
-    )
+    target = campaign_target(campaign)
     summary.target = target
     if target is None:
-        summary.warnings.append(f"未设置{campaign.year}年度目标，无法比对等次分布。")
+        summary.warnings.append(f"未设置{campaign.target_label}，无法比对等次分布。")
     elif target.mode == AnnualTarget.Mode.COUNTS:
         _compare_counts(summary, target, grades, by_code)
     else:

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from access.checks import require_cap
 from access.roles import Cap, Side
 from access.scope import scope_for
+from common.rounds import RoundKind
 from indices.models import IndexStandard
 from indices.selectors import standard_list_for_user
 from villages.models import AnnualTarget
@@ -32,6 +33,7 @@ from ...selectors import (
     assessment_scope_q,
     campaign_get_for_user,
     campaign_list_for_user,
+    campaign_target,
 )
 from ...services import WorkflowError
 from ...services import campaigns as services
@@ -145,12 +147,18 @@ def campaign_create(request):
     if township is not None:
         year = form.data.get("year") if form.is_bound else form.fields["year"].initial
         year = int(year) if str(year).isdigit() and len(str(year)) == 4 else None
-        existing_target = AnnualTarget.objects.filter(township=township, year=year).first() if year else None
+        kind = (form.data.get("kind") if form.is_bound else None) or RoundKind.ANNUAL
+        existing_target = (
+            AnnualTarget.objects.filter(township=township, year=year, kind=kind).first()
+            if year and kind in RoundKind.values
+            else None
+        )
         target_form = TargetForm(data, grades=_standard_grades(form, standards))
     if request.method == "POST" and form.is_valid() and (target_form is None or target_form.is_valid()):
         if target_form is not None and target_form.wanted and existing_target is not None:
+            what = "" if existing_target.kind == RoundKind.ANNUAL else existing_target.get_kind_display()
             target_form.add_error(
-                None, f"{township.name}{existing_target.year}年度目标已设置，可在测评设置中修改。"
+                None, f"{township.name}{existing_target.year}年度{what}目标已设置，可在测评设置中修改。"
             )
         else:
             campaign = _create(request, form, target_form, township, region)
@@ -190,11 +198,14 @@ def _create(request, form, target_form, township, region):
         with transaction.atomic():
             if township is None:
                 return services.campaign_create_township_level(region=region, **common)
-            campaign = services.campaign_create(township=township, villages=data["villages"], **common)
+            campaign = services.campaign_create(
+                township=township, villages=data["villages"], kind=data["kind"], **common
+            )
             if target_form.wanted:
                 services.annual_target_save(
                     township=township,
                     year=data["year"],
+                    kind=campaign.kind,
                     actor=request.user,
                     request=request,
                     **target_form.service_kwargs(),
@@ -204,7 +215,8 @@ def _create(request, form, target_form, township, region):
         for message in e.messages:
             form.add_error(None, message)
     except IntegrityError:
-        form.add_error(None, f"{(township or region).name}{data['year']}年度测评已存在。")
+        what = services.round_word(data["kind"]) if township is not None else "镇街测评"
+        form.add_error(None, f"{(township or region).name}{data['year']}年度{what}已存在。")
     return None
 
 
@@ -257,11 +269,7 @@ def campaign_detail(request, pk):
         for b in branches:
             b.board = Side.BRANCH in scope.sides("branch", b)
         if wide:  # the year's target is the township's own planning (villages.selectors.targets_for_user)
-            target = (
-                AnnualTarget.objects.filter(township_id=campaign.township_id, year=campaign.year)
-                .prefetch_related("grade_counts")
-                .first()
-            )
+            target = campaign_target(campaign)
     context = {
         "campaign": campaign,
         "page_obj": page,
@@ -300,11 +308,7 @@ def campaign_edit(request, pk):
     form = CampaignEditForm(data, initial=initial)
     target_form = target = None
     if campaign.level == Campaign.Level.VILLAGE:
-        target = (
-            AnnualTarget.objects.filter(township_id=campaign.township_id, year=campaign.year)
-            .prefetch_related("grade_counts")
-            .first()
-        )
+        target = campaign_target(campaign)
         target_form = TargetForm(data, grades=campaign.standard.grades.all(), target=target)
     if data is not None and form.is_valid() and (target_form is None or target_form.is_valid()):
         try:
@@ -316,6 +320,7 @@ def campaign_edit(request, pk):
                     services.annual_target_save(
                         township=campaign.township,
                         year=campaign.year,
+                        kind=campaign.kind,
                         actor=request.user,
                         request=request,
                         **target_form.service_kwargs(),
