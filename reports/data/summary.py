@@ -11,14 +11,15 @@ import datetime as dt
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db.models import Case, CharField, Count, F, Max, Min, Q, Sum, Value, When
+from django.db.models import Case, CharField, Count, F, IntegerField, Max, Min, Q, Sum, Value, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from assessments.models import Assessment, Campaign, IndicatorScore
 from assessments.selectors import batch_results_for_township
 from assessments.services.grading.summary import grading_summary
-from indices.models import Dimension
+from common.rounds import RoundKind
+from indices.models import Dimension, Grade
 from ledgers.compliance import State, compliance_matrix
 from ledgers.models import PlanTask, Rectification
 from publication.models import Publication
@@ -74,6 +75,16 @@ class SourceLine:
 
 
 @dataclass
+class RoundLine:
+    kind: str
+    name: str
+    villages: int
+    graded: int
+    confirmed: bool
+    grades: list  # [(grade name, n)], most first
+
+
+@dataclass
 class YearSummary:
     township: Township
     year: int
@@ -104,6 +115,7 @@ class YearSummary:
     batch: dict | None = None  # {"planned", "reached", "benchmark", "missing"} of this year's creation batch
     publication: dict = field(default_factory=dict)  # {"published", "first_at", "version", "versions"}
     feedback: dict = field(default_factory=dict)  # {"total", "by_status": [(label, n)], "pending"}
+    other_rounds: list = field(default_factory=list)  # [RoundLine]: 试点验收, 中期评估, 终期评估 of the year
 
     @property
     def rectification_totals(self):
@@ -168,14 +180,52 @@ def _pct(part, whole, quantum=ONE):
 
 
 def summary_rounds(township, year):
-    """The year's evaluation rounds whose grades the summary reports: the village-level campaign of the
-    year (one query). When campaigns have kinds (年度测评, 试点验收, 中期评估, 终期评估) this picks the
-    annual round; the others can be listed beside it."""
-    return list(
-        Campaign.objects.filter(level=Campaign.Level.VILLAGE, township=township, year=year).select_related(
-            "standard", "township"
-        )[:1]
+    """The year's village-level evaluation rounds (one query), the annual round (年度测评) first: its
+    grades are the year's; the others (试点验收, 中期评估, 终期评估) are reported beside it."""
+    annual_first = Case(
+        When(kind=RoundKind.ANNUAL, then=Value(0)), default=Value(1), output_field=IntegerField()
     )
+    return list(
+        Campaign.objects.filter(level=Campaign.Level.VILLAGE, township=township, year=year)
+        .select_related("standard", "township")
+        .order_by(annual_first, "pk")
+    )
+
+
+def _other_rounds(summary, rounds):
+    """Each other round of the year: its villages, how many are graded and the grades (two queries)."""
+    if not rounds:
+        return
+    names = dict(
+        ((sid, code), name)
+        for sid, code, name in Grade.objects.filter(
+            standard_id__in={c.standard_id for c in rounds}
+        ).values_list("standard_id", "code", "name")
+    )
+    per = {c.pk: {"campaign": c, "total": 0, "graded": 0, "grades": {}} for c in rounds}
+    for r in (
+        Assessment.objects.filter(campaign__in=rounds)
+        .values("campaign_id", "campaign__standard_id", "status", "final_grade")
+        .annotate(n=Count("pk"))
+        .order_by()
+    ):
+        row = per[r["campaign_id"]]
+        row["total"] += r["n"]
+        if r["status"] in GRADED and r["final_grade"]:
+            row["graded"] += r["n"]
+            name = names.get((r["campaign__standard_id"], r["final_grade"]), r["final_grade"])
+            row["grades"][name] = row["grades"].get(name, 0) + r["n"]
+    summary.other_rounds = [
+        RoundLine(
+            kind=row["campaign"].get_kind_display(),
+            name=row["campaign"].name,
+            villages=row["total"],
+            graded=row["graded"],
+            confirmed=row["campaign"].grades_confirmed_at is not None,
+            grades=sorted(row["grades"].items(), key=lambda kv: -kv[1]),
+        )
+        for row in per.values()
+    ]
 
 
 def summary_tasks(township, year, today):
@@ -358,11 +408,13 @@ def year_summary(township, year, *, today=None):
     summary = YearSummary(township=township, year=year, today=today)
     summary.villages = Village.objects.filter(township=township, is_active=True).count()
     rounds = summary_rounds(township, year)
-    if rounds:
-        campaign = summary.campaign = rounds[0]
+    annual = [c for c in rounds if c.kind == RoundKind.ANNUAL]
+    if annual:
+        campaign = summary.campaign = annual[0]
         summary.confirmed_at = campaign.grades_confirmed_at
         _grades(summary, campaign)
         _dimensions(summary, campaign)
+    _other_rounds(summary, [c for c in rounds if c.kind != RoundKind.ANNUAL])
     _ledgers(summary, township, year, today)
     _rectifications(summary, township, year, today)
     summary.tasks = summary_tasks(township, year, today)

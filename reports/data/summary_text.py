@@ -180,6 +180,19 @@ def _batch(s, sec):
     sec.blocks.append(text)
 
 
+def _rounds(s, sec):
+    if not s.other_rounds:
+        return
+    sec.blocks.append(Subheading("（八）其他测评轮次"))
+    rows = []
+    for r in s.other_rounds:
+        grades = "、".join(f"{name}{n}个" for name, n in r.grades) or "—"
+        rows.append(
+            [r.kind, r.name, str(r.villages), str(r.graded), "已确认" if r.confirmed else "未确认", grades]
+        )
+    sec.blocks.append(Table(["轮次", "名称", "参评村数", "已定级", "定级确认", "等次"], rows))
+
+
 def _feedback(s, sec):
     sec.blocks.append(Subheading("（七）群众意见"))
     f = s.feedback
@@ -191,7 +204,7 @@ def _feedback(s, sec):
 def summary_document(s):
     """The document of YearSummary `s`."""
     results = Section("二、主要做法和成效")
-    for part in (_grades, _dimensions, _ledgers, _rectifications, _tasks, _batch, _feedback):
+    for part in (_grades, _dimensions, _ledgers, _rectifications, _tasks, _batch, _feedback, _rounds):
         part(s, results)
     problems = Section("三、存在问题")
     lines = s.problems
