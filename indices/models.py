@@ -199,6 +199,8 @@ class Indicator(_StandardPart):
     assessment_methods = models.JSONField("测评方式", default=list, blank=True)
     computed = models.BooleanField("系统计算", default=False)
     linked_to = models.CharField("关联数据", max_length=60, blank=True)
+    # The declarative formula of a computed indicator (indices/formulas.py); {} when scored by hand.
+    formula = models.JSONField("计算公式", default=dict, blank=True)
     source = models.CharField("来源", max_length=60, blank=True)
     sort_order = models.PositiveSmallIntegerField(default=0)
 
