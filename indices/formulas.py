@@ -43,11 +43,25 @@ class Measure:
 MEASURES = {
     m.name: m
     for m in (
-        Measure("villages_self_late", "未按时完成自评的村", COUNT, numerator="未按时自评村数", denominator="参评村数"),
+        Measure(
+            "villages_self_late",
+            "未按时完成自评的村",
+            COUNT,
+            numerator="未按时自评村数",
+            denominator="参评村数",
+        ),
         Measure("village_returns", "自评材料被退回（村次）", COUNT, numerator="退回村次"),
-        Measure("villages_review_late", "逾期上报初审结果的村", COUNT, numerator="逾期上报初审村数", denominator="参评村数"),
+        Measure(
+            "villages_review_late",
+            "逾期上报初审结果的村",
+            COUNT,
+            numerator="逾期上报初审村数",
+            denominator="参评村数",
+        ),
         Measure("villages_veto_found_later", "定级后查实否决情形的村", COUNT, numerator="查实否决情形村数"),
-        Measure("grade_share", "评定为所列等次的村占参评村比例", SHARE, ("grades",), "所列等次村数", "参评村数"),
+        Measure(
+            "grade_share", "评定为所列等次的村占参评村比例", SHARE, ("grades",), "所列等次村数", "参评村数"
+        ),
         Measure(
             "demonstration_candidates_vs_target",
             "报市评选示范村数占年度目标数比例",
@@ -64,9 +78,23 @@ MEASURES = {
             denominator="报市评选村数",
         ),
         Measure("grade_repeat", "上年度与本年度均为所列等次的村", COUNT, ("grades",), "仍为该等次村数"),
-        Measure("ledger_late", "台账逾期报送（单位·月）", COUNT, numerator="逾期单位·月", denominator="应报单位·月"),
-        Measure("ledger_missing", "台账漏报（单位·月）", COUNT, numerator="未报单位·月", denominator="应报单位·月"),
-        Measure("ledger_on_time_share", "台账按时报送率", SHARE, numerator="按时单位·月", denominator="应报单位·月"),
+        Measure(
+            "ledger_late",
+            "台账逾期报送（单位·月）",
+            COUNT,
+            numerator="逾期单位·月",
+            denominator="应报单位·月",
+        ),
+        Measure(
+            "ledger_missing", "台账漏报（单位·月）", COUNT, numerator="未报单位·月", denominator="应报单位·月"
+        ),
+        Measure(
+            "ledger_on_time_share",
+            "台账按时报送率",
+            SHARE,
+            numerator="按时单位·月",
+            denominator="应报单位·月",
+        ),
         Measure(
             "rectifications_closed_on_time_share",
             "按期整改销号率",
@@ -75,7 +103,11 @@ MEASURES = {
             denominator="到期整改条数",
         ),
         Measure(
-            "rectifications_closed_share", "整改销号率", SHARE, numerator="已销号条数", denominator="到期整改条数"
+            "rectifications_closed_share",
+            "整改销号率",
+            SHARE,
+            numerator="已销号条数",
+            denominator="到期整改条数",
         ),
     )
 }
@@ -163,7 +195,11 @@ def _measure(data, what, *, kinds=(SHARE, COUNT)):
     clean = {}
     for key, value in params.items():
         items = value if isinstance(value, list) else [value]
-        if not items or len(items) > MAX_PARAM_ITEMS or not all(isinstance(x, str) and x.strip() for x in items):
+        if (
+            not items
+            or len(items) > MAX_PARAM_ITEMS
+            or not all(isinstance(x, str) and x.strip() for x in items)
+        ):
             raise FormulaError(f"{what}的 params.{key} 应为 1–{MAX_PARAM_ITEMS} 个编码")
         clean[key] = [x.strip() for x in items]
     missing = [p for p in m.params if p not in clean]
@@ -343,7 +379,9 @@ def evaluate(formula, *, max_score, figures):
             points = Decimal(str(t["points"])) * count
             total += points
             outcome = f"{count} × {_fmt(Decimal(str(t['points'])))} 分 = 扣 {_fmt(points)} 分"
-            lines.append(Line(m.label, {**f.as_json(), "text": _figure_text(m, f)}, outcome, f"-{_fmt(points)}"))
+            lines.append(
+                Line(m.label, {**f.as_json(), "text": _figure_text(m, f)}, outcome, f"-{_fmt(points)}")
+            )
         return Result(max(max_score - total, Decimal(0)), RULES[rule], lines)
     lines, score = [], Decimal(0)
     for t in formula["items"]:

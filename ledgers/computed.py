@@ -23,9 +23,7 @@ def _ledger_counts(scope):
     if "ledger" in scope.cache:
         return scope.cache["ledger"]
     due_day = scope.township.ledger_due_day
-    months = [
-        m for m in range(LEDGER_START_MONTH, 13) if due_date(scope.year, m, due_day) < scope.as_of
-    ]
+    months = [m for m in range(LEDGER_START_MONTH, 13) if due_date(scope.year, m, due_day) < scope.as_of]
     units = ResponsibleUnit.objects.filter(township=scope.township).count()
     on_time = Q(pk__in=[])
     for m in months:
@@ -79,7 +77,9 @@ def _rectification_counts(scope):
         closed=Count("pk", filter=closed),
         on_time=Count("pk", filter=closed & Q(closed_on__lte=F("deadline"))),
     )
-    got["period"] = f"整改时限在{scope.year}年1月1日至{end.month}月{end.day}日" if end.year == scope.year else ""
+    got["period"] = (
+        f"整改时限在{scope.year}年1月1日至{end.month}月{end.day}日" if end.year == scope.year else ""
+    )
     scope.cache["rectification"] = got
     return got
 

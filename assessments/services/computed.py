@@ -95,7 +95,9 @@ def computed_scores_fill(*, assessment, actor, as_of=None, request=None):
         values = {"computed_score": result.score, "computed_detail": detail, "computed_at": now}
         if not line.override_reason:
             if line.review_score is None or line.review_score != result.score:
-                changed.append(f"{line.indicator.code} {normal(line.review_score) if line.review_score is not None else '—'}→{normal(result.score)}")
+                changed.append(
+                    f"{line.indicator.code} {normal(line.review_score) if line.review_score is not None else '—'}→{normal(result.score)}"
+                )
             values.update(review_score=result.score, review_rules={}, reviewed_by=actor, reviewed_at=now)
         IndicatorScore.objects.filter(pk=line.pk).update(
             **values, updated_by=actor, updated_at=now, version=F("version") + 1

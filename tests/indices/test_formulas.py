@@ -60,7 +60,9 @@ def test_an_unknown_measure_is_refused_with_the_indicators_place():
     _indicator(data, "T2.3")["formula"]["measure"] = "villages_happy"
     problems = _refused(data)
     assert len(problems) == 1
-    assert problems[0].startswith("维度 T2 / 指标 T2.3 的 formula：计算公式有误：公式的 measure “villages_happy”不是已登记的统计口径")
+    assert problems[0].startswith(
+        "维度 T2 / 指标 T2.3 的 formula：计算公式有误：公式的 measure “villages_happy”不是已登记的统计口径"
+    )
 
 
 @pytest.mark.parametrize(
@@ -87,7 +89,10 @@ def test_bad_tier_formulas_are_refused_with_a_chinese_row_message(change, messag
 
 def test_a_formula_on_an_indicator_not_marked_computed_is_refused():
     data = sample(TOWNSHIP)
-    _indicator(data, "T1.1")["formula"] = {"rule": "deductions", "terms": [{"measure": "ledger_late", "points": 1}]}
+    _indicator(data, "T1.1")["formula"] = {
+        "rule": "deductions",
+        "terms": [{"measure": "ledger_late", "points": 1}],
+    }
     assert _refused(data) == ["维度 T1 / 指标 T1.1 的 formula：只有“系统计算”的指标可以填写计算公式"]
 
 

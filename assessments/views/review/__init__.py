@@ -5,8 +5,8 @@ Every object comes through the scoped selectors; a user without the needed workf
 """
 
 from .board import city_board, city_decide, confirm_grades, grade_override, grading_board, village_history
-from .computed import computed_fill, computed_restore
 from .common import label_grades, review_result_context
+from .computed import computed_fill, computed_restore
 from .edit import (
     accept_remaining,
     bonus_review,

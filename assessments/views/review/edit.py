@@ -20,8 +20,8 @@ from ...services import grading, review
 from ...services.common import WorkflowError
 from ...workflow import Side
 from . import page
-from .computed import fill_on_open
 from .common import S, assessment_as, child_or_404, grades_for, wants_json
+from .computed import fill_on_open
 from .page import evidence_of
 
 
