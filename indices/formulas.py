@@ -352,6 +352,8 @@ def _fmt(d):
 def _figure_text(m, f):
     if f.denominator is None:
         return f"{m.numerator or m.label} {f.numerator}"
+    if m.kind == COUNT:
+        return f"{m.numerator} {f.numerator}（{m.denominator} {f.denominator}）"
     share = "—" if f.percent is None else f"{_fmt(f.percent)}%"
     return f"{m.numerator} {f.numerator} / {m.denominator} {f.denominator} = {share}"
 

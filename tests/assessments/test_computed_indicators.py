@@ -191,6 +191,11 @@ def test_each_computed_indicator_matches_the_hand_calculation(org, town_data, to
         (2, 18),
     ]
     assert t31[0]["figure"]["period"] == "2024年4–12月台账"
+    assert [line["figure"]["text"] for line in t31] == [
+        "逾期单位·月 2（应报单位·月 18）",
+        "未报单位·月 2（应报单位·月 18）",
+    ]
+    assert [line["outcome"] for line in t31] == ["2 × 0.5 分 = 扣 1 分", "2 × 1 分 = 扣 2 分"]
     t32 = got["T3.2"].computed_detail["lines"][0]["figure"]
     assert (t32["numerator"], t32["denominator"]) == (4, 5)
     event = ours.events.get(action="computed_fill")
