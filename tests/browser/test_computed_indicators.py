@@ -14,14 +14,10 @@ REASON = "西村整改后经市级复核认定为提升村"
 
 
 def test_city_reviewer_sees_computed_figures_and_overrides_with_a_reason(
-    page,
-    live_server,
-    shot,
-    org,
-    town_data,
-    township_review,  # noqa: F811  (fixtures imported above)
+    page, live_server, shot, org, request
 ):
-    campaign, city = township_review
+    request.getfixturevalue("town_data")
+    campaign, city = request.getfixturevalue("township_review")
     ours = campaign.assessments.get(township=org.town)
     login(page, live_server, city.username, TEST_PASSWORD)
 
