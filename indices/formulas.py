@@ -399,3 +399,30 @@ def evaluate(formula, *, max_score, figures):
         outcome = f"{'达到' if met else '未达到'} {need} → {_fmt(points)} 分"
         lines.append(Line(m.label, {**f.as_json(), "text": _figure_text(m, f)}, outcome, _fmt(points)))
     return Result(min(score, max_score), RULES[rule], lines)
+
+
+def _with_params(part):
+    m = MEASURES[part["measure"]]
+    params = part.get("params") or {}
+    codes = "、".join(c for values in params.values() for c in values)
+    return f"{m.label}（{codes}）" if codes else m.label
+
+
+def formula_describe(formula):
+    """The formula in the standard's own words, one line per step (the standard's pages)."""
+    if not formula:
+        return []
+    rule = formula["rule"]
+    if rule == "tiers":
+        steps = "；".join(f"≥{t['min']}% 得 {t['points']} 分" for t in formula["tiers"])
+        return [f"按“{_with_params(formula)}”分档：{steps}；无可统计对象得 {formula['empty_points']} 分"]
+    if rule == "deductions":
+        return [
+            f"{_with_params(t)}：每 1 扣 {t['points']} 分"
+            + (f"（最多计 {t['max_count']} 次）" if "max_count" in t else "")
+            for t in formula["terms"]
+        ]
+    return [
+        f"{_with_params(t)} ≥ {t['min']}{'%' if MEASURES[t['measure']].kind == SHARE else ''} 得 {t['points']} 分"
+        for t in formula["items"]
+    ]

@@ -13,6 +13,8 @@ from django.db.models import Q
 
 from common.errors import LockedError
 
+from .formulas import formula_describe
+
 SCORE = {"max_digits": 7, "decimal_places": 2}
 
 
@@ -212,6 +214,10 @@ class Indicator(_StandardPart):
 
     def __str__(self):
         return f"{self.code} {self.name}"
+
+    @property
+    def formula_lines(self):
+        return formula_describe(self.formula)
 
 
 class ScoringRule(_StandardPart):

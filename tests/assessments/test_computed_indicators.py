@@ -296,3 +296,21 @@ def test_the_query_count_does_not_grow_with_villages_or_ledgers(org, town_data, 
         LedgerSubmission.objects.create(unit=unit, year=2024, month=5, submitted_at=at(2024, 6, 1, 9))
     large = _fill_queries(ours, city)
     assert small == large == 41
+
+
+def test_early_in_the_year_only_what_is_already_due_counts(org, town_data, township_review):
+    campaign, city = township_review
+    ours = campaign.assessments.get(township=org.town)
+
+    computed_scores_fill(assessment=ours, actor=city, as_of=dt.date(2024, 5, 1))
+
+    got = scores(ours)
+    # 1 May: April's ledger is due 2 May, so no month is due yet → 0 of 0 expected, nothing deducted.
+    t31 = got["T3.1"].computed_detail["lines"]
+    assert [(line["figure"]["numerator"], line["figure"]["denominator"]) for line in t31] == [(0, 0), (0, 0)]
+    assert t31[0]["figure"]["period"] == "2024年（尚无到期月份）"
+    assert got["T3.1"].computed_score == D("8")
+    # Rectifications due by 30 Apr: only the one due 31 Mar, closed 20 Mar → 1 / 1 = 100 % → 7.
+    t32 = got["T3.2"].computed_detail["lines"][0]["figure"]
+    assert (t32["numerator"], t32["denominator"], got["T3.2"].computed_score) == (1, 1, D("7"))
+    assert got["T3.2"].computed_detail["period"] == "2024年1月1日至5月1日"

@@ -6,12 +6,15 @@ import json
 from pathlib import Path
 
 import pytest
+from django.urls import reverse
 from openpyxl import load_workbook
 
+from accounts.models import Role
 from indices.exporting import standard_export_xlsx
 from indices.importing import tree_prefetches
 from indices.models import IndexStandard, Indicator
-from indices.services import StandardImportError, standard_import
+from indices.services import StandardImportError, standard_copy, standard_import
+from tests.factories import user_with_role
 
 from .conftest import TOWNSHIP, dump, sample
 
@@ -123,3 +126,26 @@ def test_formulas_go_to_excel_and_come_back_and_a_bad_cell_is_a_row_message():
     assert [str(p) for p in info.value.problems] == [
         f"工作表“维度指标”第 {rows['T3.2']} 行“计算公式”列：计算公式有误：计算公式不是有效的 JSON"
     ]
+
+
+def test_a_new_version_keeps_the_formulas():
+    std = standard_import(source=TOWNSHIP.read_bytes(), fmt="yaml", actor=None)
+    copy = standard_copy(standard=std, new_version="2025-1", year=2025, actor=None)
+    assert dict(copy.indicators.exclude(formula={}).values_list("code", "formula")) == dict(
+        std.indicators.exclude(formula={}).values_list("code", "formula")
+    )
+
+
+def test_the_standards_page_reads_each_formula_in_words(client, org):
+    std = standard_import(source=TOWNSHIP.read_bytes(), fmt="yaml", actor=None)
+    client.force_login(user_with_role(Role.CITY_OFFICE, org.city))
+    page = client.get(reverse("indices:standard_detail", args=[std.pk])).content.decode()
+    assert (
+        "计算公式：按“评定为所列等次的村占参评村比例（SHIFAN、DABIAO、TISHENG）”分档："
+        "≥80% 得 8 分；≥70% 得 6 分；≥60% 得 4 分；≥0% 得 2 分；无可统计对象得 0 分"
+    ) in page
+    assert (
+        "计算公式：逾期上报初审结果的村：每 1 扣 2 分（最多计 1 次）；定级后查实否决情形的村：每 1 扣 3 分"
+        in page
+    )
+    assert "报市评选的村经市级确认比例 ≥ 50% 得 2 分" in page
