@@ -81,5 +81,7 @@ def test_township_self_assesses_and_the_city_reviews_and_grades(client, org, tow
     client.force_login(jiwei)
     page = client.get(f"/assessments/a/{ours.pk}/").content.decode()
     assert "合格" in page and "79" in page
+    # ... and the figures behind each computed indicator.
+    assert "未报单位·月 18（应报单位·月 18）：18 × 1 分 = 扣 18 分" in page
     # A township reviewer is not the reviewer of its own assessment.
     assert client.get(f"/assessments/a/{ours.pk}/review/").status_code in (403, 404)
