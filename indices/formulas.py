@@ -113,6 +113,7 @@ MEASURES = {
 }
 RULES = {"tiers": "分档计分", "deductions": "按次扣分", "checklist": "逐项计分"}
 MAX_TERMS = 10
+NUMBER_LIMIT = 100000
 MAX_PARAM_ITEMS = 10
 
 # name → callable(township, year, as_of, **params) -> Figure; filled by the apps holding the data.
@@ -165,6 +166,10 @@ def _number(value, what):
         raise FormulaError(f"{what}应为数字，实际为“{value}”") from None
     if not d.is_finite() or d < 0:
         raise FormulaError(f"{what}应为不小于 0 的数字")
+    if d > NUMBER_LIMIT:
+        raise FormulaError(f"{what}不能大于 {NUMBER_LIMIT}")
+    if d != d.quantize(Decimal("0.01"), ROUND_HALF_UP):
+        raise FormulaError(f"{what}最多两位小数")
     return d
 
 
@@ -246,7 +251,10 @@ def _deductions(data, max_score):
     for i, t in enumerate(terms, 1):
         _keys(t, ("measure", "params", "points", "max_count"), f"第 {i} 项扣分")
         term = _measure(t, f"第 {i} 项扣分", kinds=(COUNT,))
-        term["points"] = _plain(_number(t.get("points"), f"第 {i} 项扣分的 points"))
+        points = _number(t.get("points"), f"第 {i} 项扣分的 points")
+        if points == 0 or points > max_score:
+            raise FormulaError(f"第 {i} 项扣分的 points 应大于 0 且不超过指标分值（{_plain(max_score)}）")
+        term["points"] = _plain(points)
         if t.get("max_count") is not None:
             cap = _number(t["max_count"], f"第 {i} 项扣分的 max_count")
             if cap != cap.to_integral_value():
@@ -290,7 +298,7 @@ def formula_clean(data, *, max_score):
     if isinstance(data, str):
         try:
             data = json.loads(data)
-        except ValueError:
+        except (ValueError, RecursionError):
             raise FormulaError("计算公式不是有效的 JSON") from None
     if not isinstance(data, dict):
         raise FormulaError("计算公式应为映射（键: 值）")

@@ -90,6 +90,29 @@ def test_bad_tier_formulas_are_refused_with_a_chinese_row_message(change, messag
     assert message in problems[0]
 
 
+@pytest.mark.parametrize(
+    ("term", "message"),
+    [
+        ({"measure": "ledger_late", "points": 9}, "第 1 项扣分的 points 应大于 0 且不超过指标分值（8）"),
+        ({"measure": "ledger_late", "points": 0}, "第 1 项扣分的 points 应大于 0 且不超过指标分值（8）"),
+        ({"measure": "ledger_late", "points": 0.125}, "第 1 项扣分的 points最多两位小数"),
+        (
+            {"measure": "ledger_late", "points": 1, "max_count": 1e400},
+            "第 1 项扣分的 max_count应为不小于 0 的数字",
+        ),
+        ({"measure": "ledger_late", "points": 1, "max_count": 1.5}, "第 1 项扣分的 max_count 应为整数"),
+        ({"measure": "ledger_on_time_share", "points": 1}, "第 1 项扣分须使用计数类统计口径"),
+    ],
+    ids=["above-max", "zero", "places", "huge", "fraction", "share"],
+)
+def test_bad_deduction_terms_are_refused(term, message):
+    data = sample(TOWNSHIP)
+    _indicator(data, "T3.1")["formula"]["terms"] = [term]
+    problems = _refused(data)
+    assert len(problems) == 1 and problems[0].startswith("维度 T3 / 指标 T3.1 的 formula：计算公式有误：")
+    assert message in problems[0]
+
+
 def test_a_formula_on_an_indicator_not_marked_computed_is_refused():
     data = sample(TOWNSHIP)
     _indicator(data, "T1.1")["formula"] = {
