@@ -146,7 +146,8 @@ def score_save_review(
             assessment=a,
             actor=actor,
             action="computed_override" if overrides else ("review_accept" if accept else "review_score"),
-            subject=f"{indicator.code} {indicator.name}" + ("（采纳自评）" if accept else ""),
+            subject=f"{indicator.code} {indicator.name}"
+            + ("（调整系统计算分）" if overrides else "（采纳自评）" if accept else ""),
             from_value=_fmt(before),
             to_value=_fmt(new),
             reason=reason,

@@ -253,7 +253,9 @@ def test_an_override_needs_a_reason_and_survives_recomputation(client, org, town
     assert (t23.review_score, t23.computed_score) == (D("6"), D("4"))
     assert t23.override_reason == "西村整改后市级复核升为提升村"
     override = ours.events.get(action="computed_override")
-    assert (override.from_value, override.to_value, override.reason) == (
+    assert override.actor == city
+    assert (override.subject, override.from_value, override.to_value, override.reason) == (
+        "T2.3 清廉村居认定率（调整系统计算分）",
         "4",
         "6",
         "西村整改后市级复核升为提升村",
