@@ -15,6 +15,7 @@ from accounts.models import Role
 from assessments.models import Assessment, AssessmentEvent, Campaign, IndicatorScore, VetoEvent
 from assessments.services.campaigns import campaign_create_township_level
 from assessments.services.computed import computed_scores_fill
+from audit.models import AuditEvent
 from indices.services import standard_import
 from ledgers.models import LedgerSubmission, Rectification
 from tests.factories import UnitFactory, VillageFactory, user_with_role
@@ -260,6 +261,9 @@ def test_an_override_needs_a_reason_and_survives_recomputation(client, org, town
         "6",
         "西村整改后市级复核升为提升村",
     )
+    audit = AuditEvent.objects.get(action="assessment.computed_override")
+    assert audit.detail == {"reason": "西村整改后市级复核升为提升村"}
+    assert AuditEvent.objects.filter(action="assessment.computed_fill").count() == 2
     assert ours.events.filter(action="computed_fill").count() == 2
     page = client.get(f"/assessments/a/{ours.pk}/review/").content.decode()
     assert "人工调整" in page and "西村整改后市级复核升为提升村" in page
