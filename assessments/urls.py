@@ -30,6 +30,12 @@ urlpatterns = [
     path("a/<int:pk>/review/", review.review_edit, name="review_edit"),
     path("a/<int:pk>/review/score/<int:score_pk>/", review.score_review, name="review_score_save"),
     path("a/<int:pk>/review/accept-remaining/", review.accept_remaining, name="review_accept_remaining"),
+    path("a/<int:pk>/review/computed/", review.computed_fill, name="review_computed_fill"),
+    path(
+        "a/<int:pk>/review/computed/<int:score_pk>/restore/",
+        review.computed_restore,
+        name="review_computed_restore",
+    ),
     path("a/<int:pk>/review/bonus/<int:claim_pk>/", review.bonus_review, name="review_bonus_save"),
     path("a/<int:pk>/review/veto/<int:check_pk>/", review.veto_review, name="review_veto_save"),
     path("a/<int:pk>/review/veto-clear-all/", review.veto_clear_all, name="review_veto_clear_all"),

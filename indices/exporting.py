@@ -7,6 +7,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
+from .formulas import formula_text
 from .importing import ir_from_standard
 from .importing.layout import (
     BONUS,
@@ -112,6 +113,7 @@ def _indicator_row(kind, ind, parent_code):
         _yes_no(ind.computed),
         ind.linked_to,
         ind.source,
+        formula_text(ind.formula),
     )
 
 

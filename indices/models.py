@@ -13,6 +13,8 @@ from django.db.models import Q
 
 from common.errors import LockedError
 
+from .formulas import formula_describe
+
 SCORE = {"max_digits": 7, "decimal_places": 2}
 
 
@@ -199,6 +201,8 @@ class Indicator(_StandardPart):
     assessment_methods = models.JSONField("测评方式", default=list, blank=True)
     computed = models.BooleanField("系统计算", default=False)
     linked_to = models.CharField("关联数据", max_length=60, blank=True)
+    # The declarative formula of a computed indicator (indices/formulas.py); {} when scored by hand.
+    formula = models.JSONField("计算公式", default=dict, blank=True)
     source = models.CharField("来源", max_length=60, blank=True)
     sort_order = models.PositiveSmallIntegerField(default=0)
 
@@ -210,6 +214,10 @@ class Indicator(_StandardPart):
 
     def __str__(self):
         return f"{self.code} {self.name}"
+
+    @property
+    def formula_lines(self):
+        return formula_describe(self.formula)
 
 
 class ScoringRule(_StandardPart):

@@ -14,3 +14,6 @@ class LedgersConfig(AppConfig):
         from .deductions import ledger_deduction_amounts, ledger_deduction_entries
 
         register_supervision_source(amounts=ledger_deduction_amounts, entries=ledger_deduction_entries)
+        from .computed import register as register_measures
+
+        register_measures()

@@ -24,6 +24,12 @@ class IndicatorScore(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     reviewed_at = models.DateTimeField(null=True, blank=True)
+    # A computed indicator (Indicator.formula): the system's score and the figures behind it, refreshed
+    # by services.computed; a reviewer's score with `override_reason` stands over every recomputation.
+    computed_score = models.DecimalField("系统计算得分", **SCORE, null=True, blank=True)
+    computed_detail = models.JSONField("计算依据", default=dict, blank=True)
+    computed_at = models.DateTimeField("计算时间", null=True, blank=True)
+    override_reason = models.TextField("调整系统计算分的理由", blank=True)
     version = models.PositiveIntegerField(default=1)
     updated_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"

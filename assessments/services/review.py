@@ -113,7 +113,12 @@ def score_save_review(
             accept=accept,
         )
         township_only = indicator.scored_by == Indicator.ScoredBy.TOWNSHIP_ONLY
-        if not township_only and not reason:
+        # A computed indicator's score comes from the data; the reviewer's own score overrides it,
+        # always with a reason, and stands over every recomputation (services.computed).
+        overrides = bool(indicator.formula) and a.village_id is None
+        if overrides and not reason:
+            raise WorkflowError(f"{indicator.code} 为系统计算指标，调整得分须填写理由。")
+        if not overrides and not township_only and not reason:
             if s.self_score is None:
                 raise WorkflowError(f"{indicator.code} 村未自评，初审打分须填写评分说明。")
             if q2(new) != q2(s.self_score):
@@ -121,7 +126,9 @@ def score_save_review(
                     f"{indicator.code} 初审得分（{normal(new)}）与自评分（{normal(s.self_score)}）不一致，须填写调整理由。"
                 )
         now = timezone.now()
+        extra = {"override_reason": reason} if overrides else {}
         updated = IndicatorScore.objects.filter(pk=s.pk, version=expected_version).update(
+            **extra,
             review_score=new,
             review_note=reason,
             review_rules=new_rules,
@@ -138,8 +145,9 @@ def score_save_review(
         record_event(
             assessment=a,
             actor=actor,
-            action="review_accept" if accept else "review_score",
-            subject=f"{indicator.code} {indicator.name}" + ("（采纳自评）" if accept else ""),
+            action="computed_override" if overrides else ("review_accept" if accept else "review_score"),
+            subject=f"{indicator.code} {indicator.name}"
+            + ("（调整系统计算分）" if overrides else "（采纳自评）" if accept else ""),
             from_value=_fmt(before),
             to_value=_fmt(new),
             reason=reason,

@@ -236,6 +236,7 @@ class _ExcelReader:
                     "evidence",
                     "assessment_methods",
                     "computed",
+                    "formula",
                 ):
                     if not is_blank(data.get(name)):
                         col.add(loc.at(name), "维度行不填写此列")

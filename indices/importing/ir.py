@@ -65,6 +65,7 @@ class IndicatorIR:
     assessment_methods: list = field(default_factory=list)
     computed: bool = False
     linked_to: str = ""
+    formula: dict = field(default_factory=dict)
     source: str = ""
     rules: list = field(default_factory=list)
     children: list = field(default_factory=list)

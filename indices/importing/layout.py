@@ -117,6 +117,7 @@ TREE = Sheet(
         Column("computed", "系统计算", False, 10),
         Column("linked_to", "关联数据", False, 16),
         Column("source", "来源", False, 14),
+        Column("formula", "计算公式", False, 40),
     ),
 )
 RULES = Sheet(

@@ -2,6 +2,7 @@
 
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
+from ..formulas import FormulaError, formula_clean
 from .ir import Problem
 from .layout import MAX_LEN, METHODS, SCORED_BY
 
@@ -180,4 +181,20 @@ def read_indicator_fields(col, ind, data, loc, scored_by):
         data.get("linked_to"), loc, "linked_to", max_length=MAX_LEN["indicator.linked_to"]
     )
     ind.source = col.text(data.get("source"), loc, "source", max_length=MAX_LEN["indicator.source"])
+    ind.formula = _formula(col, data.get("formula"), ind, loc)
     return ind
+
+
+def _formula(col, raw, ind, loc):
+    """The computed indicator's formula, checked against the measure registry; a bad one is a row
+    message. A computed indicator without a formula stays scored by hand (the shared sample as is)."""
+    if is_blank(raw):
+        return {}
+    if not ind.computed:
+        col.add(loc.at("formula"), "只有“系统计算”的指标可以填写计算公式")
+        return {}
+    try:
+        return formula_clean(raw, max_score=ind.max_score or 0)
+    except FormulaError as exc:
+        col.add(loc.at("formula"), f"计算公式有误：{exc}")
+        return {}

@@ -164,6 +164,7 @@ def _indicator(standard, dim, parent, ind, sort_order):
         assessment_methods=ind.assessment_methods,
         computed=ind.computed,
         linked_to=ind.linked_to,
+        formula=ind.formula,
         source=ind.source,
         sort_order=sort_order,
     )
@@ -217,6 +218,7 @@ def ir_from_standard(standard):
             assessment_methods=list(ind.assessment_methods),
             computed=ind.computed,
             linked_to=ind.linked_to,
+            formula=dict(ind.formula or {}),
             source=ind.source,
             rules=[
                 RuleIR(kind=r.kind, text=r.text, points=r.points, per=r.per)

@@ -30,6 +30,7 @@ DIMENSION_KEYS = {"code", "name", "max_score", "description", "source", "indicat
 INDICATOR_KEYS = {
     "code", "name", "max_score", "scoring_method", "scored_by", "guidance", "deductions", "tiers",
     "checklist", "evidence", "assessment_methods", "computed", "linked_to", "source", "sub_items",
+    "formula",
 }  # fmt: skip
 RULE_KEYS = {
     "deductions": {"condition", "points", "per"},

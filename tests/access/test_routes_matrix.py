@@ -95,6 +95,8 @@ ROUTE_IDS = {
     "assessments:review_edit": {"pk": "assessment"},
     "assessments:review_score_save": {"pk": "assessment", "score_pk": "score"},
     "assessments:review_accept_remaining": {"pk": "assessment"},
+    "assessments:review_computed_fill": {"pk": "assessment"},
+    "assessments:review_computed_restore": {"pk": "assessment", "score_pk": "score"},
     "assessments:review_bonus_save": {"pk": "assessment", "claim_pk": "claim"},
     "assessments:review_veto_save": {"pk": "assessment", "check_pk": "check"},
     "assessments:review_veto_clear_all": {"pk": "assessment"},

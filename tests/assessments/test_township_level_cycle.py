@@ -60,7 +60,11 @@ def test_township_self_assesses_and_the_city_reviews_and_grades(client, org, tow
     client.post(f"/assessments/a/{ours.pk}/review/accept-remaining/")
     client.post(f"/assessments/a/{ours.pk}/transition/complete_review/")
     ours.refresh_from_db()
-    assert (ours.status, ours.final_score, ours.final_grade) == (S.REVIEWED, D("99.00"), "YOUXIU")
+    # Opening the review filled the computed indicators from 甲镇's data, which holds no graded villages
+    # (T2.3 认定率 → 0 of 8), no 示范村 target or candidates (T2.4 → 0 of 4) and no ledgers from its two
+    # units (T3.1: 18 unit·months missing → 0 of 8); the rest is accepted as self-assessed (T1.1: 4).
+    # 100 − 1 − 8 − 4 − 8 = 79 → 合格.
+    assert (ours.status, ours.final_score, ours.final_grade) == (S.REVIEWED, D("79.00"), "HEGE")
     # Grading needs every township reviewed: the other one is not, so confirmation is refused.
     client.post(f"/assessments/{campaign.pk}/confirm/")
     campaign.refresh_from_db()
@@ -76,6 +80,8 @@ def test_township_self_assesses_and_the_city_reviews_and_grades(client, org, tow
     # The township reads its result, with the city's score.
     client.force_login(jiwei)
     page = client.get(f"/assessments/a/{ours.pk}/").content.decode()
-    assert "优秀" in page and "99" in page
+    assert "合格" in page and "79" in page
+    # ... and the figures behind each computed indicator.
+    assert "未报单位·月 18（应报单位·月 18）：18 × 1 分 = 扣 18 分" in page
     # A township reviewer is not the reviewer of its own assessment.
     assert client.get(f"/assessments/a/{ours.pk}/review/").status_code in (403, 404)

@@ -6,6 +6,7 @@ Every object comes through the scoped selectors; a user without the needed workf
 
 from .board import city_board, city_decide, confirm_grades, grade_override, grading_board, village_history
 from .common import label_grades, review_result_context
+from .computed import computed_fill, computed_restore
 from .edit import (
     accept_remaining,
     bonus_review,
@@ -21,6 +22,8 @@ __all__ = [
     "bonus_review",
     "city_board",
     "city_decide",
+    "computed_fill",
+    "computed_restore",
     "confirm_grades",
     "grade_override",
     "grading_board",

@@ -21,12 +21,14 @@ from ...services.common import WorkflowError
 from ...workflow import Side
 from . import page
 from .common import S, assessment_as, child_or_404, grades_for, wants_json
+from .computed import fill_on_open
 from .page import evidence_of
 
 
 @require_GET
 def review_edit(request, pk):
     a, sides = assessment_as(request, pk, Side.REVIEWER)
+    fill_on_open(request, a)
     evidence, forms_ = evidence_of(a)
     rows = [
         page.decorate_score(s, evidence.get((Evidence.Kind.INDICATOR, s.indicator_id), []))
@@ -53,6 +55,7 @@ def review_edit(request, pk):
             "veto_items": a.campaign.standard.veto_items.all() if a.status == S.CONFIRMED else [],
             "veto_events": veto_events,
             "deduction_sources": supervision_deduction_sources(a),
+            "computed_rows": [s for s in rows if s.is_computed],
         }
     )
     response = render(request, "assessments/review_edit.html", context)

@@ -78,13 +78,14 @@ def decorate_score(s, files):
     s.township_only = s.indicator.scored_by == "township_only"
     s.differs = s.review_score is not None and s.self_score is not None and s.review_score != s.self_score
     s.direct_value = _direct_value(s)
+    s.is_computed = bool(s.indicator.formula) and s.assessment.village_id is None
     return s
 
 
 def scores_of(a):
     return (
         IndicatorScore.objects.filter(assessment=a)
-        .select_related("indicator", "indicator__dimension", "reviewed_by")
+        .select_related("indicator", "indicator__dimension", "reviewed_by", "assessment")
         .prefetch_related("indicator__rules")
         .order_by("indicator__dimension__sort_order", "indicator__sort_order")
     )
