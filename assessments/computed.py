@@ -15,6 +15,7 @@ from django.db.models import Count, Exists, OuterRef, Q, Sum, Value
 from django.db.models.functions import Coalesce, NullIf
 from django.utils import timezone
 
+from common.rounds import RoundKind
 from indices.formulas import Figure, register_measure
 from villages.models import AnnualTargetGrade
 
@@ -45,8 +46,11 @@ def end_of_day(day):
 
 
 def village_rows(scope):
+    """The villages' assessments of the township's annual round of the year (a mid-term or pilot round
+    of the same year is not counted again)."""
     return Assessment.objects.filter(
         campaign__level=Campaign.Level.VILLAGE,
+        campaign__kind=RoundKind.ANNUAL,
         campaign__township=scope.township,
         campaign__year=scope.year,
         village__isnull=False,
@@ -57,7 +61,7 @@ def _campaigns(scope):
     if "campaigns" not in scope.cache:
         scope.cache["campaigns"] = list(
             Campaign.objects.filter(
-                level=Campaign.Level.VILLAGE, township=scope.township, year=scope.year
+                level=Campaign.Level.VILLAGE, kind=RoundKind.ANNUAL, township=scope.township, year=scope.year
             ).values("pk", "self_deadline", "city_deadline")
         )
     return scope.cache["campaigns"]
@@ -125,7 +129,10 @@ def grade_share(scope, grades):
 def demonstration_candidates_vs_target(scope, grades):
     candidates = village_rows(scope).filter(city_candidate=True).count()
     target = AnnualTargetGrade.objects.filter(
-        target__township=scope.township, target__year=scope.year, grade_code__in=grades
+        target__township=scope.township,
+        target__year=scope.year,
+        target__kind=RoundKind.ANNUAL,
+        grade_code__in=grades,
     ).aggregate(n=Sum("count"))["n"]
     return Figure(candidates, target or 0, scope.period)
 
@@ -146,6 +153,7 @@ def grade_repeat(scope, grades):
     last_year = (
         Assessment.objects.filter(
             campaign__level=Campaign.Level.VILLAGE,
+            campaign__kind=RoundKind.ANNUAL,
             campaign__year=scope.year - 1,
             village_id=OuterRef("village_id"),
             status__in=GRADED,
