@@ -38,7 +38,17 @@ class VerifyForm(forms.Form):
 
 class TaskImportForm(forms.Form):
     year = forms.IntegerField(label="计划年度", min_value=2000, max_value=2100)
-    file = forms.FileField(label="任务清单（.xlsx）")
+    file = forms.FileField(label="任务清单（.xlsx 或 .txt）", required=False)
+    text = forms.CharField(
+        label="或粘贴方案中的任务", widget=forms.Textarea, required=False, max_length=200_000
+    )
+    create_missing_units = forms.BooleanField(label="自动添加缺少的责任单位", required=False)
+
+    def clean(self):
+        data = super().clean()
+        if not data.get("file") and not (data.get("text") or "").strip():
+            raise forms.ValidationError("请上传任务清单文件，或粘贴方案中的任务。")
+        return data
 
 
 class TaskProgressForm(forms.Form):

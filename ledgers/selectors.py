@@ -18,6 +18,7 @@ from villages.models import ResponsibleUnit, Township
 from .models import (
     LedgerEntry,
     LedgerSubmission,
+    PlanSubTask,
     PlanTask,
     Rectification,
     RectificationEvidence,
@@ -173,10 +174,15 @@ def task_list_for_user(user):
 
 
 def _task_detail_queryset(user):
-    progress = TaskProgress.objects.select_related("unit", "reported_by").order_by(
-        "-year", "-month", "unit__name"
+    progress = TaskProgress.objects.select_related(
+        "unit", "reported_by", "subtask__village", "subtask__branch"
+    ).order_by("-year", "-month", "unit__name")
+    subtasks = PlanSubTask.objects.select_related("village", "branch").order_by(
+        "village__sort_order", "village__name", "branch__sort_order", "branch__name"
     )
-    return task_list_for_user(user).prefetch_related(Prefetch("progress", queryset=progress))
+    return task_list_for_user(user).prefetch_related(
+        Prefetch("progress", queryset=progress), Prefetch("subtasks", queryset=subtasks)
+    )
 
 
 def task_get_for_user(user, pk):

@@ -145,6 +145,8 @@ def task_import(request):
                     township=township,
                     year=form.cleaned_data["year"],
                     file=form.cleaned_data["file"],
+                    text=None if form.cleaned_data["file"] else form.cleaned_data["text"],
+                    create_missing_units=form.cleaned_data["create_missing_units"],
                     actor=request.user,
                     request=request,
                 )

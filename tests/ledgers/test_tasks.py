@@ -111,12 +111,14 @@ def test_import_sanguan_2022_list(org, units, reviewer):
         "9月底前完成整顿验收",
         T.NOT_STARTED,
     )
-    assert first.lead_unit == units["组织"]
+    # 附件2 has no 牵头单位 column: no lead is guessed from the 责任单位 (it used to be the first one)
+    assert (first.lead_text, list(first.lead_units.all())) == ("", [])
+    assert list(first.units.all()) == [units["组织"]]
     assert tasks[1].deadline == datetime.date(2022, 6, 30)
     assert (tasks[2].deadline, tasks[2].status) == (None, T.ONGOING)
     assert tasks[3].deadline == datetime.date(2022, 12, 31)
     assert {u.name for u in tasks[4].units.all()} == {"组织人事", "农业农村", "民政"}
-    assert tasks[4].lead_unit == units["组织人事"]
+    assert tasks[4].units_text == "组织人事、农业农村、民政"
     assert {u.name for u in tasks[7].units.all()} == {"农业农村", "经管"}
     assert (tasks[7].deadline, tasks[7].status) == (None, T.ONGOING)
     assert tasks[7].measures.startswith("1、巩固")
