@@ -59,4 +59,22 @@ class TaskProgressForm(forms.Form):
     status = forms.ChoiceField(
         label="状态",
         choices=[(PlanTask.Status.IN_PROGRESS, "推进中"), (PlanTask.Status.DONE, "已完成")],
+        widget=forms.Select(attrs={"class": "form-select form-select-sm"}),
     )
+
+
+class PlanTaskForm(forms.Form):
+    """A task as the plan writes it; the 牵头单位 / 责任单位 texts are read into links on save."""
+
+    key_point = forms.CharField(label="工作要点（工程／领域）", max_length=200, required=False)
+    task = forms.CharField(label="重点任务", widget=forms.Textarea(attrs={"rows": 2}), max_length=2000)
+    measures = forms.CharField(label="推进措施", widget=forms.Textarea(attrs={"rows": 5}), required=False)
+    lead_text = forms.CharField(label="牵头单位", max_length=300, required=False)
+    units_text = forms.CharField(label="责任单位", max_length=300, required=False)
+    responsible_person = forms.CharField(label="责任人", max_length=300, required=False)
+    deadline_text = forms.CharField(label="完成时限", max_length=500, required=False)
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+
+class TaskReasonForm(forms.Form):
+    reason = forms.CharField(label="原因", widget=forms.Textarea(attrs={"rows": 2}), max_length=1000)
