@@ -281,13 +281,13 @@ def monthly_sheet(user, township_id, year, month, today=None):
     )
     S = PlanTask.Status
     counts = PlanTask.objects.filter(township=township, year=year).aggregate(
-        total=Count("pk"),
-        done=Count("pk", filter=Q(status=S.DONE)),
-        in_progress=Count("pk", filter=Q(status=S.IN_PROGRESS)),
-        not_started=Count("pk", filter=Q(status=S.NOT_STARTED)),
-        ongoing=Count("pk", filter=Q(status=S.ONGOING)),
-        closed=Count("pk", filter=Q(is_closed=True)),
-        overdue=Count("pk", filter=task_overdue_q(as_of)),
+        total=Count("pk", distinct=True),
+        done=Count("pk", filter=Q(status=S.DONE), distinct=True),
+        in_progress=Count("pk", filter=Q(status=S.IN_PROGRESS), distinct=True),
+        not_started=Count("pk", filter=Q(status=S.NOT_STARTED), distinct=True),
+        ongoing=Count("pk", filter=Q(status=S.ONGOING), distinct=True),
+        closed=Count("pk", filter=Q(is_closed=True), distinct=True),
+        overdue=Count("pk", filter=task_overdue_q(as_of), distinct=True),
         reported=Count("pk", filter=Q(progress__year=year, progress__month=month), distinct=True),
     )
     counts["reports"] = TaskProgress.objects.filter(
