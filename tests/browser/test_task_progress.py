@@ -77,7 +77,7 @@ def test_unit_and_village_report_and_the_reviewer_reads_the_month(
     page.context.clear_cookies()
     login(page, live_server, "jw", TEST_PASSWORD)
     page.goto(f"{live_server.url}/ledgers/tasks/")
-    page.click("text=每月调度")
+    page.click("main >> text=每月调度")
     page.wait_for_load_state("networkidle")
     sheet = page.locator("table").inner_text()
     assert "民政科【推进中】已印发小额工程报备制度" in sheet
