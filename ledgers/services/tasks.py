@@ -52,9 +52,11 @@ def task_list_read(*, year, file=None, text=None):
     return parse_task_workbook(file, year=year)
 
 
-def task_import_plan(*, township, rows, create_missing_units=False):
+def task_import_plan(*, township, rows, create_missing_units=False, unit_aliases=None):
     """Check `rows` against the township: (problems, names of units that would be created).
-    Unknown unit names are a problem for their row unless `create_missing_units` is chosen."""
+    Unknown unit names are a problem for their row unless `create_missing_units` is chosen;
+    `unit_aliases` maps a name as the plan writes it to the township's unit name (the text stays)."""
+    aliases = unit_aliases or {}
     problems, missing = [], []
     known = set(ResponsibleUnit.objects.filter(township=township).values_list("name", flat=True))
     has_villages = township.villages.filter(is_active=True).exists()
@@ -68,7 +70,7 @@ def task_import_plan(*, township, rows, create_missing_units=False):
             ("牵头单位", r.lead_names, r.lead_text),
             ("责任单位", r.unit_names, r.units_text),
         ):
-            unknown = [n for n in names if n not in known]
+            unknown = [n for n in names if aliases.get(n, n) not in known]
             if not unknown:
                 continue
             if create_missing_units:
@@ -94,15 +96,29 @@ def task_import_plan(*, township, rows, create_missing_units=False):
     return sorted(problems, key=lambda p: (p.row or 0, p.column)), missing
 
 
-def task_import(*, township, year, actor, file=None, text=None, create_missing_units=False, request=None):
+def task_import(
+    *,
+    township,
+    year,
+    actor,
+    file=None,
+    text=None,
+    create_missing_units=False,
+    unit_aliases=None,
+    request=None,
+):
     """Import the task list of `year` from text or a workbook; every problem is reported and nothing is
     written unless all rows are valid. A re-import replaces the year's tasks, unless progress was
     already reported. With `create_missing_units` the unit names the township does not have yet are
-    added as responsible units (named as written) in the same transaction."""
+    added as responsible units (named as written) in the same transaction; `unit_aliases` links a name as
+    written to a unit of another name (the 牵头单位 / 责任单位 texts stay as written)."""
     if Side.REVIEWER not in scope_for(actor).sides("township", township):
         raise NotPermittedError("只有本镇街纪委审核人员可以导入任务清单。")
     rows, problems = task_list_read(year=year, file=file, text=text)
-    more, missing = task_import_plan(township=township, rows=rows, create_missing_units=create_missing_units)
+    aliases = unit_aliases or {}
+    more, missing = task_import_plan(
+        township=township, rows=rows, create_missing_units=create_missing_units, unit_aliases=aliases
+    )
     if problems or more:
         raise TaskImportError(sorted([*problems, *more], key=lambda p: (p.row or 0, p.column)))
     with transaction.atomic():
@@ -140,12 +156,12 @@ def task_import(*, township, year, actor, file=None, text=None, create_missing_u
         lead_through.objects.bulk_create(
             lead_through(plantask_id=t.pk, responsibleunit_id=units[n].pk)
             for t, r in zip(created, rows, strict=True)
-            for n in r.lead_names
+            for n in dict.fromkeys(aliases.get(n, n) for n in r.lead_names)
         )
         unit_through.objects.bulk_create(
             unit_through(plantask_id=t.pk, responsibleunit_id=units[n].pk)
             for t, r in zip(created, rows, strict=True)
-            for n in r.unit_names
+            for n in dict.fromkeys(aliases.get(n, n) for n in r.unit_names)
         )
         subtasks = PlanSubTask.objects.bulk_create(
             [

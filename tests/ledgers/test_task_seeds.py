@@ -330,3 +330,21 @@ def test_a_task_without_its_duty_line_is_a_row_message(org, reviewer):
     [problem] = info.value.problems
     assert problem.row == 9 and "规范村级小额工程项目管理" in problem.message
     assert not PlanTask.objects.exists()
+
+
+def test_unit_aliases_link_the_plan_words_to_the_township_units_and_keep_the_text(org, reviewer):
+    add_units(org.town, ["组织", "民政", "司法所", "纪委监委", "农业农村经管"])
+    aliases = {
+        "组织人事": "组织",
+        "农业农村": "农业农村经管",
+        "经管": "农业农村经管",
+        "政法": "司法所",
+        "信访": "纪委监委",
+    }
+    svc.task_import(
+        township=org.town, year=2022, text=seed_text("003_tasks.txt"), actor=reviewer, unit_aliases=aliases
+    )
+    task = PlanTask.objects.get(year=2022, number=12)
+    assert task.units_text == "组织\n民政\n农业农村、经管"
+    assert sorted(u.name for u in task.units.all()) == ["农业农村经管", "民政", "组织"]
+    assert not ResponsibleUnit.objects.filter(township=org.town, name__in=["经管", "政法"]).exists()
