@@ -31,7 +31,7 @@ class TaskImportError(InvalidInputError):
 TEXT_MAX_BYTES = 2 * 1024 * 1024
 
 
-def _read_text_upload(file):
+def read_text_upload(file):
     data = file.read(TEXT_MAX_BYTES + 1)
     if len(data) > TEXT_MAX_BYTES:
         raise TaskImportError([file_problem("文本文件超过 2 MB，请拆分后导入。")])
@@ -46,7 +46,7 @@ def _read_text_upload(file):
 def task_list_read(*, year, file=None, text=None):
     """(rows, problems) of a task list given as pasted text, an uploaded .txt or an .xlsx workbook."""
     if text is None and file is not None and (getattr(file, "name", "") or "").lower().endswith(".txt"):
-        text = _read_text_upload(file)
+        text = read_text_upload(file)
     if text is not None:
         return parse_task_text(text, year=year)
     return parse_task_workbook(file, year=year)

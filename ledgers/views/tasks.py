@@ -158,7 +158,7 @@ def task_import(request):
     form = TaskImportForm(
         request.POST or None, request.FILES or None, initial={"year": timezone.localdate().year}
     )
-    problems = []
+    problems, preview = [], None
     if request.method == "POST" and form.is_valid():
         chosen = request.POST.get("township", "")
         township = next(
@@ -166,6 +166,11 @@ def task_import(request):
         )
         if township is None:
             form.add_error(None, "请选择镇街。")
+        elif "preview" in request.POST:
+            preview, problems, text = _preview(form.cleaned_data, township)
+            if text is not None:
+                form.data = form.data.copy()
+                form.data["text"] = text  # a .txt upload: confirmed from the text shown, not re-uploaded
         else:
             try:
                 created = svc.task_import(
@@ -184,8 +189,31 @@ def task_import(request):
             else:
                 messages.success(request, f"已导入 {len(created)} 项任务。")
                 return redirect(f"{_list_url()}?year={form.cleaned_data['year']}")
-    context = {"form": form, "townships": townships, "problems": problems}
+    context = {"form": form, "townships": townships, "problems": problems, "preview": preview}
     return render(request, "ledgers/task_import.html", context)
+
+
+def _preview(data, township):
+    """What the import would write, nothing written: {rows, missing units}, problems, and the text of a
+    .txt upload (confirmed from the text shown, not uploaded again)."""
+    file, text = data["file"], None
+    if file is not None and file.name.lower().endswith(".txt"):
+        try:
+            text = svc.read_text_upload(file)
+        except svc.TaskImportError as exc:
+            return None, exc.problems, None
+        file = None
+    elif file is None:
+        text = data["text"]
+    try:
+        rows, problems = svc.task_list_read(year=data["year"], file=file, text=text)
+    except WorkbookRefused as exc:
+        return None, exc.problems, text
+    more, missing = svc.task_import_plan(
+        township=township, rows=rows, create_missing_units=data["create_missing_units"]
+    )
+    problems = sorted([*problems, *more], key=lambda p: (p.row or 0, p.column))
+    return {"rows": rows, "missing": missing, "from_file": file is not None}, problems, text
 
 
 def _error_text(exc):

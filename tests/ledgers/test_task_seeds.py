@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
 
 from accounts.models import Role
 from ledgers.models import PlanSubTask, PlanTask
@@ -348,3 +349,34 @@ def test_unit_aliases_link_the_plan_words_to_the_township_units_and_keep_the_tex
     assert task.units_text == "组织\n民政\n农业农村、经管"
     assert sorted(u.name for u in task.units.all()) == ["农业农村经管", "民政", "组织"]
     assert not ResponsibleUnit.objects.filter(township=org.town, name__in=["经管", "政法"]).exists()
+
+
+def test_import_page_previews_pasted_text_then_imports_it(client, org, reviewer):
+    add_units(org.town, UNITS_002)
+    client.force_login(reviewer)
+    url = reverse("ledgers:task_import")
+    text = seed_text("002_tasks.txt")
+    response = client.post(url, {"year": 2023, "text": text, "preview": "1"})
+    assert response.status_code == 200 and not PlanTask.objects.exists()
+    rows = response.context["preview"]["rows"]
+    assert [r.number for r in rows] == list(range(1, 13)) and rows[
+        3
+    ].lead_text == "镇纪检办、镇党建办（组织）"
+    assert "确认导入" in response.content.decode()
+    response = client.post(url, {"year": 2023, "text": text, "confirm": "1"})
+    assert response.status_code == 302 and PlanTask.objects.filter(year=2023).count() == 12
+
+
+def test_import_page_preview_of_a_txt_upload_names_unknown_units_by_row(client, org, reviewer):
+    client.force_login(reviewer)
+    url = reverse("ledgers:task_import")
+    upload = SimpleUploadedFile("三管镇任务清单.txt", seed_text("003_tasks.txt").encode("utf-8"))
+    response = client.post(url, {"year": 2022, "file": upload, "preview": "1"})
+    html = response.content.decode()
+    assert "第8行责任单位“组织”中的“组织”不是本镇街的责任单位" in html
+    assert response.context["form"]["text"].value() == seed_text("003_tasks.txt")  # kept for the confirm
+    response = client.post(
+        url, {"year": 2022, "text": seed_text("003_tasks.txt"), "create_missing_units": "on", "preview": "1"}
+    )
+    assert response.context["preview"]["missing"][:3] == ["组织", "民政", "组织人事"]
+    assert not PlanTask.objects.exists() and not ResponsibleUnit.objects.filter(name="组织").exists()
