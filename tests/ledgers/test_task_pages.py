@@ -312,3 +312,22 @@ def test_list_and_sheet_query_counts_do_not_grow_with_tasks(
     with django_assert_num_queries(len(few.captured_queries)):
         response = client.get(url, args | {"year": 2023})
     assert response.content.decode().count("进展") >= 12
+
+
+def test_the_village_home_page_asks_for_this_months_report(client, org, reviewer):
+    year = datetime.date.today().year
+    task = svc.task_create(township=org.town, year=year, actor=reviewer, data=FORM | {"units_text": "各村居"})
+    committee = user_with_role(Role.VILLAGE_COMMITTEE, org.village, username="dc")
+    client.force_login(committee)
+    assert "1 项分解任务本月待填报进展" in client.get("/").content.decode()
+    share = PlanSubTask.objects.get(task=task, village=org.village)
+    today = datetime.date.today()
+    svc.subtask_progress_report(
+        subtask=share,
+        actor=committee,
+        year=today.year,
+        month=today.month,
+        text="推进中",
+        status=T.IN_PROGRESS,
+    )
+    assert "分解任务本月待填报进展" not in client.get("/").content.decode()
