@@ -1,13 +1,12 @@
 """The plan's task list: import from Excel (validate all, then replace the year in one transaction),
 scoped reads, and the responsible units' monthly progress with the task's status roll-up."""
 
-from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from access.roles import Side
 from access.scope import scope_for
 from audit.services import audit_log
-from common.errors import ConflictError, InvalidInputError, NotPermittedError
+from common.errors import ConflictError, InvalidInputError, LockedError, NotPermittedError
 from common.uploads import prepare_upload
 from common.xlsx import Problem, file_problem
 from villages.models import ResponsibleUnit
@@ -124,7 +123,7 @@ def task_import(
     with transaction.atomic():
         existing = PlanTask.objects.select_for_update().filter(township=township, year=year)
         if TaskProgress.objects.filter(task__in=existing).exists():
-            raise ValidationError(f"{year}年任务清单已有进展填报，不能整体替换。")
+            raise LockedError(f"{year}年任务清单已有进展填报，不能整体替换。")
         replaced = existing.count()
         existing.delete()
         if missing:

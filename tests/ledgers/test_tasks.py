@@ -4,12 +4,12 @@ import datetime
 import io
 
 import pytest
-from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from openpyxl import Workbook
 
 from accounts.models import Role
+from common.errors import LockedError
 from ledgers.models import PlanTask, TaskProgress
 from ledgers.services import tasks as svc
 from ledgers.tasks_excel import parse_deadline
@@ -157,7 +157,7 @@ def test_reimport_replaces_the_year_until_progress_is_reported(org, units, revie
     svc.task_progress_report(
         task=task, unit=units["组织"], actor=staff, year=2022, month=5, text="已排查", status=T.IN_PROGRESS
     )
-    with pytest.raises(ValidationError, match="已有进展填报"):
+    with pytest.raises(LockedError, match="已有进展填报"):
         svc.task_import(township=org.town, year=2022, file=sanguan(), actor=reviewer)
     assert PlanTask.objects.filter(year=2022).count() == 2
 
