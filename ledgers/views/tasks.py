@@ -3,7 +3,7 @@
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Q
+from django.db.models import Count, Q
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -56,7 +56,11 @@ def task_list(request):
     closed = request.GET.get("closed", "")
     if closed in ("0", "1"):
         tasks = tasks.filter(is_closed=closed == "1")
-    tasks = tasks.annotate(overdue=task_overdue_case())
+    tasks = tasks.annotate(
+        overdue=task_overdue_case(),
+        shares=Count("subtasks", distinct=True),
+        shares_done=Count("subtasks", filter=Q(subtasks__status=PlanTask.Status.DONE), distinct=True),
+    )
     tasks = tasks.order_by("township__name", "year", "number")
     page = Paginator(tasks, PAGE_SIZE).get_page(request.GET.get("page"))
     units = (

@@ -187,6 +187,8 @@ def test_a_village_reports_on_its_own_share_only(client, org, reviewer):
     progress = TaskProgress.objects.get()
     assert (progress.subtask, progress.unit, progress.evidence.count()) == (own, None, 1)
     assert client.post(reverse("ledgers:subtask_progress", args=[sibling.pk]), data).status_code == 404
+    client.force_login(reviewer)
+    assert "分解任务 1/3 已完成" in client.get(reverse("ledgers:task_list")).content.decode()
     for village in (org.sibling, org.cousin):
         user = user_with_role(Role.VILLAGE_COMMITTEE, village, username=f"u{village.pk}")
         share = PlanSubTask.objects.get(task=task, village=village)
@@ -331,3 +333,19 @@ def test_the_village_home_page_asks_for_this_months_report(client, org, reviewer
         status=T.IN_PROGRESS,
     )
     assert "分解任务本月待填报进展" not in client.get("/").content.decode()
+
+
+def test_the_village_share_list_query_count_does_not_grow(client, org, reviewer, django_assert_num_queries):
+    data = FORM | {"units_text": "各村居"}
+    svc.task_create(township=org.town, year=2022, actor=reviewer, data=data)
+    committee = user_with_role(Role.VILLAGE_COMMITTEE, org.village, username="dc")
+    client.force_login(committee)
+    url = reverse("ledgers:subtask_list")
+    client.get(url)
+    with CaptureQueriesContext(connection) as one:
+        assert client.get(url).status_code == 200
+    for _ in range(9):
+        svc.task_create(township=org.town, year=2023, actor=reviewer, data=data)
+    with django_assert_num_queries(len(one.captured_queries)):
+        response = client.get(url)
+    assert len(response.context["page_obj"]) == 10
