@@ -71,6 +71,7 @@ class Cap(StrEnum):
     TASKS_VIEW = "tasks.view"  # the plan's task list and its progress
     TASKS_MANAGE = "tasks.manage"  # import and edit the task list
     TASKS_REPORT = "tasks.report"  # a responsible unit reports monthly progress on its tasks
+    SUBTASKS_REPORT = "tasks.subtask_report"  # a village / 党总支 reports on its own share of a task
     DASHBOARD_VIEW = "dashboard.view"  # the township and city dashboards (数据看板), within scope
     REVIEW_SCORES_VIEW = "review_scores.view"  # review scores before the grades are confirmed
     # The home page opens with the dashboard's headline figures: for those whose work is to follow the

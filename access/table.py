@@ -21,9 +21,9 @@ _VILLAGE_MEMBER = {Cap.ORG_VIEW, Cap.STANDARDS_VIEW, Cap.CAMPAIGN_VIEW, Cap.RECT
 
 CAPS = MappingProxyType(
     {
-        Role.VILLAGE_COMMITTEE: frozenset(_VILLAGE_MEMBER | {Cap.RECTIFY_RESPOND}),
+        Role.VILLAGE_COMMITTEE: frozenset(_VILLAGE_MEMBER | {Cap.RECTIFY_RESPOND, Cap.SUBTASKS_REPORT}),
         Role.VILLAGE_SUPERVISOR: frozenset(_VILLAGE_MEMBER),
-        Role.BRANCH_SECRETARY: frozenset(_VILLAGE_MEMBER),
+        Role.BRANCH_SECRETARY: frozenset(_VILLAGE_MEMBER | {Cap.SUBTASKS_REPORT}),
         Role.UNIT_STAFF: frozenset(
             _VILLAGE_MEMBER
             | {Cap.UNITS_VIEW, Cap.LEDGER_VIEW, Cap.LEDGER_SUBMIT, Cap.TASKS_VIEW, Cap.TASKS_REPORT}
@@ -146,6 +146,11 @@ SIDES = MappingProxyType(
         "rectification": {
             S.SELF: ((R.VILLAGE_COMMITTEE, "village_id"),),
             S.REVIEWER: ((R.TOWNSHIP_REVIEWER, "township_id"), (R.ADMIN, ANYWHERE)),
+        },
+        # A village's (or 党总支's) share of a plan task given to "各村居" / "各党总支"; paths from PlanSubTask.
+        "plan_subtask": {
+            S.SELF: ((R.VILLAGE_COMMITTEE, "village_id"), (R.BRANCH_SECRETARY, "branch_id")),
+            S.REVIEWER: ((R.TOWNSHIP_REVIEWER, "task.township_id"), (R.ADMIN, ANYWHERE)),
         },
         "township": {
             S.REVIEWER: ((R.TOWNSHIP_REVIEWER, "pk"), (R.ADMIN, ANYWHERE)),

@@ -721,8 +721,10 @@ def make_plan(townships, units, years, today, rnd):
     from villages.models import AnnualTarget, AnnualTargetGrade
 
     by_town = defaultdict(list)
+    by_name = defaultdict(dict)
     for u in units:
         by_town[u.township_id].append(u)
+        by_name[u.township_id][u.name] = u
     tasks = []
     for t in townships:
         for year in years:
@@ -745,7 +747,7 @@ def make_plan(townships, units, years, today, rnd):
                         key_point=key_point,
                         task=task,
                         measures=measures,
-                        lead_unit=lead,
+                        lead_text=lead.name,
                         units_text=lead.name,
                         responsible_person=lead.leader_name,
                         deadline_text=f"{deadline.year}年{deadline.month}月底前",
@@ -753,12 +755,16 @@ def make_plan(townships, units, years, today, rnd):
                         status=status,
                     )
                 )
+    leads = [by_name[task.township_id][task.lead_text] for task in tasks]
     tasks = PlanTask.objects.bulk_create(tasks, batch_size=2000)
-    through = PlanTask.units.through
-    through.objects.bulk_create(
-        (through(plantask_id=task.pk, responsibleunit_id=task.lead_unit_id) for task in tasks),
-        batch_size=5000,
-    )
+    for through in (PlanTask.units.through, PlanTask.lead_units.through):
+        through.objects.bulk_create(
+            (
+                through(plantask_id=task.pk, responsibleunit_id=lead.pk)
+                for task, lead in zip(tasks, leads, strict=True)
+            ),
+            batch_size=5000,
+        )
     targets = AnnualTarget.objects.bulk_create(
         AnnualTarget(township=t, year=year, mode=AnnualTarget.Mode.COUNTS, note="基准测试目标")
         for t in townships

@@ -38,7 +38,17 @@ class VerifyForm(forms.Form):
 
 class TaskImportForm(forms.Form):
     year = forms.IntegerField(label="计划年度", min_value=2000, max_value=2100)
-    file = forms.FileField(label="任务清单（.xlsx）")
+    file = forms.FileField(label="任务清单（.xlsx 或 .txt）", required=False)
+    text = forms.CharField(
+        label="或粘贴方案中的任务", widget=forms.Textarea, required=False, max_length=200_000
+    )
+    create_missing_units = forms.BooleanField(label="自动添加缺少的责任单位", required=False)
+
+    def clean(self):
+        data = super().clean()
+        if not data.get("file") and not (data.get("text") or "").strip():
+            raise forms.ValidationError("请上传任务清单文件，或粘贴方案中的任务。")
+        return data
 
 
 class TaskProgressForm(forms.Form):
@@ -49,4 +59,22 @@ class TaskProgressForm(forms.Form):
     status = forms.ChoiceField(
         label="状态",
         choices=[(PlanTask.Status.IN_PROGRESS, "推进中"), (PlanTask.Status.DONE, "已完成")],
+        widget=forms.Select(attrs={"class": "form-select form-select-sm"}),
     )
+
+
+class PlanTaskForm(forms.Form):
+    """A task as the plan writes it; the 牵头单位 / 责任单位 texts are read into links on save."""
+
+    key_point = forms.CharField(label="工作要点（工程／领域）", max_length=200, required=False)
+    task = forms.CharField(label="重点任务", widget=forms.Textarea(attrs={"rows": 2}), max_length=2000)
+    measures = forms.CharField(label="推进措施", widget=forms.Textarea(attrs={"rows": 5}), required=False)
+    lead_text = forms.CharField(label="牵头单位", max_length=300, required=False)
+    units_text = forms.CharField(label="责任单位", max_length=300, required=False)
+    responsible_person = forms.CharField(label="责任人", max_length=300, required=False)
+    deadline_text = forms.CharField(label="完成时限", max_length=500, required=False)
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+
+class TaskReasonForm(forms.Form):
+    reason = forms.CharField(label="原因", widget=forms.Textarea(attrs={"rows": 2}), max_length=1000)

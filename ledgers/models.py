@@ -208,7 +208,12 @@ class RectificationEvent(models.Model):
 
 
 class PlanTask(models.Model):
-    """A numbered task of the township's implementation plan (工作要点 / 重点任务 / 推进措施)."""
+    """A numbered task of the township's implementation plan, kept as the plan writes it: the group
+    (工作要点 / 工程 / area), 重点任务 and 推进措施, the 牵头单位 and 责任单位 (links and the text as
+    written), the 责任人 as written and the 完成时限 verbatim with the due date read from it.
+
+    A collective responsible party ("各村居", "各党总支") fans the task out into one `PlanSubTask` per
+    village or party branch of the township, each with its own status and progress."""
 
     class Status(models.TextChoices):
         NOT_STARTED = "not_started", "未开始"
@@ -216,21 +221,30 @@ class PlanTask(models.Model):
         DONE = "done", "已完成"
         ONGOING = "ongoing", "长期推进"
 
+    class FanOut(models.TextChoices):
+        NONE = "", "不分解"
+        VILLAGES = "villages", "各村（社区）"
+        BRANCHES = "branches", "各党总支"
+
     township = models.ForeignKey("villages.Township", on_delete=models.CASCADE, related_name="plan_tasks")
     year = models.PositiveSmallIntegerField("年度")
     number = models.PositiveIntegerField("序号")
-    key_point = models.CharField("工作要点", max_length=100)
+    key_point = models.CharField("工作要点", max_length=200)
     task = models.TextField("重点任务")
     measures = models.TextField("推进措施", blank=True)
-    lead_unit = models.ForeignKey(
-        "villages.ResponsibleUnit", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    lead_units = models.ManyToManyField(
+        "villages.ResponsibleUnit", blank=True, related_name="led_plan_tasks", verbose_name="牵头单位"
     )
+    lead_text = models.CharField("牵头单位（原文）", max_length=300, blank=True)
     units = models.ManyToManyField("villages.ResponsibleUnit", blank=True, related_name="plan_tasks")
-    units_text = models.CharField("责任单位（原文）", max_length=200, blank=True)
-    responsible_person = models.CharField("责任人", max_length=30, blank=True)
-    deadline_text = models.CharField("完成时限", max_length=200, blank=True)
+    units_text = models.CharField("责任单位（原文）", max_length=300, blank=True)
+    fan_out = models.CharField("分解到", max_length=10, choices=FanOut.choices, blank=True, default="")
+    responsible_person = models.CharField("责任人", max_length=300, blank=True)
+    deadline_text = models.CharField("完成时限", max_length=500, blank=True)
     deadline = models.DateField("完成日期", null=True, blank=True)
     status = models.CharField("状态", max_length=12, choices=Status.choices, default=Status.NOT_STARTED)
+    is_closed = models.BooleanField("已关闭", default=False)
+    version = models.PositiveIntegerField(default=1)
 
     class Meta:
         verbose_name = "工作任务"
@@ -244,11 +258,53 @@ class PlanTask(models.Model):
         return f"{self.number}. {self.task[:30]}"
 
 
+class PlanSubTask(models.Model):
+    """One village's (or party branch's) share of a task given to "各村居" / "各党总支"."""
+
+    task = models.ForeignKey(PlanTask, on_delete=models.CASCADE, related_name="subtasks")
+    village = models.ForeignKey(
+        "villages.Village", on_delete=models.CASCADE, null=True, blank=True, related_name="plan_subtasks"
+    )
+    branch = models.ForeignKey(
+        "villages.PartyBranch", on_delete=models.CASCADE, null=True, blank=True, related_name="plan_subtasks"
+    )
+    status = models.CharField(
+        "状态", max_length=12, choices=PlanTask.Status.choices, default=PlanTask.Status.NOT_STARTED
+    )
+
+    class Meta:
+        verbose_name = "分解任务"
+        verbose_name_plural = verbose_name
+        ordering = ["task_id", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(village__isnull=False, branch__isnull=True)
+                | Q(village__isnull=True, branch__isnull=False),
+                name="plan_subtask_village_xor_branch",
+            ),
+            models.UniqueConstraint(fields=["task", "village"], name="plan_subtask_one_per_village"),
+            models.UniqueConstraint(fields=["task", "branch"], name="plan_subtask_one_per_branch"),
+        ]
+
+    def __str__(self):
+        return f"{self.task}（{self.party}）"
+
+    @property
+    def party(self):
+        return self.village or self.branch
+
+
 class TaskProgress(models.Model):
-    """A responsible unit's monthly progress entry on a plan task."""
+    """A monthly progress entry on a plan task: by a responsible unit, or by a village / party branch on
+    its sub-task."""
 
     task = models.ForeignKey(PlanTask, on_delete=models.CASCADE, related_name="progress")
-    unit = models.ForeignKey("villages.ResponsibleUnit", on_delete=models.PROTECT, related_name="+")
+    unit = models.ForeignKey(
+        "villages.ResponsibleUnit", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    subtask = models.ForeignKey(
+        PlanSubTask, on_delete=models.CASCADE, null=True, blank=True, related_name="progress"
+    )
     year = models.PositiveSmallIntegerField("年")
     month = models.PositiveSmallIntegerField("月")
     text = models.TextField("进展情况")
@@ -265,11 +321,63 @@ class TaskProgress(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["task", "unit", "year", "month"], name="task_progress_one_per_month"
-            )
+            ),
+            models.UniqueConstraint(
+                fields=["subtask", "year", "month"], name="task_progress_subtask_one_per_month"
+            ),
+            models.CheckConstraint(
+                condition=Q(unit__isnull=False, subtask__isnull=True)
+                | Q(unit__isnull=True, subtask__isnull=False),
+                name="task_progress_unit_xor_subtask",
+            ),
         ]
 
     def __str__(self):
         return f"{self.task} {self.year}年{self.month}月"
+
+
+class TaskProgressEvidence(models.Model):
+    """进展佐证: a file attached to a progress report, checked like assessment evidence."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    progress = models.ForeignKey(TaskProgress, on_delete=models.CASCADE, related_name="evidence")
+    file = models.FileField(upload_to="task_progress/%Y/%m/", max_length=200)
+    original_name = models.CharField("文件名", max_length=255)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveBigIntegerField("大小")
+    sha256 = models.CharField(max_length=64)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "进展佐证"
+        verbose_name_plural = verbose_name
+        ordering = ["uploaded_at"]
+
+    def __str__(self):
+        return self.original_name
+
+
+class PlanTaskEvent(models.Model):
+    """A task closed or reopened, with the reason (the audit log keeps the actor and time as well)."""
+
+    task = models.ForeignKey(PlanTask, on_delete=models.CASCADE, related_name="events")
+    action = models.CharField("操作", max_length=10)
+    reason = models.TextField("原因")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "任务关闭/重新打开记录"
+        verbose_name_plural = verbose_name
+        ordering = ["task_id", "pk"]
+
+    def __str__(self):
+        return f"{self.task} {self.action}"
 
 
 class RectificationEvidence(models.Model):

@@ -2,6 +2,7 @@
 ledger to submit, and the ledger pages; and the demo ledgers. Declared as data; portal
 collects it (see portal/registry.py)."""
 
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
@@ -10,7 +11,7 @@ from villages.models import ResponsibleUnit
 
 from .compliance import LEDGER_START_MONTH
 from .demo import seed_demo_ledgers
-from .models import LedgerSubmission, Rectification
+from .models import LedgerSubmission, PlanSubTask, PlanTask, Rectification
 
 
 def open_rectification_pending(user, scope):
@@ -75,6 +76,31 @@ def ledger_due_pending(user, scope):
     return items
 
 
+def subtask_pending(user, scope):
+    """A village (or 党总支) with shares of this year's tasks not done and not reported this month."""
+    villages = scope.held(Cap.SUBTASKS_REPORT, "village")
+    branches = scope.held(Cap.SUBTASKS_REPORT, "branch")
+    if not (villages or branches):
+        return []
+    today = timezone.localdate()
+    open_shares = (
+        PlanSubTask.objects.filter(Q(village_id__in=villages) | Q(branch_id__in=branches))
+        .filter(task__year=today.year, task__is_closed=False)
+        .exclude(status=PlanTask.Status.DONE)
+        .exclude(progress__year=today.year, progress__month=today.month)
+        .count()
+    )
+    if not open_shares:
+        return []
+    return [
+        (
+            f"{open_shares} 项分解任务本月待填报进展",
+            "镇街实施方案中分解到本村（本党总支）的任务，请按月填报推进情况并上传佐证。",
+            reverse("ledgers:subtask_list"),
+        )
+    ]
+
+
 def ledger_cards(user, scope):
     if scope.can("ledger.view"):
         yield (
@@ -86,6 +112,7 @@ def ledger_cards(user, scope):
 
 HOME_PENDING = [
     (20, open_rectification_pending),
+    (25, subtask_pending),
     (40, responded_rectification_pending),
     (50, ledger_due_pending),
 ]

@@ -18,10 +18,12 @@ from villages.models import ResponsibleUnit, Township
 from .models import (
     LedgerEntry,
     LedgerSubmission,
+    PlanSubTask,
     PlanTask,
     Rectification,
     RectificationEvidence,
     TaskProgress,
+    TaskProgressEvidence,
 )
 from .workflow import TRANSITIONS, overdue_case
 
@@ -175,10 +177,17 @@ def task_list_for_user(user):
 
 
 def _task_detail_queryset(user):
-    progress = TaskProgress.objects.select_related("unit", "reported_by").order_by(
-        "-year", "-month", "unit__name"
+    progress = (
+        TaskProgress.objects.select_related("unit", "reported_by", "subtask__village", "subtask__branch")
+        .prefetch_related("evidence")
+        .order_by("-year", "-month", "unit__name")
     )
-    return task_list_for_user(user).prefetch_related(Prefetch("progress", queryset=progress))
+    subtasks = PlanSubTask.objects.select_related("village", "branch").order_by(
+        "village__sort_order", "village__name", "branch__sort_order", "branch__name"
+    )
+    return task_list_for_user(user).prefetch_related(
+        Prefetch("progress", queryset=progress), Prefetch("subtasks", queryset=subtasks)
+    )
 
 
 def task_get_for_user(user, pk):
@@ -202,3 +211,95 @@ def access_task_by_id(user, pk, *, need=None, request=None):
 def access_unit_by_id(user, pk, *, need=None, request=None):
     """(unit, sides): UNIT keeps the unit's ledger; REVIEWER (the township) confirms its deductions."""
     return access_by_id(user, ledger_units_for_user(user), pk, entity="unit", need=need, request=request)
+
+
+def subtasks_of_user_q(user):
+    """The sub-tasks the user reports on: its own village's (村两委) and its own 党总支's."""
+    scope = scope_for(user)
+    if scope.everywhere:
+        return Q()
+    return Q(village_id__in=scope.held(Cap.SUBTASKS_REPORT, "village")) | Q(
+        branch_id__in=scope.held(Cap.SUBTASKS_REPORT, "branch")
+    )
+
+
+def subtask_list_for_user(user):
+    latest = TaskProgress.objects.filter(subtask=OuterRef("pk")).order_by("-year", "-month", "-pk")
+    return (
+        PlanSubTask.objects.filter(subtasks_of_user_q(user))
+        .select_related("task", "task__township", "village", "branch")
+        .annotate(latest_text=Subquery(latest.values("text")[:1]))
+        .annotate(latest_year=Subquery(latest.values("year")[:1]))
+        .annotate(latest_month=Subquery(latest.values("month")[:1]))
+    )
+
+
+def subtask_get_for_user(user, pk):
+    progress = TaskProgress.objects.select_related("reported_by").prefetch_related("evidence")
+    qs = subtask_list_for_user(user).prefetch_related(
+        Prefetch("progress", queryset=progress.order_by("-year", "-month"))
+    )
+    return get_or_404(qs, pk)
+
+
+def task_evidence_get_for_user(user, pk):
+    """A progress report's file, for whoever sees the task (or reports on the sub-task it belongs to)."""
+    tasks = task_list_for_user(user).values("pk")
+    subtasks = PlanSubTask.objects.filter(subtasks_of_user_q(user)).values("pk")
+    qs = TaskProgressEvidence.objects.select_related("progress__task").filter(
+        Q(progress__task__in=tasks) | Q(progress__subtask__in=subtasks)
+    )
+    return get_or_404(qs, pk)
+
+
+def monthly_sheet(user, township_id, year, month, today=None):
+    """每月调度: every task of the township's year with its state and the month's reports, sub-tasks
+    with theirs, and the counts (in SQL). Overdue is judged at the month's end, or today if earlier."""
+    import calendar
+    import datetime
+
+    from django.utils import timezone
+
+    from .workflow import task_overdue_case, task_overdue_q
+
+    township = get_or_404(Township.objects.filter(task_townships_q(scope_for(user))), township_id)
+    today = today or timezone.localdate()
+    as_of = min(today, datetime.date(year, month, calendar.monthrange(year, month)[1]))
+    reports = (
+        TaskProgress.objects.filter(year=year, month=month)
+        .select_related("unit", "subtask__village", "subtask__branch", "reported_by")
+        .prefetch_related("evidence")
+        .order_by("unit__sort_order", "unit__name", "subtask_id")
+    )
+    subtasks = PlanSubTask.objects.select_related("village", "branch").order_by(
+        "village__sort_order", "village__name", "branch__sort_order", "branch__name"
+    )
+    tasks = (
+        PlanTask.objects.filter(township=township, year=year)
+        .annotate(overdue=task_overdue_case(as_of))
+        .prefetch_related(Prefetch("progress", queryset=reports, to_attr="month_reports"))
+        .prefetch_related(Prefetch("subtasks", queryset=subtasks))
+        .order_by("number")
+    )
+    S = PlanTask.Status
+    counts = PlanTask.objects.filter(township=township, year=year).aggregate(
+        total=Count("pk", distinct=True),
+        done=Count("pk", filter=Q(status=S.DONE), distinct=True),
+        in_progress=Count("pk", filter=Q(status=S.IN_PROGRESS), distinct=True),
+        not_started=Count("pk", filter=Q(status=S.NOT_STARTED), distinct=True),
+        ongoing=Count("pk", filter=Q(status=S.ONGOING), distinct=True),
+        closed=Count("pk", filter=Q(is_closed=True), distinct=True),
+        overdue=Count("pk", filter=task_overdue_q(as_of), distinct=True),
+        reported=Count("pk", filter=Q(progress__year=year, progress__month=month), distinct=True),
+    )
+    counts["reports"] = TaskProgress.objects.filter(
+        task__township=township, task__year=year, year=year, month=month
+    ).count()
+    return {
+        "township": township,
+        "year": year,
+        "month": month,
+        "as_of": as_of,
+        "tasks": tasks,
+        "counts": counts,
+    }

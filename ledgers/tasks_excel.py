@@ -1,45 +1,35 @@
-"""Reading the plan's task list (seed 003 附件2) from an uploaded workbook.
+"""The plan's task list as a workbook: reading an upload and writing the export.
 
-Layout: 工作要点 | 责任单位 | 重点任务 | 推进措施 | 完成时限, one row per 重点任务. A title row may sit
-above the header. 工作要点 is written once per group: a blank cell (or the lower cells of a merged
-range, which openpyxl reads as blank) means "same as above". Nothing here touches the database.
+Layout: 序号 | 工作要点 | 重点任务 | 推进措施 | 牵头单位 | 责任单位 | 责任人 | 完成时限, one row per
+重点任务, columns found by their header (序号, 牵头单位, 责任人 and 完成时限 may be left out, so the
+older 工作要点｜责任单位｜重点任务｜推进措施｜完成时限 sheets still read). A title row may sit above the
+header. The export writes every column, so exporting and re-importing gives the same tasks. 工作要点 is written once per group: a blank cell (or the lower cells of a merged
+range, which openpyxl reads as blank) means "same as above". A plan may leave the group or the units
+unwritten (seed 001 names units for some tasks only): such rows are kept as they are. Nothing here touches the database.
 """
 
-import calendar
-import datetime
-import re
-from dataclasses import dataclass, field
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font
 
 from common.xlsx import Problem, WorkbookRefused, file_problem, open_workbook, read_upload
+
+from .tasklist import TaskRow, make_row, parse_deadline, split_parties  # noqa: F401 (re-exported)
 
 MAX_BYTES = 5 * 1024 * 1024
 MAX_ROWS = 500
 HEADER_SCAN = 5
 COLUMNS = {
+    "number": "序号",
     "key_point": "工作要点",
-    "units": "责任单位",
     "task": "重点任务",
     "measures": "推进措施",
+    "lead": "牵头单位",
+    "units": "责任单位",
+    "person": "责任人",
     "deadline": "完成时限",
 }
 REQUIRED = ("key_point", "units", "task")
-UNIT_SPLIT = re.compile(r"[、，,;；/\s]+")
-MONTH_END = re.compile(r"(\d{1,2})\s*月(?:底|末|份|\d{1,2}日)?")
-STANDING = ("长期推进", "长期坚持", "常态化", "长期开展", "持续推进")
-
-
-@dataclass
-class TaskRow:
-    row: int
-    number: int
-    key_point: str
-    task: str
-    measures: str
-    units_text: str
-    unit_names: list = field(default_factory=list)
-    deadline_text: str = ""
-    deadline: datetime.date | None = None
-    ongoing: bool = False
+WIDTHS = {"number": 6, "key_point": 18, "task": 30, "measures": 60, "lead": 18, "units": 24, "person": 14}
 
 
 def _text(value):
@@ -51,21 +41,7 @@ def _text(value):
 
 
 def split_units(text):
-    return [n for n in UNIT_SPLIT.split(text or "") if n]
-
-
-def parse_deadline(text, year):
-    """(date or None, ongoing). A named month wins ("每年12月底前…，其他常态化" → Dec 31): it is the
-    date the township follows; a text with only a standing rule marks the task as ongoing."""
-    text = text or ""
-    match = MONTH_END.search(text)
-    if match and 1 <= int(match.group(1)) <= 12:
-        month = int(match.group(1))
-        day_match = re.search(rf"{month}\s*月\s*(\d{{1,2}})\s*日", text)
-        last = calendar.monthrange(year, month)[1]
-        day = int(day_match.group(1)) if day_match and 1 <= int(day_match.group(1)) <= last else last
-        return datetime.date(year, month, day), False
-    return None, any(word in text for word in STANDING)
+    return split_parties(text)[0]
 
 
 def _find_header(rows):
@@ -96,7 +72,7 @@ def parse_task_workbook(file, *, year):
         raise WorkbookRefused(
             [
                 file_problem(
-                    "未找到表头“重点任务”，请使用任务清单模板（工作要点｜责任单位｜重点任务｜推进措施｜完成时限）。"
+                    "未找到表头“重点任务”，请使用任务清单模板（序号｜工作要点｜重点任务｜推进措施｜牵头单位｜责任单位｜责任人｜完成时限，序号、牵头单位、责任人可省略）。"
                 )
             ]
         )
@@ -104,35 +80,69 @@ def parse_task_workbook(file, *, year):
     if missing:
         raise WorkbookRefused([file_problem(f"表头缺少列：{'、'.join(missing)}。")])
 
-    problems, rows, key_point = [], [], ""
+    problems, rows, key_point, numbers = [], [], "", set()
     for offset, values in enumerate(raw[header_index + 1 :], start=header_index + 2):
         cells = {key: _text(values[i]) if i < len(values) else "" for key, i in cols.items()}
         if not any(cells.values()):
             continue
         key_point = cells.get("key_point") or key_point
-        if not key_point:
-            problems.append(Problem(sheet_name, offset, COLUMNS["key_point"], "第一条任务须填写工作要点。"))
         if not cells["task"]:
             problems.append(Problem(sheet_name, offset, COLUMNS["task"], "重点任务不能为空。"))
-        names = split_units(cells["units"])
-        if not names:
-            problems.append(Problem(sheet_name, offset, COLUMNS["units"], "责任单位不能为空。"))
-        deadline_text = cells.get("deadline", "")
-        deadline, ongoing = parse_deadline(deadline_text, year)
+        number = len(rows) + 1
+        if cells.get("number"):
+            if not cells["number"].isdigit() or int(cells["number"]) in numbers:
+                problems.append(
+                    Problem(sheet_name, offset, COLUMNS["number"], f"序号“{cells['number']}”无效或重复。")
+                )
+            else:
+                number = int(cells["number"])
+        numbers.add(number)
         rows.append(
-            TaskRow(
+            make_row(
                 row=offset,
-                number=len(rows) + 1,
-                key_point=key_point[:100],
+                number=number,
+                key_point=key_point[:200],
                 task=cells["task"],
                 measures=cells.get("measures", ""),
-                units_text=cells["units"][:200],
-                unit_names=names,
-                deadline_text=deadline_text[:200],
-                deadline=deadline,
-                ongoing=ongoing,
+                units_text=cells["units"][:300],
+                lead_text=cells.get("lead", "")[:300],
+                person=cells.get("person", "")[:300],
+                deadline_text=cells.get("deadline", "")[:500],
+                year=year,
             )
         )
     if not rows and not problems:
         problems.append(file_problem("任务清单中没有任务。"))
     return rows, problems
+
+
+def export_task_workbook(tasks, out, *, title=""):
+    """The task list in the import layout (every column the importer reads), so that a re-import of the
+    file gives the same tasks. `tasks` are PlanTasks of one township and year, in order."""
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "任务清单"
+    ws.append([title or "任务清单"])
+    ws.append(list(COLUMNS.values()))
+    for cell in ws[2]:
+        cell.font = Font(bold=True)
+    for t in tasks:
+        ws.append(
+            [
+                t.number,
+                t.key_point,
+                t.task,
+                t.measures,
+                t.lead_text,
+                t.units_text,
+                t.responsible_person,
+                t.deadline_text,
+            ]
+        )
+    wrap = Alignment(wrap_text=True, vertical="top")
+    for row in ws.iter_rows(min_row=3):
+        for cell in row:
+            cell.alignment = wrap
+    for i, key in enumerate(COLUMNS):
+        ws.column_dimensions[chr(ord("A") + i)].width = WIDTHS.get(key, 16)
+    wb.save(out)

@@ -38,6 +38,15 @@ urlpatterns = [
     # Plan tasks
     path("tasks/", tasks.task_list, name="task_list"),
     path("tasks/import/", tasks.task_import, name="task_import"),
+    path("tasks/new/", tasks.task_create, name="task_create"),
+    path("tasks/export/", tasks.task_export, name="task_export"),
+    path("tasks/monthly/", tasks.task_monthly, name="task_monthly"),
+    path("tasks/mine/", tasks.subtask_list, name="subtask_list"),
+    path("tasks/<int:pk>/edit/", tasks.task_edit, name="task_edit"),
+    path("tasks/<int:pk>/close/", tasks.task_close, name="task_close"),
+    path("tasks/<int:pk>/reopen/", tasks.task_reopen, name="task_reopen"),
+    path("tasks/shares/<int:pk>/", tasks.subtask_progress, name="subtask_progress"),
+    path("task-files/<uuid:evidence_pk>/", tasks.task_evidence_download, name="task_evidence_download"),
     path("tasks/<int:pk>/", tasks.task_detail, name="task_detail"),
     path("tasks/<int:pk>/progress/", tasks.task_progress, name="task_progress"),
 ]

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from access.roles import Side
 
-from .models import Rectification
+from .models import PlanTask, Rectification
 
 S = Rectification.Status
 
@@ -46,6 +46,43 @@ def overdue_case(today=None):
     today = today or today_local()
     return Case(
         When(~Q(status=S.CLOSED) & Q(deadline__lt=today), then=Value(True)),
+        default=Value(False),
+        output_field=BooleanField(),
+    )
+
+
+# ---- plan tasks (工作任务): closing and reopening, and when a task is overdue ---------------------------
+
+
+@dataclass(frozen=True)
+class TaskTransition:
+    action: str
+    label: str
+    closed_before: bool
+    closed_after: bool
+    side: str  # access.table.SIDES["township"]: REVIEWER keeps the township's task list
+
+
+TASK_TRANSITIONS = (
+    TaskTransition("close", "关闭任务", False, True, Side.REVIEWER),
+    TaskTransition("reopen", "重新打开", True, False, Side.REVIEWER),
+)
+TASK_BY_ACTION = {t.action: t for t in TASK_TRANSITIONS}
+
+
+def task_overdue_q(today=None, prefix=""):
+    """A task is overdue when its due date has passed and it is neither done, standing nor closed."""
+    today = today or today_local()
+    return (
+        Q(**{f"{prefix}deadline__lt": today})
+        & ~Q(**{f"{prefix}status__in": [PlanTask.Status.DONE, PlanTask.Status.ONGOING]})
+        & Q(**{f"{prefix}is_closed": False})
+    )
+
+
+def task_overdue_case(today=None, prefix=""):
+    return Case(
+        When(task_overdue_q(today, prefix), then=Value(True)),
         default=Value(False),
         output_field=BooleanField(),
     )

@@ -2,7 +2,8 @@
 2025 and the current year; ledgers also for 2023, where 2025's three-year history starts): each unit's
 monthly ledgers from April (mostly on time, some late, a few missing, many zero reports), problems with
 their deductions (a village's confirmed deductions stay within 1 point a year, so no demo grade moves),
-the plan's eight tasks with the units' monthly progress, and rectification items in every state from the
+the plan's eight tasks with the units' monthly progress (and, for 三管镇 and 鲍沟镇, the seeds' own task
+lists: see seed_plans.py), and rectification items in every state from the
 ledgers, the township review and the city's feedback.
 
 Deterministic (a seeded random per township and year). A township that already has ledgers is left as
@@ -18,6 +19,7 @@ from ..models import LedgerSubmission
 from .base import DemoTownship, demo_years, ledger_years, recompute
 from .monthly import seed_monthly
 from .rectifications import seed_rectifications
+from .seed_plans import seed_plan
 from .tasks import seed_tasks
 
 __all__ = ["demo_years", "ledger_years", "seed_demo_ledgers", "seed_ledgers"]
@@ -36,6 +38,7 @@ def seed_ledgers(*, township, reviewer, reporters=None, today=None):
         made += seed_monthly(t, year)
     for year in demo_years(today):
         seed_tasks(t, year)
+    seed_plan(t)
     seed_rectifications(t)
     recompute(t)
     return made

@@ -73,7 +73,7 @@ def seed_tasks(t, year):
             key_point=key_point,
             task=text,
             measures="每月调度推进情况，责任单位按月填报进展。（演示数据）",
-            lead_unit=units[0],
+            lead_text=units[0].name,
             units_text="、".join(u.name for u in units),
             deadline_text=f"{year}年{deadline_text}" if not ongoing else deadline_text,
             deadline=deadline,
@@ -90,6 +90,10 @@ def seed_tasks(t, year):
             for t, units in zip(made, links, strict=True)
             for u in units
         ]
+    )
+    lead = PlanTask.lead_units.through
+    lead.objects.bulk_create(
+        [lead(plantask_id=t.pk, responsibleunit_id=units[0].pk) for t, units in zip(made, links, strict=True)]
     )
     rows = [row for rows in progress for row in rows]
     for row in rows:

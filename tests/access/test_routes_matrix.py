@@ -38,7 +38,16 @@ from assessments.models import Assessment
 from assessments.services.campaigns import campaign_create
 from feedback.models import Feedback
 from indices.services import standard_import
-from ledgers.models import LedgerEntry, LedgerSubmission, PlanTask, Rectification, RectificationEvidence
+from ledgers.models import (
+    LedgerEntry,
+    LedgerSubmission,
+    PlanSubTask,
+    PlanTask,
+    Rectification,
+    RectificationEvidence,
+    TaskProgress,
+    TaskProgressEvidence,
+)
 from reports.models import ExportJob
 from tests.assessments.conftest import PDF_BYTES, SAMPLE
 from tests.conftest import make_org
@@ -121,6 +130,11 @@ ROUTE_IDS = {
     "ledgers:rectification_evidence_download": {"evidence_pk": "rectification_evidence"},
     "ledgers:task_detail": {"pk": "task"},
     "ledgers:task_progress": {"pk": "task"},
+    "ledgers:task_edit": {"pk": "task"},
+    "ledgers:task_close": {"pk": "task"},
+    "ledgers:task_reopen": {"pk": "task"},
+    "ledgers:subtask_progress": {"pk": "subtask"},
+    "ledgers:task_evidence_download": {"evidence_pk": "task_evidence"},
     "reports:center": {"campaign_pk": "campaign"},
     "publication:manage": {"pk": "campaign"},
     "publication:publish": {"pk": "campaign"},
@@ -153,7 +167,7 @@ ROUTE_IDS = {
 
 MISSING_INT = 999_999
 MISSING_UUID = uuid.UUID("00000000-0000-4000-8000-000000000000")
-UUID_OBJECTS = {"evidence", "rectification_evidence"}
+UUID_OBJECTS = {"evidence", "rectification_evidence", "task_evidence"}
 
 
 # ---- the routes -------------------------------------------------------------------------------------
@@ -223,6 +237,7 @@ LEVEL = {
     "standard": "township",
     "campaign": "township",
     "task": "township",
+    "task_evidence": "township",
     "job": "township",
     "branch": "branch",
     "unit": "unit",
@@ -247,6 +262,22 @@ def _township_rows(nodes, villages, version):
     )
     task = PlanTask.objects.create(township=town, year=YEAR, number=1, key_point="三务公开", task="按月公开")
     task.units.set([nodes["unit"]])
+    progress = TaskProgress.objects.create(
+        task=task,
+        unit=nodes["unit"],
+        year=YEAR,
+        month=MONTH,
+        text="已公开",
+        status=PlanTask.Status.IN_PROGRESS,
+    )
+    task_evidence = TaskProgressEvidence.objects.create(
+        progress=progress,
+        file=ContentFile(PDF_BYTES, name="t.pdf"),
+        original_name="公开栏照片.pdf",
+        content_type="application/pdf",
+        size=len(PDF_BYTES),
+        sha256=hashlib.sha256(PDF_BYTES).hexdigest(),
+    )
     job = ExportJob.objects.create(
         kind=ExportJob.Kind.GRADE_ROSTER_XLSX,
         township=town,
@@ -257,7 +288,13 @@ def _township_rows(nodes, villages, version):
         file=ContentFile(b"PK\x03\x04 roster", name="roster.xlsx"),
         filename="定级名册.xlsx",
     )
-    return {"standard": standard, "campaign": campaign, "task": task, "job": job}
+    return {
+        "standard": standard,
+        "campaign": campaign,
+        "task": task,
+        "task_evidence": task_evidence,
+        "job": job,
+    }
 
 
 def _village_rows(nodes, campaign):
@@ -291,6 +328,9 @@ def _village_rows(nodes, campaign):
         sha256=hashlib.sha256(PDF_BYTES).hexdigest(),
     )
     user = user_with_role(Role.VILLAGE_COMMITTEE, village)
+    subtask = PlanSubTask.objects.create(
+        task=PlanTask.objects.get(township=nodes["township"], year=YEAR, number=1), village=village
+    )
     feedback = Feedback.objects.create(
         village=village,
         township=nodes["township"],
@@ -310,6 +350,7 @@ def _village_rows(nodes, campaign):
         "entry": entry,
         "rectification": rectification,
         "rectification_evidence": rectification_evidence,
+        "subtask": subtask,
     }
 
 
@@ -416,12 +457,18 @@ OPENS = {
         "reports:village_record",
         "ledgers:rectification_detail",
         "ledgers:rectification_evidence_download",
+        "ledgers:subtask_progress",
         "indices:standard_detail",
         "reports:assessment_document",
         "villages:village_detail",
     },
     Role.BRANCH_SECRETARY: {"assessments:branch_board"},
-    Role.UNIT_STAFF: {"ledgers:ledger_edit", "ledgers:ledger_template", "ledgers:task_detail"},
+    Role.UNIT_STAFF: {
+        "ledgers:ledger_edit",
+        "ledgers:ledger_template",
+        "ledgers:task_detail",
+        "ledgers:task_evidence_download",
+    },
     Role.TOWNSHIP_REVIEWER: {
         "accounts:user_detail",
         "assessments:batch_results",
@@ -442,6 +489,7 @@ OPENS = {
         "villages:township_plan",
         "villages:township_settings",
         "villages:unit_detail",
+        "ledgers:task_edit",
     },
     Role.CITY_OFFICE: {"dashboards:city", "accounts:user_grant"},
     Role.ADMIN: {

@@ -4,12 +4,12 @@ import datetime
 import io
 
 import pytest
-from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from openpyxl import Workbook
 
 from accounts.models import Role
+from common.errors import LockedError
 from ledgers.models import PlanTask, TaskProgress
 from ledgers.services import tasks as svc
 from ledgers.tasks_excel import parse_deadline
@@ -111,12 +111,14 @@ def test_import_sanguan_2022_list(org, units, reviewer):
         "9月底前完成整顿验收",
         T.NOT_STARTED,
     )
-    assert first.lead_unit == units["组织"]
+    # 附件2 has no 牵头单位 column: no lead is guessed from the 责任单位 (it used to be the first one)
+    assert (first.lead_text, list(first.lead_units.all())) == ("", [])
+    assert list(first.units.all()) == [units["组织"]]
     assert tasks[1].deadline == datetime.date(2022, 6, 30)
     assert (tasks[2].deadline, tasks[2].status) == (None, T.ONGOING)
     assert tasks[3].deadline == datetime.date(2022, 12, 31)
     assert {u.name for u in tasks[4].units.all()} == {"组织人事", "农业农村", "民政"}
-    assert tasks[4].lead_unit == units["组织人事"]
+    assert tasks[4].units_text == "组织人事、农业农村、民政"
     assert {u.name for u in tasks[7].units.all()} == {"农业农村", "经管"}
     assert (tasks[7].deadline, tasks[7].status) == (None, T.ONGOING)
     assert tasks[7].measures.startswith("1、巩固")
@@ -155,7 +157,7 @@ def test_reimport_replaces_the_year_until_progress_is_reported(org, units, revie
     svc.task_progress_report(
         task=task, unit=units["组织"], actor=staff, year=2022, month=5, text="已排查", status=T.IN_PROGRESS
     )
-    with pytest.raises(ValidationError, match="已有进展填报"):
+    with pytest.raises(LockedError, match="已有进展填报"):
         svc.task_import(township=org.town, year=2022, file=sanguan(), actor=reviewer)
     assert PlanTask.objects.filter(year=2022).count() == 2
 

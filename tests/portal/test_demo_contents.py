@@ -196,3 +196,28 @@ def test_the_readme_lists_every_demo_account_with_its_role_and_the_demo_village(
     assert f"首页点“填报{village}2025年度自评”" in section
     # the measured step counts (tests/browser/test_phone_sheet.py, test_review_queue.py) are written in
     assert "步数（由浏览器测试实测并断言上限）" in section and "待补" not in section
+
+
+@pytest.mark.django_db
+def test_the_seed_plans_are_imported_as_written_with_progress(demo):
+    from ledgers.models import PlanSubTask
+
+    sanguan = PlanTask.objects.filter(township=_town("三管镇"), year=2022).order_by("number")
+    assert sanguan.count() == 15
+    first = sanguan.first()
+    assert (first.key_point, first.task, first.units_text, first.deadline_text) == (
+        "健全治理体系",
+        "加强软弱涣散村（社区）党组织整顿提升",
+        "组织",
+        "9月底前完成整顿验收",
+    )
+    twelfth = sanguan.get(number=12)  # "组织\n民政\n农业农村、经管": the demo's 农业农村经管 once
+    assert sorted(u.name for u in twelfth.units.all()) == ["农业农村经管", "民政", "组织"]
+    baogou = _town("鲍沟镇")
+    plan = PlanTask.objects.filter(township=baogou, year=2023)
+    assert plan.count() == 12
+    assert plan.get(number=4).lead_text == "镇纪检办、镇党建办（组织）"
+    villages = baogou.villages.filter(is_active=True).count()
+    assert PlanSubTask.objects.filter(task__in=plan).count() == 12 * villages
+    assert TaskProgress.objects.filter(task__in=plan, subtask__isnull=False).exists()
+    assert TaskProgress.objects.filter(task__in=sanguan, unit__isnull=False).exists()

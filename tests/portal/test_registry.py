@@ -69,6 +69,7 @@ def test_every_app_registers_its_home_page_providers_in_the_pages_order():
     assert _names(registry.providers("pending")) == [
         "assessments.portal.self_assessment_pending",
         "ledgers.portal.open_rectification_pending",
+        "ledgers.portal.subtask_pending",
         "assessments.portal.review_pending",
         "ledgers.portal.responded_rectification_pending",
         "feedback.portal.new_feedback_pending",
