@@ -7,6 +7,8 @@ a build through the task that ReportsConfig.ready() registers with them (service
 from celery import shared_task
 from django.db import OperationalError
 
+from common.storage import orphan_cleanup
+
 from .services.integrity import evidence_verify_all
 from .services.jobs import export_run
 
@@ -28,3 +30,16 @@ def export_build(job_id):
 def evidence_verify():
     result = evidence_verify_all()
     return {"checked": result["checked"], "problems": len(result["problems"])}
+
+
+@shared_task(name="reports.cleanup_orphan_files", acks_late=True)
+def cleanup_orphan_files():
+    """Daily: remove stored files without a row (older than an hour) and temporary uploads older than a
+    day; counts and bytes go to the log (common.storage)."""
+    report = orphan_cleanup(delete=True)
+    return {
+        "orphans": len(report.orphans),
+        "orphan_bytes": report.orphan_bytes,
+        "temp_files": len(report.temp_files),
+        "temp_bytes": report.temp_bytes,
+    }
