@@ -209,16 +209,23 @@ def _read_entry(zf, info, budget):
     """An entry's bytes, read in chunks and never more than declared (+1 to notice) or the budget."""
     cap = min(info.file_size, budget)
     out = io.BytesIO()
-    with zf.open(info) as fh:
-        while True:
-            chunk = fh.read(READ_CHUNK)
-            if not chunk:
-                break
-            out.write(chunk)
-            if out.tell() > cap:
-                raise UploadError(
-                    f"文档解压后超过 {size_label(MAX_ZIP_UNCOMPRESSED)} 或超过其声明的大小，疑似压缩炸弹，不予接受。"
-                )
+    try:
+        with zf.open(info) as fh:
+            while True:
+                chunk = fh.read(READ_CHUNK)
+                if not chunk:
+                    break
+                out.write(chunk)
+                if out.tell() > cap:
+                    raise UploadError(
+                        f"文档解压后超过 {size_label(MAX_ZIP_UNCOMPRESSED)} 或超过其声明的大小，"
+                        "疑似压缩炸弹，不予接受。"
+                    )
+    except zipfile.BadZipFile:
+        # zipfile stops at the declared size; a part holding more than it declares fails its CRC here
+        raise UploadError(
+            "文档内部内容与其声明的大小或校验值不符，疑似压缩炸弹或已损坏，不予接受。"
+        ) from None
     data = out.getvalue()
     if len(data) != info.file_size:
         raise UploadError("文档内部大小与声明不符，疑似压缩炸弹或已损坏，不予接受。")

@@ -110,7 +110,6 @@ def open_workbook(data):
         raise WorkbookRefused([file_problem("文件解压后过大，不能导入。")])
     if "[Content_Types].xml" not in names or "xl/workbook.xml" not in names:
         raise WorkbookRefused([file_problem(NOT_XLSX)])
-    check_import_package(data)
     try:
         content_types = archive.read("[Content_Types].xml").decode("utf-8", "replace").lower()
     except (zipfile.BadZipFile, OSError, ValueError, EOFError, RuntimeError):
@@ -119,6 +118,7 @@ def open_workbook(data):
         n.lower().endswith("vbaproject.bin") for n in names
     ):
         raise WorkbookRefused([file_problem(MACRO)])
+    check_import_package(data)
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception:  # openpyxl raises many types (KeyError, XML errors, defusedxml refusals)
