@@ -23,6 +23,7 @@ import hashlib
 import io
 import os
 import re
+import threading
 import unicodedata
 import warnings
 import zipfile
@@ -60,7 +61,10 @@ PHOTO_QUALITY = 85
 # 2× this limit is turned into a refusal here as well).
 MAX_IMAGE_PIXELS = 64_000_000
 Image.MAX_IMAGE_PIXELS = MAX_IMAGE_PIXELS
-ImageFile.LOAD_TRUNCATED_IMAGES = False  # the default, stated: a truncated image is an error, not grey
+# A truncated image is an error, never grey pixels. ImageFile.LOAD_TRUNCATED_IMAGES is process-wide and
+# WeasyPrint sets it to True when imported (weasyprint/images.py), so _decode_image turns it off around
+# its own decoding instead of trusting the global.
+_TRUNCATED_FLAG = threading.Lock()
 IMAGE_FORMATS = {"jpg": "JPEG", "png": "PNG"}
 
 pillow_heif.register_heif_opener()  # once, at import: Image.open then reads HEIC/HEIF too
@@ -415,9 +419,16 @@ def _decode_image(data, label, formats):
         width, height = image.size
         if width <= 0 or height <= 0 or width * height > MAX_IMAGE_PIXELS:
             raise UploadError(_too_many_pixels(width, height))
-        with warnings.catch_warnings():
+        if image.format == "PNG":  # every chunk to IEND with its CRC, whatever the global flag says
+            Image.open(io.BytesIO(data), formats=formats).verify()
+        with warnings.catch_warnings(), _TRUNCATED_FLAG:
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            image.load()  # every pixel of the first frame; re-encoding keeps only it
+            saved = ImageFile.LOAD_TRUNCATED_IMAGES
+            ImageFile.LOAD_TRUNCATED_IMAGES = False
+            try:
+                image.load()  # every pixel of the first frame; re-encoding keeps only it
+            finally:
+                ImageFile.LOAD_TRUNCATED_IMAGES = saved
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise UploadError(_too_many_pixels()) from None
     except UploadError:
