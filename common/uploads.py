@@ -80,7 +80,10 @@ MAX_ZIP_RATIO = 200
 ZIP_RATIO_FLOOR = 1024 * 1024  # small parts may compress as they like
 HEAD_BYTES = 8192
 READ_CHUNK = 64 * 1024
-XML_SUFFIXES = (".xml", ".rels", ".vml")
+XML_SUFFIXES = (".xml", ".rels")
+# Legacy VML drawings (comments in .xlsx) are often not well-formed XML; they are not parsed, but may carry
+# no DTD or entity declaration either.
+VML_SUFFIX = ".vml"
 HYPERLINK_REL = "/relationships/hyperlink"
 CT_NS = "{http://schemas.openxmlformats.org/package/2006/content-types}"
 REL_NS = "{http://schemas.openxmlformats.org/package/2006/relationships}"
@@ -293,6 +296,10 @@ def check_ooxml(fileobj):
                     continue
                 data = _read_entry(zf, info, budget)  # every entry: actual size and CRC are checked
                 budget -= len(data)
+                if info.filename.lower().endswith(VML_SUFFIX) and re.search(
+                    rb"<!(DOCTYPE|ENTITY)", data, re.I
+                ):
+                    raise UploadError(OFFICE_STRUCTURE)
                 if not info.filename.lower().endswith(XML_SUFFIXES):
                     continue
                 root = _parse_xml(data)

@@ -1,6 +1,6 @@
 """issue 15, Done when: a generated hostile corpus goes through every upload path over HTTP (the village's
 evidence, the stamped 申请表, 整改佐证, and each Excel import: ledgers, the task list, the org structure,
-accounts, index standards). Every file is refused with a Chinese message, no row is added, MEDIA_ROOT stays
+accounts, index standards, re-importing a draft standard). Every file is refused with a Chinese message, no row is added, MEDIA_ROOT stays
 empty and no temporary upload file is left (every upload is spooled to disk here). Good files are stored,
 and stored images carry no EXIF."""
 
@@ -99,7 +99,15 @@ def paths(cycle, people):  # noqa: F811
     item = make(org, people)
     staff = user_with_role(Role.UNIT_STAFF, org.unit, username="staff_hostile")
     evidence_url = f"/assessments/a/{east.pk}/evidence/"
+    draft = _draft_standard(org, cycle.reviewer)
     return {
+        "standard_replace": Path_(
+            "standard_replace",
+            cycle.reviewer,
+            reverse("indices:standard_replace", args=[draft.pk]),
+            field="file",
+            xlsx_only=True,
+        ),
         "evidence": Path_(
             "evidence", cycle.committee, evidence_url, {"kind": "indicator", "indicator": indicator}
         ),
@@ -141,7 +149,20 @@ def paths(cycle, people):  # noqa: F811
     }
 
 
+def _draft_standard(org, actor):
+    from indices.models import IndexStandard
+    from indices.services import standard_import
+    from tests.assessments.conftest import SAMPLE
+
+    # a second, unused draft next to the campaign's (which is in use, hence locked)
+    data = SAMPLE.read_bytes().replace(b'"2024-draft-1"', b'"2024-draft-9"')
+    std = standard_import(source=io.BytesIO(data), fmt="yaml", actor=actor, township=org.town)
+    assert std.status == IndexStandard.Status.DRAFT
+    return std
+
+
 PATH_NAMES = [
+    "standard_replace",
     "evidence",
     "application_form",
     "rectification",
