@@ -449,6 +449,9 @@ def _reencode(image, fmt, label):
     """Upright by EXIF orientation, downscaled to PHOTO_MAX_SIDE, encoded again without EXIF/metadata."""
     try:
         image = ImageOps.exif_transpose(image)
+        # Pillow carries some of the source's metadata over from `info` (a JPEG comment, for one): keep
+        # only what drawing needs (a palette's transparent colour).
+        image.info = {k: v for k, v in image.info.items() if k == "transparency"}
         out = io.BytesIO()
         if fmt == "JPEG":
             if image.mode not in ("RGB", "L"):

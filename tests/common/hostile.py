@@ -24,6 +24,10 @@ DOCX_MAIN = "application/vnd.openxmlformats-officedocument.wordprocessingml.docu
 REL_NS = "http://schemas.openxmlformats.org/package/2006/relationships"
 OFFICE_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 
+# a villager's home, as phones and editors write it into comments and XMP besides the EXIF GPS block
+PLACE = b"GPS 31.234567N 121.456789E"
+XMP = b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><exif:GPSLatitude>31.234567N</exif:GPSLatitude></x:xmpmeta>'
+
 BROKEN = ("已损坏", "无法解析", "无法识别")
 PDF_ACTIVE = ("脚本", "启动命令", "嵌入", "自动执行", "附件")
 STRUCTURE = ("文档结构异常",)
@@ -63,7 +67,21 @@ def jpeg_with_gps():
     gps = exif.get_ifd(0x8825)
     gps[1], gps[2], gps[3], gps[4] = "N", (31.0, 14.0, 5.0), "E", (121.0, 28.0, 7.0)
     buf = io.BytesIO()
-    image.save(buf, "JPEG", exif=exif, quality=90)
+    image.save(buf, "JPEG", exif=exif, xmp=XMP, comment=PLACE, quality=90)
+    return buf.getvalue()
+
+
+def png_with_metadata():
+    """A screenshot-like PNG with EXIF, a text chunk and XMP naming the place."""
+    from PIL import PngImagePlugin
+
+    exif = Image.Exif()
+    exif[0x010F] = "VillagePhone"  # Make
+    info = PngImagePlugin.PngInfo()
+    info.add_text("Comment", PLACE.decode())
+    info.add_itxt("XML:com.adobe.xmp", XMP.decode())
+    buf = io.BytesIO()
+    noise_image().save(buf, "PNG", exif=exif, pnginfo=info)
     return buf.getvalue()
 
 
@@ -354,7 +372,7 @@ def good_files():
         ("pdf_pypdf", "申请表.pdf", make_pdf(title="申请表"), "pdf"),
         ("pdf_weasyprint", "报告.pdf", weasyprint_pdf(), "pdf"),
         ("jpeg_gps", "公开栏.jpg", jpeg_with_gps(), "jpg"),
-        ("png", "截图.png", png_bytes(), "png"),
+        ("png", "截图.png", png_with_metadata(), "png"),
         ("heic", "IMG_0001.heic", heic_bytes(), "jpg"),
         ("docx", "说明.docx", docx_bytes(), "docx"),
         ("xlsx", "台账.xlsx", xlsx_bytes(), "xlsx"),

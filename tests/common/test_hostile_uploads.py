@@ -259,7 +259,10 @@ def test_good_files_are_stored_and_stored_images_have_no_exif(client, settings, 
             with Image.open(io.BytesIO(stored)) as image:
                 image.load()
                 assert not image.getexif(), item_id  # GPS, camera make: gone
-                assert "exif" not in image.info, item_id
+                assert set(image.info) <= {"jfif", "jfif_version", "jfif_unit", "jfif_density", "dpi"}, (
+                    item_id
+                )
+            assert b"31.234567" not in stored and b"GPS" not in stored, item_id  # no comment, text or XMP
         else:
             assert stored == content, item_id  # documents are stored byte for byte
     assert temp_files(settings) == []
@@ -267,10 +270,14 @@ def test_good_files_are_stored_and_stored_images_have_no_exif(client, settings, 
 
 def test_the_gps_photo_really_carried_gps_before_the_upload():
     """Guards the test above: the EXIF it checks for is there in the uploaded file."""
-    content = dict((g[0], g[2]) for g in good_files())["jpeg_gps"]
-    with Image.open(io.BytesIO(content)) as image:
+    files = {g[0]: g[2] for g in good_files()}
+    with Image.open(io.BytesIO(files["jpeg_gps"])) as image:
         exif = image.getexif()
         assert exif.get_ifd(0x8825) and exif[0x010F] == "VillagePhone"
+        assert {"exif", "xmp", "comment"} <= set(image.info)
+    with Image.open(io.BytesIO(files["png"])) as image:
+        assert {"exif", "xmp", "Comment"} <= set(image.info)
+    assert all(b"31.234567" in files[k] for k in ("jpeg_gps", "png"))
 
 
 # --- no orphans -----------------------------------------------------------------------------------------
