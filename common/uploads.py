@@ -36,6 +36,8 @@ from defusedxml import ElementTree as SafeET
 from django.conf import settings
 from django.core.files.base import ContentFile
 from PIL import Image, ImageFile, ImageOps
+from pypdf import PdfReader
+from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, NameObject
 
 from .errors import InvalidInputError
 
@@ -332,8 +334,6 @@ def check_ooxml(fileobj):
 
 def _pdf_walk(obj):
     """The reason for the first forbidden key or value in a (direct) PDF object, else None."""
-    from pypdf.generic import ArrayObject, DictionaryObject, NameObject
-
     stack = [(obj, 0)]
     while stack:
         item, depth = stack.pop()
@@ -357,11 +357,6 @@ def _pdf_walk(obj):
 
 def check_pdf(data):
     """Parse a PDF with pypdf and refuse what a reviewer should not open (module docstring)."""
-    import logging
-
-    from pypdf import PdfReader
-    from pypdf.generic import IndirectObject
-
     broken = "PDF 文件已损坏或不完整（无法解析），请重新导出或扫描后上传。"
     end = data.rfind(b"%%EOF")
     if end < 0:
@@ -371,39 +366,35 @@ def check_pdf(data):
         raise UploadError("PDF 文件结束标记之后还附带其他内容，不予接受；请重新导出为普通 PDF 后上传。")
     if any(marker in data for marker in PDF_ACTIVE):
         raise UploadError("PDF 含有脚本、启动命令或嵌入文件，不予接受；请重新扫描或另存为普通 PDF。")
-    pdf_logger = logging.getLogger("pypdf")
-    level = pdf_logger.level
-    pdf_logger.setLevel(logging.ERROR)  # pypdf warns on every repaired detail; we decide below
     try:
-        reader = PdfReader(io.BytesIO(data), strict=False)
-        if reader.is_encrypted:
-            raise UploadError("PDF 已加密（设有密码或权限限制），审核人员无法打开；请取消加密后另存再上传。")
-        pages = len(reader.pages)
-        if pages == 0:
-            raise UploadError("PDF 没有任何页面，请重新导出或扫描后上传。")
-        if pages > MAX_PDF_PAGES:
-            raise UploadError(f"PDF 超过 {MAX_PDF_PAGES} 页，请拆分后上传。")
-        reason = _pdf_walk(reader.trailer)
-        count = 0
-        for gen, objects in list(reader.xref.items()):
-            for idnum in list(objects):
-                count += 1
-                if count > MAX_PDF_OBJECTS:
-                    raise UploadError("PDF 结构过于复杂，不予接受；请重新导出后上传。")
-                reason = reason or _pdf_walk(reader.get_object(IndirectObject(idnum, gen, reader)))
-        for idnum in list(reader.xref_objStm):
-            count += 1
-            if count > MAX_PDF_OBJECTS:
-                raise UploadError("PDF 结构过于复杂，不予接受；请重新导出后上传。")
-            reason = reason or _pdf_walk(reader.get_object(IndirectObject(idnum, 0, reader)))
+        reason = _pdf_scan(PdfReader(io.BytesIO(data), strict=False))
     except UploadError:
         raise
     except Exception:  # pypdf raises many kinds on broken input (PdfReadError, ValueError, KeyError…)
         raise UploadError(broken) from None
-    finally:
-        pdf_logger.setLevel(level)
     if reason:
         raise UploadError(f"PDF 含有{reason}，不予接受；请重新扫描或另存为普通 PDF 后上传。")
+
+
+def _pdf_scan(reader):
+    """Encryption and page count, then every indirect object (plain and in object streams), walked."""
+    if reader.is_encrypted:
+        raise UploadError("PDF 已加密（设有密码或权限限制），审核人员无法打开；请取消加密后另存再上传。")
+    pages = len(reader.pages)
+    if pages == 0:
+        raise UploadError("PDF 没有任何页面，请重新导出或扫描后上传。")
+    if pages > MAX_PDF_PAGES:
+        raise UploadError(f"PDF 超过 {MAX_PDF_PAGES} 页，请拆分后上传。")
+    refs = [(idnum, gen) for gen, objects in reader.xref.items() for idnum in objects]
+    refs += [(idnum, 0) for idnum in reader.xref_objStm]
+    if len(refs) > MAX_PDF_OBJECTS:
+        raise UploadError("PDF 结构过于复杂，不予接受；请重新导出后上传。")
+    reason = _pdf_walk(reader.trailer)
+    for idnum, gen in refs:
+        if reason:
+            break
+        reason = _pdf_walk(reader.get_object(IndirectObject(idnum, gen, reader)))
+    return reason
 
 
 # --- images -------------------------------------------------------------------------------------------
