@@ -371,3 +371,53 @@ def test_a_failure_after_the_file_is_written_removes_it(client, media, cycle, pe
         )
     assert not RectificationEvidence.objects.exists()
     assert media_files(media) == []
+
+
+def test_external_hyperlinks_are_the_one_external_relationship_allowed():
+    """Links in a document are legitimately external; only other external relationships are refused."""
+    import docx
+    from docx.opc.constants import RELATIONSHIP_TYPE as RT
+    from openpyxl import Workbook
+
+    from common.uploads import check_ooxml
+
+    document = docx.Document()
+    document.part.relate_to("https://www.example.org/公开", RT.HYPERLINK, is_external=True)
+    buf = io.BytesIO()
+    document.save(buf)
+    assert b'TargetMode="External"' in zipfile_part(buf.getvalue(), "word/_rels/document.xml.rels")
+    assert check_ooxml(buf.getvalue()) == "docx"
+
+    wb = Workbook()
+    wb.active["A1"] = "公开栏"
+    wb.active["A1"].hyperlink = "https://www.example.org/"
+    out = io.BytesIO()
+    wb.save(out)
+    assert b'TargetMode="External"' in zipfile_part(out.getvalue(), "xl/worksheets/_rels/sheet1.xml.rels")
+    assert check_ooxml(out.getvalue()) == "xlsx"
+
+
+def zipfile_part(data, name):
+    import zipfile
+
+    return zipfile.ZipFile(io.BytesIO(data)).read(name)
+
+
+def test_a_failed_evidence_record_leaves_no_file(client, media, cycle, monkeypatch):  # noqa: F811
+    from assessments.services import self_assessment as svc
+    from assessments.services.self_assessment import evidence as evidence_module
+
+    def broken(**kwargs):
+        raise RuntimeError("audit write failed")
+
+    monkeypatch.setattr(evidence_module, "record_event", broken)
+    east = cycle.a["东村"]
+    with pytest.raises(RuntimeError):
+        svc.evidence_upload(
+            assessment=east,
+            actor=cycle.committee,
+            kind="application_form",
+            uploaded_file=SimpleUploadedFile("申请表.png", png_bytes()),
+        )
+    assert not Evidence.objects.exists()
+    assert media_files(media) == []
