@@ -1,8 +1,10 @@
 """Opening an uploaded .xlsx safely (SECURITY.md FILE-1, FILE-2, XLS-1) and writing cells safely (XLS-2).
 
 The checks look at the bytes, never at the file name alone: encrypted or legacy files (OLE2), anything
-that is not a zip, macro-enabled workbooks and zip bombs are refused before openpyxl parses any XML.
-openpyxl itself parses through defusedxml when it is installed, which stops entity-expansion attacks.
+that is not a zip, macro-enabled workbooks and zip bombs are refused, and then the package passes the
+upload checks of common.uploads.check_ooxml (every XML part parsed with defusedxml, no DTDs/entities, no
+external relationships, no zip-slip or symlink entries, actual sizes read under a cap) before openpyxl
+parses anything.
 
 The second half holds the shared cell writers and styles of the exported workbooks (the report workbooks
 of `reports`, the ledger downloads of `ledgers`): every user-typed text goes through `set_text_cell`,
@@ -21,6 +23,7 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 
 from .errors import InvalidInputError
+from .uploads import UploadError, check_ooxml
 
 OLE2_MAGIC = b"\xd0\xcf\x11\xe0"
 MAX_ZIP_ENTRIES = 1000
@@ -81,6 +84,18 @@ def read_upload(file, max_bytes):
     return data
 
 
+def check_import_package(data):
+    """The upload checks of common.uploads.check_ooxml (every XML part through defusedxml, external
+    relationships, zip-slip, symlinks, encrypted entries, zip bombs by declared and actual size, macros),
+    before openpyxl reads anything; a refusal becomes a WorkbookRefused with the same Chinese message."""
+    try:
+        kind = check_ooxml(data)
+    except UploadError as exc:
+        raise WorkbookRefused([file_problem(exc.message)]) from None
+    if kind != "xlsx":
+        raise WorkbookRefused([file_problem(NOT_XLSX)])
+
+
 def open_workbook(data):
     """A read-only, values-only openpyxl workbook from checked bytes. Close it when done."""
     if data[:4] == OLE2_MAGIC:
@@ -103,6 +118,7 @@ def open_workbook(data):
         n.lower().endswith("vbaproject.bin") for n in names
     ):
         raise WorkbookRefused([file_problem(MACRO)])
+    check_import_package(data)
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception:  # openpyxl raises many types (KeyError, XML errors, defusedxml refusals)

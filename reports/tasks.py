@@ -11,6 +11,8 @@ from celery import shared_task
 from celery.signals import worker_ready
 from django.db import OperationalError
 
+from common.storage import orphan_cleanup
+
 from .services.integrity import evidence_verify_all
 from .services.jobs import export_recover, export_run
 
@@ -52,3 +54,16 @@ def recover_this_nodes_jobs(sender=None, **kwargs):
 def evidence_verify():
     result = evidence_verify_all()
     return {"checked": result["checked"], "problems": len(result["problems"])}
+
+
+@shared_task(name="reports.cleanup_orphan_files", acks_late=True)
+def cleanup_orphan_files():
+    """Daily: remove stored files without a row (older than an hour) and temporary uploads older than a
+    day; counts and bytes go to the log (common.storage)."""
+    report = orphan_cleanup(delete=True)
+    return {
+        "orphans": len(report.orphans),
+        "orphan_bytes": report.orphan_bytes,
+        "temp_files": len(report.temp_files),
+        "temp_bytes": report.temp_bytes,
+    }

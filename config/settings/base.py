@@ -247,6 +247,8 @@ CELERY_BEAT_SCHEDULE = {
         "task": "reports.evidence_verify",
         "schedule": crontab(hour=2, minute=30, day_of_week=0),
     },
+    # issue 15: stored files without a row and temporary uploads older than a day, removed nightly
+    "orphan-files-daily": {"task": "reports.cleanup_orphan_files", "schedule": crontab(hour=3, minute=15)},
 }
 # Absolute links in e-mails. QL_SITE_URL (below) is the older name of the same setting and still read.
 SITE_URL = env("DJANGO_SITE_URL", default=env("QL_SITE_URL", default="http://127.0.0.1:8000"))

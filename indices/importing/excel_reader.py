@@ -3,6 +3,8 @@
 import io
 import zipfile
 
+from common.uploads import UploadError, check_ooxml
+
 from .ir import BonusIR, DimensionIR, GradeIR, IndicatorIR, Loc, RuleIR, StandardIR, SupervisionIR, VetoIR
 from .layout import (
     BONUS,
@@ -60,6 +62,16 @@ def _check_zip(data, col):
                 return False
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError, NotImplementedError):
         col.add("文件", "Excel 文件已损坏或不是 .xlsx 文件")
+        return False
+    # The upload checks every other upload passes (common.uploads.check_ooxml): XML parts through
+    # defusedxml, no external relationships, zip-slip, symlinks, encrypted entries or actual-size bombs.
+    try:
+        kind = check_ooxml(data)
+    except UploadError as exc:
+        col.add("文件", exc.message)
+        return False
+    if kind != "xlsx":
+        col.add("文件", "不是有效的 Excel（.xlsx）文件")
         return False
     return True
 

@@ -19,7 +19,8 @@ from accounts.models import Membership
 from accounts.services import notify
 from audit.services import audit_log
 from common.errors import ConflictError, NotFoundError, NotPermittedError
-from common.uploads import validate_upload
+from common.storage import atomic_with_file
+from common.uploads import ALLOWED_LABEL, prepare_upload
 
 from ..models import Rectification, RectificationEvent
 from ..selectors import rectification_side
@@ -201,15 +202,17 @@ def rectification_verify(*, item, actor, accept, note, expected_version, today=N
 
 
 def rectification_evidence_upload(*, item, actor, uploaded_file):
-    """Attach a file to the village's response (while the item is open). The file is checked by content
-    (common.uploads); if recording it fails, the stored file is removed again."""
+    """Attach a file to the village's response (while the item is open). The file is checked by parsing it
+    (common.uploads.prepare_upload; images are re-encoded) and stored inside the transaction that commits
+    its row (common.storage.atomic_with_file): if recording it fails, the stored file is removed again."""
     from ..models import RectificationEvidence
 
     if rectification_side(actor, item) != Side.SELF:
         raise NotPermittedError("只有本村村“两委”成员可以上传整改佐证。")
     if item.status != Rectification.Status.OPEN:
         raise ValidationError("只有未整改（或验收未通过）的事项可以补充佐证材料。")
-    checked = validate_upload(uploaded_file)
+    prepared = prepare_upload(uploaded_file, label=ALLOWED_LABEL)
+    checked = prepared.checked
     evidence = RectificationEvidence(
         rectification=item,
         original_name=checked.original_name,
@@ -218,14 +221,8 @@ def rectification_evidence_upload(*, item, actor, uploaded_file):
         sha256=checked.sha256,
         uploaded_by=actor,
     )
-    try:
-        with transaction.atomic():
-            uploaded_file.seek(0)
-            evidence.file.save(f"{evidence.pk}.{checked.ext}", uploaded_file, save=False)
-            evidence.save(force_insert=True)
-            _event(item, actor, "evidence", item.status, note=checked.original_name)
-    except Exception:
-        if evidence.file.name:
-            evidence.file.storage.delete(evidence.file.name)
-        raise
+    with atomic_with_file(evidence.file) as field:
+        field.save(f"{evidence.pk}.{checked.ext}", prepared.content, save=False)
+        evidence.save(force_insert=True)
+        _event(item, actor, "evidence", item.status, note=checked.original_name)
     return evidence

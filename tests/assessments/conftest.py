@@ -1,10 +1,12 @@
 """A campaign on the sample village standard for 甲镇 (东村, 西村 in branch 1; 南村 in branch 2)."""
 
 import datetime
+import io
 from pathlib import Path
 
 import pytest
 from django.core.files.base import ContentFile
+from pypdf import PdfWriter
 
 from accounts.models import Role
 from assessments.models import Assessment, Evidence, Signoff, VetoCheck
@@ -13,8 +15,21 @@ from indices.services import standard_import
 from tests.factories import user_with_role
 
 SAMPLE = Path(__file__).resolve().parents[2] / "fixtures" / "standards" / "village_index_standard.sample.yaml"
-# A minimal but real PDF: enough for content sniffing.
-PDF_BYTES = b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
+
+
+def make_pdf(title=None, pages=1):
+    """A small real PDF (pypdf): uploads are parsed now, so a stand-in without xref or pages is refused."""
+    writer = PdfWriter()
+    for _ in range(pages):
+        writer.add_blank_page(width=595, height=842)
+    if title:
+        writer.add_metadata({"/Title": title})
+    buf = io.BytesIO()
+    writer.write(buf)
+    return buf.getvalue()
+
+
+PDF_BYTES = make_pdf()
 
 
 @pytest.fixture

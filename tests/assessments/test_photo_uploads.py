@@ -127,12 +127,18 @@ def test_a_large_jpeg_is_turned_upright_downscaled_and_stripped_of_gps(cycle, ea
         assert not exif.get_ifd(GPS_IFD) and MAKE not in exif and ORIENTATION not in exif
 
 
-def test_a_small_jpeg_without_exif_is_kept_byte_for_byte():
+def test_a_small_jpeg_is_reencoded_too_and_loses_what_follows_the_image():
+    """issue 15: every stored image is decoded and encoded again (it used to be kept byte for byte when
+    small and without EXIF), so bytes appended after the image data do not reach storage."""
     buf = io.BytesIO()
     photo(640, 480).save(buf, "JPEG", quality=80)
-    prepared = prepare_upload(SimpleUploadedFile("照片.jpg", buf.getvalue()))
-    assert prepared.content.read() == buf.getvalue()
-    assert prepared.checked.sha256 == hashlib.sha256(buf.getvalue()).hexdigest()
+    original = buf.getvalue() + b"<html><script>alert(1)</script></html>"
+    prepared = prepare_upload(SimpleUploadedFile("照片.jpg", original))
+    data = prepared.content.read()
+    assert b"<script>" not in data and data.endswith(b"\xff\xd9")
+    assert prepared.checked.sha256 == hashlib.sha256(data).hexdigest() != hashlib.sha256(original).hexdigest()
+    with Image.open(io.BytesIO(data)) as image:
+        assert (image.format, image.size) == ("JPEG", (640, 480))
 
 
 def test_a_decompression_bomb_png_is_refused_before_decoding(client, east, media):

@@ -21,6 +21,7 @@ from assessments.demo import _set_scores, _set_state
 from assessments.models import Assessment, AssessmentEvent, BonusClaim, IndicatorScore, VetoCheck
 from assessments.services.campaigns import campaign_create
 from indices.demo import load_standards
+from tests.assessments.conftest import PDF_BYTES
 from tests.browser.conftest import login
 from tests.factories import TEST_PASSWORD, user_with_role
 from villages.demo import DEMO_TOWNSHIPS, FIXTURES, load_township
@@ -238,7 +239,4 @@ def test_the_whole_cycle_on_the_demo_township(live_server, browser, shot, demo_c
     assert AssessmentEvent.objects.filter(assessment=ours, action="submit").count() == 2
 
 
-PDF = (
-    b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\n"
-    b"trailer<</Root 1 0 R>>\n%%EOF\n"
-)
+PDF = PDF_BYTES  # a real PDF: uploads are parsed

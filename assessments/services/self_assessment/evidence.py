@@ -3,6 +3,7 @@
 
 from django.db import transaction
 
+from common.storage import atomic_with_file
 from common.uploads import prepare_upload
 from indices.models import Indicator
 
@@ -14,50 +15,46 @@ from .base import delete_files_on_commit, lock_editable, self_edit_problem, void
 def evidence_upload(
     *, assessment, actor, kind, uploaded_file, indicator=None, bonus_claim=None, request=None
 ):
-    """Validate one file (common.uploads.prepare_upload: HEIC becomes JPEG, big photos are downscaled),
-    store it under <uuid>.<ext> and record it; size, type and hash are those of the stored bytes.
+    """Validate one file by parsing it (common.uploads.prepare_upload: images are re-encoded without EXIF,
+    HEIC becomes JPEG, big photos are downscaled), store it under <uuid>.<ext> and record it; size, type
+    and hash are those of the stored bytes.
 
-    If anything after storing fails, the stored file is removed again: no file without a row. Call it
-    outside any enclosing transaction (the views do): a rollback of an outer transaction after this
-    returns cannot be seen here and would leave the file behind.
+    The file is written inside the transaction that commits its row (common.storage.atomic_with_file): if
+    anything after storing fails, or the commit does, the stored file is removed again. Call it outside
+    any enclosing transaction (the views do): a rollback of an outer transaction after this returns
+    cannot be seen here; `manage.py cleanup_orphan_files` finds such files.
     """
     problem = self_edit_problem(assessment, actor)
     if problem:
         raise WorkflowError(problem)
     prepared = prepare_upload(uploaded_file)
     checked, content = prepared.checked, prepared.content
-    evidence = None
-    try:
-        with transaction.atomic():
-            a = lock_editable(assessment, actor)
-            target = _evidence_target(a, kind, indicator, bonus_claim)
-            evidence = Evidence(
-                assessment=a,
-                kind=kind,
-                original_name=checked.original_name,
-                content_type=checked.content_type,
-                size=checked.size,
-                sha256=checked.sha256,
-                uploaded_by=actor,
-                round=a.round + 1,
-                **target,
-            )
-            content.seek(0)
-            evidence.file.save(f"{evidence.pk}.{checked.ext}", content, save=False)
-            evidence.save(force_insert=True)
-            record_event(
-                assessment=a,
-                actor=actor,
-                action="evidence_upload",
-                subject=f"{evidence.get_kind_display()} {_target_label(target)}".strip(),
-                to_value=checked.original_name,
-                request=request,
-            )
-            void_signoffs(a, actor, request, "佐证材料")
-    except BaseException:
-        if evidence is not None and evidence.file.name:
-            evidence.file.storage.delete(evidence.file.name)
-        raise
+    evidence = Evidence(
+        kind=kind,
+        original_name=checked.original_name,
+        content_type=checked.content_type,
+        size=checked.size,
+        sha256=checked.sha256,
+        uploaded_by=actor,
+    )
+    with atomic_with_file(evidence.file) as stored:
+        a = lock_editable(assessment, actor)
+        target = _evidence_target(a, kind, indicator, bonus_claim)
+        evidence.assessment = a
+        evidence.round = a.round + 1
+        for key, value in target.items():
+            setattr(evidence, key, value)
+        stored.save(f"{evidence.pk}.{checked.ext}", content, save=False)
+        evidence.save(force_insert=True)
+        record_event(
+            assessment=a,
+            actor=actor,
+            action="evidence_upload",
+            subject=f"{evidence.get_kind_display()} {_target_label(target)}".strip(),
+            to_value=checked.original_name,
+            request=request,
+        )
+        void_signoffs(a, actor, request, "佐证材料")
     return evidence
 
 
