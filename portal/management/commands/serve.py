@@ -21,9 +21,10 @@ class Command(BaseCommand):
         parser.add_argument("--threads", type=int, default=THREADS, help=f"工作线程数，默认 {THREADS}")
 
     def handle(self, *args, addrport, threads, **options):
+        from django.core.wsgi import get_wsgi_application
         from waitress import serve
 
-        from config.wsgi import application
+        application = get_wsgi_application()
 
         host, _, port = addrport.rpartition(":")
         host = host or "127.0.0.1"
