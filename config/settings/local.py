@@ -13,3 +13,7 @@ WHITENOISE_AUTOREFRESH = True
 # With no worker (REDIS_URL unset), long exports run in a background thread of the web process so the
 # page can show their progress; tests run them inline instead.
 REPORTS_EAGER_IN_THREAD = True
+
+# The audit checkpoints still go to their file (var/audit-checkpoints.log); the console of `make run`
+# is for the people trying the app, not for a line a minute.
+LOGGING["loggers"]["qinglian.audit.checkpoint"] = {"level": "WARNING"}  # noqa: F405
