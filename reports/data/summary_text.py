@@ -51,7 +51,11 @@ def _basic(s):
     sec = Section("一、基本情况")
     text = f"全镇（街道）共有参与清廉村居建设的村（社区）{s.villages}个。"
     if s.campaign is None:
-        text += f"{s.year}年度未开展村级测评。"
+        text += f"{s.year}年度未开展村级年度测评" + (
+            f"（开展了{'、'.join(dict.fromkeys(r.kind for r in s.other_rounds))}，见“其他测评轮次”）。"
+            if s.other_rounds
+            else "。"
+        )
     else:
         text += f"{s.year}年度测评（{s.campaign.name}）共有{s.assessed}个村（社区）参加，已完成初审{s.reviewed}个。"
         if s.confirmed_at:
@@ -74,7 +78,10 @@ def _basic(s):
 def _grades(s, sec):
     sec.blocks.append(Subheading("（一）测评等次与年度目标"))
     if s.campaign is None:
-        sec.blocks.append("本年度未开展村级测评，无等次结果。")
+        sec.blocks.append(
+            "本年度未开展村级年度测评，无年度等次结果"
+            + ("；其他测评轮次的结果见“（八）其他测评轮次”。" if s.other_rounds else "。")
+        )
         return
     if s.target_mode == AnnualTarget.Mode.SHARE:
         goal = f"{s.share_percent.normalize():f}%"

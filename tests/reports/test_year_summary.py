@@ -216,9 +216,28 @@ def test_an_empty_year_has_zero_figures_and_says_so(org, year):
     assert s.batch is None and s.publication["published"] is False and s.feedback["total"] == 0
     assert s.problems == []
     text = _document_text(summary_document(s))
-    assert "2030年度未开展村级测评" in text
+    assert "2030年度未开展村级年度测评。" in text
     assert "本年度实施方案未录入重点任务" in text
     assert "测评结果尚未向村民公开" in text
+
+
+def test_a_year_with_only_a_mid_term_round_reports_it_beside_the_missing_annual_one(org, standard):  # noqa: F811
+    from common.rounds import RoundKind
+
+    campaign = campaign_create(
+        actor=None, township=org.town, year=2031, standard=standard, kind=RoundKind.MIDTERM
+    )
+    Assessment.objects.filter(campaign=campaign, village=org.village).update(
+        status=S.CONFIRMED, final_grade="DABIAO"
+    )
+    s = year_summary(org.town, 2031, today=TODAY)
+    assert s.campaign is None and s.grades == []
+    (line,) = s.other_rounds
+    assert (line.kind, line.villages, line.graded, line.confirmed) == ("中期评估", 3, 1, False)
+    assert line.grades == [("达标村", 1)]
+    text = _document_text(summary_document(s))
+    assert "2031年度未开展村级年度测评（开展了中期评估，见“其他测评轮次”）。" in text
+    assert "（八）其他测评轮次" in text and "达标村1个" in text
 
 
 def _document_text(document):
