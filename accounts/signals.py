@@ -6,7 +6,7 @@ from django.dispatch import receiver
 
 from audit.services import audit_log
 
-from .middleware import SESSION_LOGIN_AT
+from .middleware import SESSION_LOGIN_AT, SESSION_SEEN_AT
 
 
 @receiver(user_logged_in)
@@ -14,7 +14,8 @@ def on_login(sender, request, user, **kwargs):
     import time
 
     if request is not None and hasattr(request, "session"):
-        request.session[SESSION_LOGIN_AT] = time.time()
+        # seen now: the requests of the next minute write nothing to the session
+        request.session[SESSION_LOGIN_AT] = request.session[SESSION_SEEN_AT] = time.time()
     audit_log(action="auth.login", actor=user, request=request, obj=user, message="登录成功")
 
 

@@ -21,3 +21,6 @@ WHITENOISE_AUTOREFRESH = True
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
     _test_db = os.path.join(tempfile.gettempdir(), f"ql-test-{os.getpid()}.sqlite3")
     DATABASES["default"]["TEST"] = {"NAME": _test_db}  # noqa: F405
+# Pinned query counts must not depend on how slow the machine is: no session renewal within a test
+# (tests/accounts/test_auth.py sets its own interval to test the renewal).
+QL_SESSION_RENEW_SECONDS = 3600

@@ -102,9 +102,10 @@ def test_a_worker_killed_mid_build_is_recovered_when_it_restarts():
     assert job.status == S.DONE, job.error
     assert took < 60, f"the job finished {took:.0f} s after the restart"
     assert job.attempt == 2
-    assert not list(exports.rglob("*.part"))
+    assert not list(exports.glob(f".job-{job.pk}-*.part"))
     built = Path(settings.MEDIA_ROOT) / job.file.name
-    assert [p.name for p in built.parent.iterdir()] == [built.name]  # one file: the second attempt's
+    # one package: the second attempt's (the folder is the job's; other tests' jobs may share its id)
+    assert [p.name for p in built.parent.glob("city_package-*")] == [built.name] == ["city_package-2.zip"]
     with zipfile.ZipFile(built) as zf:
         assert zf.testzip() is None
         assert any(name.endswith("01_定级名册.pdf") for name in zf.namelist())
