@@ -1,4 +1,6 @@
-"""A busy database is a clear 繁忙，请重试, never a 5xx page.
+"""Project middleware: a busy database answered as 繁忙，请重试; pages and JSON compressed.
+
+A busy database is a clear 繁忙，请重试, never a 5xx page.
 
 SQLite (the embedded default) allows one writer at a time: a writer that waits longer than the busy
 timeout fails with "database is locked"; PostgreSQL may end one of two deadlocked transactions. The
@@ -9,6 +11,7 @@ import logging
 
 from django.db import OperationalError
 from django.http import JsonResponse
+from django.middleware.gzip import GZipMiddleware
 from django.shortcuts import render
 
 log = logging.getLogger("qinglian.busy")
@@ -45,3 +48,18 @@ class DatabaseBusyMiddleware:
             response = render(request, "busy.html", {"message": MESSAGE}, status=503)
         response["Retry-After"] = RETRY_AFTER
         return response
+
+
+COMPRESSIBLE = ("text/html", "application/json", "text/plain", "text/csv")
+
+
+class TextGZipMiddleware(GZipMiddleware):
+    """Django's GZip for pages and JSON only: downloads (PDF, ZIP, Excel, Word are compressed already or
+    streamed from disk) and WhiteNoise's static files (precompressed) pass untouched. The CSRF token in
+    a page is masked per response, which defeats BREACH-style guessing of it."""
+
+    def process_response(self, request, response):
+        content_type = response.get("Content-Type", "").split(";")[0].strip().lower()
+        if content_type not in COMPRESSIBLE:
+            return response
+        return super().process_response(request, response)

@@ -43,6 +43,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # pages and JSON compressed (a dashboard's 35 kB of HTML is 6 kB); files and static are left alone
+    "common.middleware.TextGZipMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -95,6 +97,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 else:
     DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DATABASE_CONN_MAX_AGE", default=60))
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        # JIT off for the app's connections: the region-wide pages' estimated costs cross PostgreSQL's JIT
+        # threshold and compiling took seconds per request at province scale (issue 16), while the
+        # queries themselves run in milliseconds; batch jobs gain nothing from it either.
+        _options = DATABASES["default"].setdefault("OPTIONS", {})
+        _options["options"] = (_options.get("options", "") + " -c jit=off").strip()
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
