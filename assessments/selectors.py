@@ -8,7 +8,7 @@ from access.roles import Cap
 from access.scope import scope_for
 from common.rounds import RoundKind
 from indices.models import Grade
-from villages.models import AnnualTarget, CreationBatch
+from villages.models import AnnualTarget, CreationBatch, Township
 
 from .models import Assessment, Campaign, Evidence
 
@@ -52,7 +52,10 @@ def campaign_scope_q(user):
     cap = Cap.CAMPAIGN_VIEW
     q = Q(level="village", township_id__in=scope.touched_township_ids(cap))
     q |= Q(region_id__in=scope.held(cap, "region"))
-    q |= Q(level="township", township__isnull=True, region__townships__in=scope.held(cap, "township"))
+    # the city's township-level campaigns of the townships held: a subquery, not a join through the
+    # region's townships inside the OR (that multiplied campaigns × townships × assessments, issue 16)
+    regions = Township.objects.filter(pk__in=scope.held(cap, "township")).values("region_id")
+    q |= Q(level="township", township__isnull=True, region_id__in=regions)
     return q
 
 
