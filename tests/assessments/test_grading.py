@@ -197,7 +197,14 @@ def test_override_needs_the_reviewed_state_and_a_veto_cannot_be_overridden_upwar
         )
     review_everything(a, cycle.reviewer)
     v = VetoCheck.objects.filter(assessment=a).first()
-    veto_check_review(assessment=a, check=v, actor=cycle.reviewer, decision="confirmed", reason="查实")
+    veto_check_review(
+        assessment=a,
+        check=v,
+        expected_version=v.version,
+        actor=cycle.reviewer,
+        decision="confirmed",
+        reason="查实",
+    )
     assessment_transition(assessment=a, action="complete_review", actor=cycle.reviewer)
     a.refresh_from_db()
     assert a.final_grade == "CUJIN"

@@ -89,7 +89,12 @@ def _review(client, a, reviewer):
     scores_accept_remaining(assessment=a, actor=reviewer)
     for claim in BonusClaim.objects.filter(assessment=a, status=BonusClaim.Status.CLAIMED):
         bonus_claim_review(
-            assessment=a, claim=claim, actor=reviewer, accept=True, reason="材料齐全，予以认定。"
+            assessment=a,
+            claim=claim,
+            expected_version=claim.version,
+            actor=reviewer,
+            accept=True,
+            reason="材料齐全，予以认定。",
         )
     response = client.post(reverse("assessments:transition", args=[a.pk, "complete_review"]))
     assert response.status_code == 302
