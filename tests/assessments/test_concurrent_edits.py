@@ -317,3 +317,56 @@ def test_parallel_first_claims_have_exactly_one_winner(cycle):
     c = BonusClaim.objects.get(assessment=a, bonus_item=item)
     assert (c.claimed_points, c.explanation, c.version) == (D(winner[0]), f"事由{winner[0]}", 1)
     assert AssessmentEvent.objects.filter(assessment=a, action="bonus_claim").count() == 1
+
+
+# --- campaign settings and the round's target -------------------------------------------------------------
+
+
+def test_two_saves_of_the_campaign_settings_from_the_same_page(client, cycle):
+    from assessments.models import Campaign
+    from tests.assessments.test_campaign_settings import page_versions
+
+    url = reverse("assessments:campaign_edit", args=[cycle.campaign.pk])
+    other = user_with_role(Role.TOWNSHIP_REVIEWER, cycle.org.town, username="jiwei_yi")
+    client.force_login(cycle.reviewer)
+    seen = page_versions(client, url)
+    base = {"self_deadline": "2024-06-28", "submission_deadline": "2024-07-02", "city_deadline": "2024-07-12"}
+    assert client.post(url, {**base, "name": "第一人改的名称", **seen}).status_code == 302
+    client.force_login(other)
+    response = client.post(url, {**base, "name": "第二人改的名称", **seen})
+    assert response.status_code == 200
+    errors = response.context["form"].non_field_errors()
+    assert len(errors) == 1 and "测评设置已被他人修改，您的修改未保存" in errors[0]
+    assert "名称“第一人改的名称”" in errors[0] and cycle.reviewer.username in errors[0]
+    assert 'value="第二人改的名称"' in response.content.decode()  # the user's input is kept
+    assert Campaign.objects.get(pk=cycle.campaign.pk).name == "第一人改的名称"
+    # The page now carries the stored version: saving again is a deliberate overwrite.
+    again = {**base, "name": "第二人改的名称", "seen": response.context["form"]["seen"].value()}
+    again["target-seen"] = response.context["target_form"]["seen"].value()
+    assert client.post(url, again).status_code == 302
+    assert Campaign.objects.get(pk=cycle.campaign.pk).name == "第二人改的名称"
+
+
+def test_two_first_targets_from_the_same_page_one_wins(client, cycle):
+    from tests.assessments.test_campaign_settings import page_versions
+    from villages.models import AnnualTarget
+
+    url = reverse("assessments:campaign_edit", args=[cycle.campaign.pk])
+    c = cycle.campaign
+    base = {
+        "name": c.name,
+        "self_deadline": c.self_deadline,
+        "submission_deadline": c.submission_deadline,
+        "city_deadline": c.city_deadline,
+    }
+    client.force_login(cycle.reviewer)
+    seen = page_versions(client, url)
+    assert seen["target-seen"] == "none"
+    first = {**base, **seen, "target-mode": "share", "target-share_percent": "80"}
+    assert client.post(url, first).status_code == 302
+    second = {**base, **seen, "target-mode": "share", "target-share_percent": "50"}
+    response = client.post(url, second)
+    assert response.status_code == 200
+    errors = response.context["form"].non_field_errors()
+    assert "年度目标已被他人修改，您的修改未保存。当前目标为达标比例80.00%" in errors[0]
+    assert AnnualTarget.objects.get(township=cycle.org.town, year=2024).share_percent == 80
