@@ -83,6 +83,8 @@ class CampaignEditForm(forms.Form):
     self_deadline = forms.DateField(label="自评截止日", required=False, **DATE)
     submission_deadline = forms.DateField(label="报送截止日", required=False, **DATE)
     city_deadline = forms.DateField(label="报市截止日", required=False, **DATE)
+    # The version of the settings the page was loaded with (services.campaigns.settings_fingerprint).
+    seen = forms.CharField(required=False, max_length=40, widget=forms.HiddenInput)
 
 
 class TargetForm(forms.Form):
@@ -106,6 +108,8 @@ class TargetForm(forms.Form):
     note = forms.CharField(
         label="说明", required=False, max_length=500, widget=forms.Textarea(attrs={"rows": 2})
     )
+    # The version of the target the page was loaded with (services.campaigns.target_fingerprint).
+    seen = forms.CharField(required=False, max_length=40, widget=forms.HiddenInput)
 
     def __init__(self, *args, grades, target=None, **kwargs):
         super().__init__(*args, **kwargs)

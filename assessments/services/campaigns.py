@@ -1,14 +1,19 @@
 """Creating and editing campaigns with their assessments, the year's targets, and reopening the village
 side after a deadline."""
 
+import hashlib
+import json
 from datetime import date, datetime, time
 from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from audit.models import AuditEvent
 from audit.services import audit_log
+from common.dates import cn_date
+from common.errors import ConflictError
 from common.rounds import RoundKind
 from indices.models import IndexStandard
 from villages.models import AnnualTarget, AnnualTargetGrade
@@ -216,15 +221,60 @@ CAMPAIGN_FIELDS = {
 }
 
 
+def _digest(values):
+    return hashlib.sha256(json.dumps(values, ensure_ascii=False, default=str).encode()).hexdigest()[:20]
+
+
+def settings_fingerprint(campaign):
+    """The version of a campaign's settings the edit page carries: a digest of what the page shows."""
+    return _digest([str(getattr(campaign, f) or "") for f in CAMPAIGN_FIELDS])
+
+
+def target_fingerprint(target):
+    """The version of a round's target the edit page carries ("none" while no target is set)."""
+    if target is None:
+        return "none"
+    counts = sorted((g.grade_code, g.count) for g in target.grade_counts.all())
+    return _digest([target.mode, str(target.share_percent), target.cumulative, target.note, counts])
+
+
+def _last_saved_by(action, obj):
+    """'（张三于2025年6月1日保存）' from the newest audit row of `action` on `obj`, or ''."""
+    row = (
+        AuditEvent.objects.filter(action=action, object_id=str(obj.pk))
+        .order_by("-at", "-id")
+        .values("actor_username", "at")
+        .first()
+    )
+    if not row:
+        return ""
+    return f"（{row['actor_username'] or '系统'}于{cn_date(timezone.localtime(row['at']))}保存）"
+
+
+def _day(value):
+    return cn_date(value) if value else "未设"
+
+
 @transaction.atomic
 def campaign_update(
-    *, campaign, actor, name, self_deadline, submission_deadline, city_deadline, request=None
+    *, campaign, actor, name, self_deadline, submission_deadline, city_deadline, expected=None, request=None
 ):
     """Change the name and deadlines until the grades are confirmed. The standard never changes: the
-    assessments' lines were built from it."""
+    assessments' lines were built from it.
+
+    `expected` is settings_fingerprint() of the page the user saved from (the edit page always sends
+    it): settings someone else saved since are not overwritten (ConflictError naming what is stored)."""
     c = Campaign.objects.select_for_update().get(pk=campaign.pk)
     if c.is_confirmed:
         raise WorkflowError("本年度等次已确认，不能再修改测评设置。")
+    if expected is not None and expected != settings_fingerprint(c):
+        raise ConflictError(
+            "测评设置已被他人修改，您的修改未保存。当前保存的是：名称“"
+            f"{c.name}”，自评截止日{_day(c.self_deadline)}，报送截止日{_day(c.submission_deadline)}，"
+            f"报市截止日{_day(c.city_deadline)}{_last_saved_by('campaign.update', c)}。"
+            "您的输入仍在下方，核对后如仍以您的为准，请再次保存。",
+            current=c,
+        )
     name = (name or "").strip()
     if not name:
         raise ValidationError("请填写测评名称。")
@@ -294,6 +344,7 @@ def annual_target_save(
     note="",
     kind=RoundKind.ANNUAL,
     actor,
+    expected=None,
     request=None,
 ):
     """Set the township's target for a year's round of `kind` (the annual round's is the year's target),
@@ -301,6 +352,10 @@ def annual_target_save(
 
     mode "counts": `counts` is [(grade_code, grade_name, count)] in the grade scheme's order (鲍沟镇:
     示范 7, 达标 33, …); mode "share": `share_percent` of the villages reach the standard (三管镇: 30%).
+
+    `expected` is target_fingerprint() of the page the user saved from ("none": no target yet): a target
+    someone else set or changed since is not replaced (ConflictError); two first targets racing meet
+    the unique constraint, and the later one gets the same conflict.
     """
     if mode == AnnualTarget.Mode.COUNTS:
         rows, share = _clean_counts(counts), None
@@ -311,6 +366,8 @@ def annual_target_save(
     if kind not in RoundKind.values:
         raise ValidationError("请选择测评轮次。")
     target = AnnualTarget.objects.select_for_update().filter(township=township, year=year, kind=kind).first()
+    if expected is not None and expected != target_fingerprint(target):
+        raise _target_conflict(target)
     before = None
     if target is None:
         target = AnnualTarget(township=township, year=year, kind=kind)
@@ -324,7 +381,13 @@ def annual_target_save(
     target.share_percent = share
     target.cumulative = bool(cumulative)
     target.note = (note or "").strip()
-    target.save()
+    try:
+        with transaction.atomic():  # a savepoint: a parallel first target breaks only this insert
+            target.save()
+    except IntegrityError:
+        raise _target_conflict(
+            AnnualTarget.objects.filter(township=township, year=year, kind=kind).first()
+        ) from None
     target.grade_counts.all().delete()
     AnnualTargetGrade.objects.bulk_create(
         AnnualTargetGrade(target=target, grade_code=code, grade_name=name, count=count, sort_order=i)
@@ -348,6 +411,21 @@ def annual_target_save(
         },
     )
     return target
+
+
+def _target_conflict(target):
+    if target is None:
+        stored = "目标已被他人删除"
+    elif target.mode == AnnualTarget.Mode.SHARE:
+        stored = f"当前目标为达标比例{target.share_percent}%"
+    else:
+        counts = "、".join(f"{g.grade_name}{g.count}个" for g in target.grade_counts.order_by("sort_order"))
+        stored = f"当前目标为{counts or '（未填写数量）'}"
+    who = _last_saved_by("target.save", target) if target is not None else ""
+    return ConflictError(
+        f"年度目标已被他人修改，您的修改未保存。{stored}{who}。您的输入仍在下方，核对后如仍以您的为准，请再次保存。",
+        current=target,
+    )
 
 
 SENT = frozenset(

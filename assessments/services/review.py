@@ -183,10 +183,15 @@ def _claim_label(status, points):
 
 
 def bonus_claim_review(
-    *, assessment, claim, actor, accept, points=None, reason="", expected_version=None, request=None
+    *, assessment, claim, actor, accept, expected_version, points=None, reason="", request=None
 ):
-    """Accept (with points ≤ claimed and ≤ the item's cap) or reject one bonus claim; a reason is required."""
+    """Accept (with points ≤ claimed and ≤ the item's cap) or reject one bonus claim; a reason is required.
+
+    `expected_version` is the claim's version on the reviewer's page: a decision (or a changed claim)
+    saved since is a ConflictError carrying the stored claim; nothing is written."""
     reason = (reason or "").strip()
+    if expected_version is None:
+        raise WorkflowError("页面已过期，请刷新后重新填写。")
     if not reason:
         raise WorkflowError("审核加分申报须填写理由。")
     with transaction.atomic():
@@ -199,8 +204,9 @@ def bonus_claim_review(
             status, accepted = BonusClaim.Status.ACCEPTED, _points(points, c)
         else:
             status, accepted = BonusClaim.Status.REJECTED, None
-        version = c.version if expected_version is None else expected_version
-        updated = BonusClaim.objects.filter(pk=c.pk, version=version).update(
+        if c.version != expected_version:
+            raise ConflictError(current=c)
+        updated = BonusClaim.objects.filter(pk=c.pk, version=expected_version).update(
             status=status, accepted_points=accepted, review_reason=reason[:300], version=F("version") + 1
         )
         if not updated:
@@ -218,13 +224,18 @@ def bonus_claim_review(
         )
         assessment_recompute(a)
     c.refresh_from_db()
+    claim.version = c.version
     _sync(assessment, a)
     return c
 
 
-def veto_check_review(*, assessment, check, actor, decision, reason="", expected_version=None, request=None):
-    """核实 one veto item: "confirmed" (the situation exists: the lowest grade follows) or "cleared"."""
+def veto_check_review(*, assessment, check, actor, decision, expected_version, reason="", request=None):
+    """核实 one veto item: "confirmed" (the situation exists: the lowest grade follows) or "cleared".
+
+    `expected_version` as in bonus_claim_review: a check decided meanwhile is not overwritten."""
     reason = (reason or "").strip()
+    if expected_version is None:
+        raise WorkflowError("页面已过期，请刷新后重新填写。")
     if decision not in (VetoCheck.Review.CONFIRMED, VetoCheck.Review.CLEARED):
         raise WorkflowError("请选择核实结果：属实或不属实。")
     if not reason:
@@ -235,8 +246,9 @@ def veto_check_review(*, assessment, check, actor, decision, reason="", expected
             v = VetoCheck.objects.select_related("veto_item").get(pk=check.pk, assessment=a)
         except VetoCheck.DoesNotExist:
             raise WorkflowError("该负面清单项不属于本测评。") from None
-        version = v.version if expected_version is None else expected_version
-        updated = VetoCheck.objects.filter(pk=v.pk, version=version).update(
+        if v.version != expected_version:
+            raise ConflictError(current=v)
+        updated = VetoCheck.objects.filter(pk=v.pk, version=expected_version).update(
             review=decision, review_reason=reason[:300], version=F("version") + 1
         )
         if not updated:
@@ -254,6 +266,7 @@ def veto_check_review(*, assessment, check, actor, decision, reason="", expected
         )
         assessment_recompute(a)
     v.refresh_from_db()
+    check.version = v.version
     _sync(assessment, a)
     return v
 

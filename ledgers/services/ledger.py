@@ -13,7 +13,8 @@ from django.utils import timezone
 
 from audit.models import AuditEvent
 from audit.services import audit_log
-from common.errors import ApplicationError
+from common.dates import cn_date
+from common.errors import ApplicationError, ConflictError
 from common.xlsx import WorkbookRefused, read_upload
 
 from ..excel import parse_ledger
@@ -28,6 +29,33 @@ ROW_FIELDS = (
 
 class LedgerError(ApplicationError):
     """A write refused with a message for the user."""
+
+
+class LedgerConflict(LedgerError, ConflictError):
+    """Someone else saved the ledger month or the entry since this page was loaded."""
+
+
+def _ledger_conflict(submission, what):
+    """Names the stored ledger month (rows, state) and who saved it last."""
+    last = (
+        AuditEvent.objects.filter(
+            action__in=("ledger.save", "ledger.import", "ledger.submit"), object_id=str(submission.pk)
+        )
+        .order_by("-at", "-id")
+        .values("actor_username", "at")
+        .first()
+    )
+    who = ""
+    if last:
+        when = cn_date(timezone.localtime(last["at"]), with_time=True)
+        who = f"，{last['actor_username'] or '系统'}于{when}保存"
+    rows = submission.entries.count()
+    stored = "本月无问题（零报告）" if submission.zero_report else f"{rows} 条记录"
+    return LedgerConflict(
+        f"台账已被他人修改（当前为{stored}，{submission.get_status_display()}{who}），您的{what}未保存。"
+        "您填写的内容仍在下方，请核对最新台账后重新填写。",
+        current=submission,
+    )
 
 
 @dataclass
@@ -97,10 +125,12 @@ def _locked_submission(unit, year, month):
 
 def ledger_save_web(*, unit, year, month, header, rows, version, actor, request=None):
     """Save the web form (draft or correction of a submitted ledger). `version` guards lost updates."""
+    if version is None:
+        raise LedgerError("页面已过期，请刷新页面后重新填写。")
     with transaction.atomic():
         submission = _locked_submission(unit, year, month)
-        if version is not None and submission.pk and version != submission.version:
-            raise LedgerError("台账已被他人修改，请刷新页面后重新填写。")
+        if version != submission.version:
+            raise _ledger_conflict(submission, "修改")
         if header["zero_report"] and rows:
             raise LedgerError("勾选“本月无问题”（零报告）时不能有记录，请删除记录或取消勾选。")
         counts = _reconcile(submission, rows)
@@ -169,7 +199,7 @@ def ledger_submit(*, unit, year, month, actor, request=None, version=None):
         if submission is None:
             raise LedgerError("请先填写或上传本月台账，再报送。")
         if version is not None and version != submission.version:
-            raise LedgerError("台账已被他人修改，请刷新页面后再报送。")
+            raise _ledger_conflict(submission, "报送")
         rows = submission.entries.count()
         if submission.zero_report and rows:
             raise LedgerError("零报告（本月无问题）不能有记录。")
@@ -190,8 +220,12 @@ def ledger_submit(*, unit, year, month, actor, request=None, version=None):
     return submission
 
 
-def entry_confirm_deduction(*, entry, deduction, reason, actor, request=None):
-    """The township confirms a problem's deduction; a changed amount needs a reason."""
+def entry_confirm_deduction(*, entry, deduction, reason, actor, expect_unconfirmed=True, request=None):
+    """The township confirms a problem's deduction; a changed amount needs a reason.
+
+    The page offers the confirmation only while the entry is unconfirmed (`expect_unconfirmed`): a
+    deduction another reviewer confirmed meanwhile is not overwritten (ConflictError with the stored
+    value), nor is an entry the unit removed meanwhile touched."""
     if deduction is None:
         deduction = entry.proposed_deduction
     if deduction < 0:
@@ -199,7 +233,27 @@ def entry_confirm_deduction(*, entry, deduction, reason, actor, request=None):
     if deduction != entry.proposed_deduction and not reason.strip():
         raise LedgerError("确认扣分与拟扣分不同，请填写调整理由。")
     with transaction.atomic():
-        entry = LedgerEntry.objects.select_for_update().select_related("submission__unit").get(pk=entry.pk)
+        try:
+            entry = (
+                LedgerEntry.objects.select_for_update().select_related("submission__unit").get(pk=entry.pk)
+            )
+        except LedgerEntry.DoesNotExist:
+            raise LedgerConflict(
+                "该记录已被填报单位修改或删除，扣分未确认。请核对最新台账后重新确认。"
+            ) from None
+        if expect_unconfirmed and entry.deduction_confirmed:
+            last = (
+                AuditEvent.objects.filter(action="ledger.entry_confirm", object_id=str(entry.pk))
+                .order_by("-at", "-id")
+                .values_list("actor_username", flat=True)
+                .first()
+            )
+            who = f"（{last}确认）" if last else ""
+            raise LedgerConflict(
+                f"第 {entry.seq} 条记录的扣分已被他人确认为 {entry.confirmed_deduction} 分{who}，"
+                f"您填写的 {deduction} 分未保存。",
+                current=entry,
+            )
         if not entry.level:
             raise LedgerError("该记录没有问题，无需确认扣分。")
         entry.confirmed_deduction = deduction

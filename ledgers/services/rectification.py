@@ -18,6 +18,7 @@ from access.scope import scope_for
 from accounts.models import Membership
 from accounts.services import notify
 from audit.services import audit_log
+from common.dates import cn_date
 from common.errors import ConflictError, NotFoundError, NotPermittedError
 from common.storage import atomic_with_file
 from common.uploads import ALLOWED_LABEL, prepare_upload
@@ -67,6 +68,22 @@ def _event(item, actor, action, from_status, note=""):
     )
 
 
+def _conflict(item):
+    """The stale-save refusal: names the stored state, the last step and who took it."""
+    last = item.events.select_related("actor").order_by("-at", "-id").first()
+    who = ""
+    if last is not None:
+        name = last.actor.display_name if last.actor else "系统"
+        who = f"，{name}于{cn_date(timezone.localtime(last.at), with_time=True)}保存"
+        if last.note:
+            who += f"：{last.note[:60]}"
+    return ConflictError(
+        f"该整改事项已被他人修改（当前状态为“{item.get_status_display()}”{who}），您的提交未保存。"
+        "请核对最新内容后重新提交。",
+        current=item,
+    )
+
+
 def _apply(*, item, actor, action, expected_version, note="", changes=None):
     """Lock, check side, state and version, change, write the event. Returns the fresh row."""
     t = BY_ACTION[action]
@@ -78,7 +95,7 @@ def _apply(*, item, actor, action, expected_version, note="", changes=None):
         if rectification_side(actor, locked) != t.side:
             raise NotPermittedError("您无权进行此操作。")
         if expected_version is not None and int(expected_version) != locked.version:
-            raise ConflictError("该整改事项已被他人修改，请刷新页面后重试。")
+            raise _conflict(locked)
         if locked.status != t.source:
             raise ValidationError(f"当前状态为“{locked.get_status_display()}”，不能{t.label}。")
         from_status = locked.status

@@ -148,7 +148,9 @@ def _write(request, pk, form_class, call):
     try:
         call(item, form.cleaned_data)
     except ConflictError as exc:
-        messages.error(request, str(exc))
+        # The typed text is not lost: it comes back in the message, to copy into the fresh form.
+        mine = (form.cleaned_data.get("response") or form.cleaned_data.get("note") or "").strip()
+        messages.error(request, f"{exc}您填写的内容：{mine[:500]}" if mine else str(exc))
     except (ValidationError, ApplicationError) as exc:
         messages.error(request, _error_text(exc))
     else:

@@ -236,6 +236,15 @@ def test_city_office_cannot_create_village_campaigns_nor_for_another_region(clie
 # --- Edit ------------------------------------------------------------------------------------------
 
 
+def page_versions(client, url):
+    """The versions the edit page carries (settings and target), as its form posts them back."""
+    context = client.get(url).context
+    versions = {"seen": context["form"].initial["seen"]}
+    if context["target_form"] is not None:
+        versions["target-seen"] = context["target_form"].initial["seen"]
+    return versions
+
+
 def test_reviewer_edits_name_and_deadlines_and_the_change_is_audited(client, cycle, township_standard):
     url = reverse("assessments:campaign_edit", args=[cycle.campaign.pk])
     client.force_login(cycle.reviewer)
@@ -246,6 +255,7 @@ def test_reviewer_edits_name_and_deadlines_and_the_change_is_audited(client, cyc
         "submission_deadline": "2024-07-02",
         "city_deadline": "2024-07-12",
         "standard": township_standard.pk,  # not a field: ignored
+        **page_versions(client, url),
     }
     response = client.post(url, data)
     assert response.status_code == 302
@@ -266,6 +276,7 @@ def test_edit_refuses_unordered_deadlines(client, cycle):
         "self_deadline": "2024-07-20",
         "submission_deadline": "2024-07-02",
         "city_deadline": "2024-07-12",
+        **page_versions(client, url),
     }
     response = client.post(url, data)
     assert _errors(response)[0] == ["截止日期须依次为：自评截止日 ≤ 报送截止日 ≤ 报市截止日。"]
@@ -282,6 +293,7 @@ def test_edit_sets_the_target_when_asked(client, cycle):
         "city_deadline": cycle.campaign.city_deadline,
         "target-mode": "share",
         "target-share_percent": "80",
+        **page_versions(client, url),
     }
     assert client.post(url, data).status_code == 302
     assert AnnualTarget.objects.get(township=cycle.org.town, year=2024).share_percent == 80

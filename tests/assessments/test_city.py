@@ -32,16 +32,34 @@ def _confirmed(cycle):
 def test_the_city_confirms_a_candidate_or_gives_another_grade_with_a_reason(cycle):
     a = _confirmed(cycle)
     east, west, south = a["东村"], a["西村"], a["南村"]
-    city_decide(assessment=east, actor=cycle.city, decision="confirmed")
+    city_decide(assessment=east, expected_version=east.version, actor=cycle.city, decision="confirmed")
     east.refresh_from_db()
     assert (east.city_decision, east.city_grade, east.effective_grade) == ("confirmed", "SHIFAN", "SHIFAN")
     assert east.city_decided_at is not None
     with pytest.raises(WorkflowError, match="请选择示范村以外的等次"):
-        city_decide(assessment=south, actor=cycle.city, decision="other", grade_code="SHIFAN", reason="x")
+        city_decide(
+            assessment=south,
+            expected_version=south.version,
+            actor=cycle.city,
+            decision="other",
+            grade_code="SHIFAN",
+            reason="x",
+        )
     with pytest.raises(WorkflowError, match="须填写评审意见"):
-        city_decide(assessment=south, actor=cycle.city, decision="other", grade_code="DABIAO")
+        city_decide(
+            assessment=south,
+            expected_version=south.version,
+            actor=cycle.city,
+            decision="other",
+            grade_code="DABIAO",
+        )
     city_decide(
-        assessment=south, actor=cycle.city, decision="other", grade_code="DABIAO", reason="特色不突出"
+        assessment=south,
+        expected_version=south.version,
+        actor=cycle.city,
+        decision="other",
+        grade_code="DABIAO",
+        reason="特色不突出",
     )
     south.refresh_from_db()
     assert (south.city_decision, south.city_grade, south.city_reason, south.effective_grade) == (
@@ -54,18 +72,30 @@ def test_the_city_confirms_a_candidate_or_gives_another_grade_with_a_reason(cycl
     e = AssessmentEvent.objects.filter(assessment=south, action="city_decide").get()
     assert (e.from_value, e.to_value, e.reason) == ("待评选", "达标村", "特色不突出")
     with pytest.raises(WorkflowError, match="不是已确认定级的报市评选对象"):
-        city_decide(assessment=west, actor=cycle.city, decision="confirmed")
+        city_decide(assessment=west, expected_version=west.version, actor=cycle.city, decision="confirmed")
     with pytest.raises(WorkflowError, match="您不能评选"):
-        city_decide(assessment=east, actor=cycle.reviewer, decision="other", grade_code="DABIAO", reason="x")
+        city_decide(
+            assessment=east,
+            expected_version=east.version,
+            actor=cycle.reviewer,
+            decision="other",
+            grade_code="DABIAO",
+            reason="x",
+        )
 
 
 def test_a_city_decision_can_be_changed_with_a_new_reason_and_both_are_logged(cycle):
     east = _confirmed(cycle)["东村"]
-    city_decide(assessment=east, actor=cycle.city, decision="confirmed")
+    city_decide(assessment=east, expected_version=east.version, actor=cycle.city, decision="confirmed")
     with pytest.raises(WorkflowError, match="变更市级认定结果须填写理由"):
-        city_decide(assessment=east, actor=cycle.city, decision="confirmed")
+        city_decide(assessment=east, expected_version=east.version, actor=cycle.city, decision="confirmed")
     city_decide(
-        assessment=east, actor=cycle.city, decision="other", grade_code="DABIAO", reason="复核材料不足"
+        assessment=east,
+        expected_version=east.version,
+        actor=cycle.city,
+        decision="other",
+        grade_code="DABIAO",
+        reason="复核材料不足",
     )
     events = list(
         AssessmentEvent.objects.filter(assessment=east, action="city_decide").values_list(
@@ -85,14 +115,14 @@ def test_a_vetoed_candidate_cannot_be_confirmed_by_the_city(cycle):
         description="查实",
     )
     with pytest.raises(WorkflowError, match="存在负面清单情形，不能认定为示范村"):
-        city_decide(assessment=east, actor=cycle.city, decision="confirmed")
+        city_decide(assessment=east, expected_version=east.version, actor=cycle.city, decision="confirmed")
 
 
 def test_candidates_are_not_marked_before_confirmation(cycle):
     east = reviewed(cycle)
     assert not east.city_candidate
     with pytest.raises(WorkflowError, match="不是已确认定级的报市评选对象"):
-        city_decide(assessment=east, actor=cycle.city, decision="confirmed")
+        city_decide(assessment=east, expected_version=east.version, actor=cycle.city, decision="confirmed")
 
 
 # --- the board ----------------------------------------------------------------------------------------
@@ -113,12 +143,14 @@ def test_the_city_board_lists_the_candidates_of_its_region_grouped_and_decides_t
     assert reverse("assessments:city_decide", args=[a["东村"].pk]) in html and "西村" not in html
     r = client.post(
         reverse("assessments:city_decide", args=[a["南村"].pk]),
-        {"decision": "other", "grade": "DABIAO", "reason": "亮点不足"},
+        {"decision": "other", "grade": "DABIAO", "reason": "亮点不足", "version": a["南村"].version},
     )
     assert r.status_code == 302
     assert Assessment.objects.get(pk=a["南村"].pk).city_grade == "DABIAO"
     r = client.post(
-        reverse("assessments:city_decide", args=[a["西村"].pk]), {"decision": "confirmed"}, follow=True
+        reverse("assessments:city_decide", args=[a["西村"].pk]),
+        {"decision": "confirmed", "version": a["西村"].version},
+        follow=True,
     )
     assert "不是已确认定级的报市评选对象" in r.content.decode()
 
@@ -188,7 +220,7 @@ def test_the_city_board_links_the_township_level_campaigns_it_reviews(client, cy
 
 def test_history_shows_a_village_across_years_and_village_users_only_see_confirmed_years(client, cycle):
     east = _confirmed(cycle)["东村"]
-    city_decide(assessment=east, actor=cycle.city, decision="confirmed")
+    city_decide(assessment=east, expected_version=east.version, actor=cycle.city, decision="confirmed")
     veto_event_record(
         assessment=east,
         actor=cycle.reviewer,

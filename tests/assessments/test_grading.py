@@ -152,12 +152,24 @@ def test_override_with_a_reason_sets_the_final_grade_and_choosing_the_proposed_g
     a = reviewed(cycle)
     assert (a.final_score, a.proposed_grade, a.final_grade) == (D("100"), "SHIFAN", "SHIFAN")
     with pytest.raises(WorkflowError, match="调整等次须填写理由"):
-        grade_override(assessment=a, actor=cycle.reviewer, grade_code="DABIAO", reason="")
+        grade_override(
+            assessment=a, expected_version=a.version, actor=cycle.reviewer, grade_code="DABIAO", reason=""
+        )
     with pytest.raises(WorkflowError, match="不属于本年度指数标准"):
-        grade_override(assessment=a, actor=cycle.reviewer, grade_code="XX", reason="x")
+        grade_override(
+            assessment=a, expected_version=a.version, actor=cycle.reviewer, grade_code="XX", reason="x"
+        )
     with pytest.raises(WorkflowError, match="您不能调整"):
-        grade_override(assessment=a, actor=cycle.leader, grade_code="DABIAO", reason="x")
-    grade_override(assessment=a, actor=cycle.reviewer, grade_code="DABIAO", reason="群众满意度偏低，暂不推荐")
+        grade_override(
+            assessment=a, expected_version=a.version, actor=cycle.leader, grade_code="DABIAO", reason="x"
+        )
+    grade_override(
+        assessment=a,
+        expected_version=a.version,
+        actor=cycle.reviewer,
+        grade_code="DABIAO",
+        reason="群众满意度偏低，暂不推荐",
+    )
     a.refresh_from_db()
     assert (a.proposed_grade, a.final_grade, a.grade_override_reason) == (
         "SHIFAN",
@@ -166,7 +178,13 @@ def test_override_with_a_reason_sets_the_final_grade_and_choosing_the_proposed_g
     )
     e = AssessmentEvent.objects.filter(assessment=a, action="grade_override").get()
     assert (e.from_value, e.to_value, e.reason) == ("示范村", "达标村", "群众满意度偏低，暂不推荐")
-    grade_override(assessment=a, actor=cycle.reviewer, grade_code="SHIFAN", reason="复议后恢复")
+    grade_override(
+        assessment=a,
+        expected_version=a.version,
+        actor=cycle.reviewer,
+        grade_code="SHIFAN",
+        reason="复议后恢复",
+    )
     a.refresh_from_db()
     assert (a.final_grade, a.grade_override_reason) == ("SHIFAN", "")
 
@@ -174,15 +192,30 @@ def test_override_with_a_reason_sets_the_final_grade_and_choosing_the_proposed_g
 def test_override_needs_the_reviewed_state_and_a_veto_cannot_be_overridden_upward(cycle):
     a = submit_and_forward(cycle)
     with pytest.raises(WorkflowError, match="初审完成后才能调整等次"):
-        grade_override(assessment=a, actor=cycle.reviewer, grade_code="DABIAO", reason="x")
+        grade_override(
+            assessment=a, expected_version=a.version, actor=cycle.reviewer, grade_code="DABIAO", reason="x"
+        )
     review_everything(a, cycle.reviewer)
     v = VetoCheck.objects.filter(assessment=a).first()
-    veto_check_review(assessment=a, check=v, actor=cycle.reviewer, decision="confirmed", reason="查实")
+    veto_check_review(
+        assessment=a,
+        check=v,
+        expected_version=v.version,
+        actor=cycle.reviewer,
+        decision="confirmed",
+        reason="查实",
+    )
     assessment_transition(assessment=a, action="complete_review", actor=cycle.reviewer)
     a.refresh_from_db()
     assert a.final_grade == "CUJIN"
     with pytest.raises(WorkflowError, match="只能定为促进村，不能调高等次"):
-        grade_override(assessment=a, actor=cycle.reviewer, grade_code="TISHENG", reason="情节轻微")
+        grade_override(
+            assessment=a,
+            expected_version=a.version,
+            actor=cycle.reviewer,
+            grade_code="TISHENG",
+            reason="情节轻微",
+        )
     a.refresh_from_db()
     assert a.final_grade == "CUJIN"
 
@@ -224,7 +257,13 @@ def test_confirm_is_refused_until_every_village_is_reviewed_then_confirms_marks_
         campaign_confirm_grades(campaign=cycle.campaign, actor=cycle.reviewer)
     assert AssessmentEvent.objects.count() == events
     with pytest.raises(WorkflowError, match="本年度等次已确认"):
-        grade_override(assessment=east, actor=cycle.reviewer, grade_code="DABIAO", reason="x")
+        grade_override(
+            assessment=east,
+            expected_version=east.version,
+            actor=cycle.reviewer,
+            grade_code="DABIAO",
+            reason="x",
+        )
 
 
 # --- veto events (动态管理) ----------------------------------------------------------------------------
@@ -241,7 +280,7 @@ def test_a_veto_event_downgrades_a_confirmed_village_and_its_city_grade_and_noti
     cycle, django_capture_on_commit_callbacks
 ):
     east = _confirmed(cycle)
-    city_decide(assessment=east, actor=cycle.city, decision="confirmed")
+    city_decide(assessment=east, expected_version=east.version, actor=cycle.city, decision="confirmed")
     item = cycle.standard.veto_items.get(code="N04")
     with django_capture_on_commit_callbacks(execute=True):
         event = veto_event_record(
@@ -342,7 +381,8 @@ def test_the_board_shows_the_distribution_the_override_forms_and_a_disabled_conf
     assert 'disabled title="尚有 2 个村未完成初审">确认定级…</button>' in html
     assert reverse("assessments:confirm_grades", args=[cycle.campaign.pk]) not in html
     response = client.post(
-        reverse("assessments:grade_override", args=[a.pk]), {"grade": "DABIAO", "reason": "满意度偏低"}
+        reverse("assessments:grade_override", args=[a.pk]),
+        {"grade": "DABIAO", "reason": "满意度偏低", "version": a.version},
     )
     assert response.status_code == 302
     a.refresh_from_db()

@@ -58,7 +58,14 @@ def review_everything(a, reviewer, *, value=None):
                 reason="按实核定",
             )
     for v in VetoCheck.objects.filter(assessment=a):
-        veto_check_review(assessment=a, check=v, actor=reviewer, decision="cleared", reason="经核查不存在")
+        veto_check_review(
+            assessment=a,
+            check=v,
+            expected_version=v.version,
+            actor=reviewer,
+            decision="cleared",
+            reason="经核查不存在",
+        )
     a.refresh_from_db()
     return a
 
@@ -279,15 +286,40 @@ def test_bonus_claims_need_a_reason_stay_within_claim_and_cap_and_a_rejection_is
     a = submit_and_forward(cycle)
     c = claim(a, "B01", "2")
     with pytest.raises(WorkflowError, match="须填写理由"):
-        bonus_claim_review(assessment=a, claim=c, actor=cycle.reviewer, accept=False, reason=" ")
+        bonus_claim_review(
+            assessment=a, claim=c, expected_version=c.version, actor=cycle.reviewer, accept=False, reason=" "
+        )
     with pytest.raises(WorkflowError, match="不能超过申报加分 2 分"):
-        bonus_claim_review(assessment=a, claim=c, actor=cycle.reviewer, accept=True, points="2.5", reason="x")
+        bonus_claim_review(
+            assessment=a,
+            claim=c,
+            expected_version=c.version,
+            actor=cycle.reviewer,
+            accept=True,
+            points="2.5",
+            reason="x",
+        )
     c3 = claim(a, "B03", "1")
     BonusClaim.objects.filter(pk=c3.pk).update(claimed_points=D("3"))  # more than the item's cap of 1
     c3.refresh_from_db()
     with pytest.raises(WorkflowError, match="单项上限 1 分"):
-        bonus_claim_review(assessment=a, claim=c3, actor=cycle.reviewer, accept=True, points="2", reason="x")
-    bonus_claim_review(assessment=a, claim=c, actor=cycle.reviewer, accept=False, reason="表彰级别不符")
+        bonus_claim_review(
+            assessment=a,
+            claim=c3,
+            expected_version=c3.version,
+            actor=cycle.reviewer,
+            accept=True,
+            points="2",
+            reason="x",
+        )
+    bonus_claim_review(
+        assessment=a,
+        claim=c,
+        expected_version=c.version,
+        actor=cycle.reviewer,
+        accept=False,
+        reason="表彰级别不符",
+    )
     c.refresh_from_db()
     a.refresh_from_db()
     assert (c.status, c.accepted_points, c.review_reason) == ("rejected", None, "表彰级别不符")
@@ -300,8 +332,23 @@ def test_all_maximum_scores_are_100_and_accepted_bonus_2_plus_1_gives_103(cycle)
     a = submit_and_forward(cycle)
     b1, b3 = claim(a, "B01", "2"), claim(a, "B03", "1")
     review_everything(a, cycle.reviewer)
-    bonus_claim_review(assessment=a, claim=b1, actor=cycle.reviewer, accept=True, reason="省级表彰")
-    bonus_claim_review(assessment=a, claim=b3, actor=cycle.reviewer, accept=True, points="1", reason="镇采纳")
+    bonus_claim_review(
+        assessment=a,
+        claim=b1,
+        expected_version=b1.version,
+        actor=cycle.reviewer,
+        accept=True,
+        reason="省级表彰",
+    )
+    bonus_claim_review(
+        assessment=a,
+        claim=b3,
+        expected_version=b3.version,
+        actor=cycle.reviewer,
+        accept=True,
+        points="1",
+        reason="镇采纳",
+    )
     a.refresh_from_db()
     assert (a.review_base, a.bonus_accepted, a.supervision_deduction, a.final_score) == (
         D("100"),
@@ -316,7 +363,14 @@ def test_bonus_beyond_the_total_cap_is_capped_at_5(cycle):
     a = submit_and_forward(cycle)
     claims = [claim(a, code, pts) for code, pts in (("B01", "2"), ("B02", "2"), ("B03", "1"), ("B04", "1"))]
     for c in claims:
-        bonus_claim_review(assessment=a, claim=c, actor=cycle.reviewer, accept=True, reason="属实")
+        bonus_claim_review(
+            assessment=a,
+            claim=c,
+            expected_version=c.version,
+            actor=cycle.reviewer,
+            accept=True,
+            reason="属实",
+        )
     a.refresh_from_db()
     assert a.bonus_accepted == D("5")
 
@@ -326,8 +380,22 @@ def test_a_confirmed_veto_forces_the_lowest_grade_whatever_the_score(cycle):
     review_everything(a, cycle.reviewer)
     v = VetoCheck.objects.filter(assessment=a).first()
     with pytest.raises(WorkflowError, match="须填写核实说明"):
-        veto_check_review(assessment=a, check=v, actor=cycle.reviewer, decision="confirmed", reason="")
-    veto_check_review(assessment=a, check=v, actor=cycle.reviewer, decision="confirmed", reason="镇纪委通报")
+        veto_check_review(
+            assessment=a,
+            check=v,
+            expected_version=v.version,
+            actor=cycle.reviewer,
+            decision="confirmed",
+            reason="",
+        )
+    veto_check_review(
+        assessment=a,
+        check=v,
+        expected_version=v.version,
+        actor=cycle.reviewer,
+        decision="confirmed",
+        reason="镇纪委通报",
+    )
     a.refresh_from_db()
     assert (a.final_score, a.veto_confirmed, a.proposed_grade, a.final_grade) == (
         D("100"),

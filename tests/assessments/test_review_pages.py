@@ -87,9 +87,13 @@ def test_bonus_and_veto_saves_through_the_page(client, cycle):
     v = VetoCheck.objects.filter(assessment=a).first()
     client.force_login(cycle.reviewer)
     client.post(
-        _url("review_bonus_save", a.pk, c.pk), {"decision": "accept", "points": "1", "reason": "市级"}
+        _url("review_bonus_save", a.pk, c.pk),
+        {"decision": "accept", "points": "1", "reason": "市级", "version": c.version},
     )
-    client.post(_url("review_veto_save", a.pk, v.pk), {"decision": "cleared", "reason": "无此情形"})
+    client.post(
+        _url("review_veto_save", a.pk, v.pk),
+        {"decision": "cleared", "reason": "无此情形", "version": v.version},
+    )
     c.refresh_from_db()
     v.refresh_from_db()
     assert (c.status, c.accepted_points) == ("accepted", D("1"))
@@ -145,7 +149,14 @@ def test_the_result_partial_renders_the_score_sheet_for_the_village(cycle):
     score_save_review(
         assessment=a, score=s, actor=cycle.reviewer, expected_version=1, value="3", reason="记录不全"
     )
-    bonus_claim_review(assessment=a, claim=c, actor=cycle.reviewer, accept=False, reason="级别不符")
+    bonus_claim_review(
+        assessment=a,
+        claim=c,
+        expected_version=c.version,
+        actor=cycle.reviewer,
+        accept=False,
+        reason="级别不符",
+    )
     a = Assessment.objects.select_related("campaign").get(pk=a.pk)
     context = review_result_context(a)
     assert len(context["scores"]) == 26 and len(context["veto_checks"]) == 7

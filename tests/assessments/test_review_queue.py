@@ -43,7 +43,12 @@ def test_clearing_the_negative_list_in_one_step_writes_every_item_one_event_and_
     a = submit_and_forward(cycle)
     first = VetoCheck.objects.filter(assessment=a).order_by("veto_item__sort_order").first()
     veto_check_review(
-        assessment=a, check=first, actor=cycle.reviewer, decision="cleared", reason="已单独核查"
+        assessment=a,
+        check=first,
+        expected_version=first.version,
+        actor=cycle.reviewer,
+        decision="cleared",
+        reason="已单独核查",
     )
     audits = AuditEvent.objects.count()
     count = veto_checks_clear_all(
@@ -78,7 +83,14 @@ def test_the_bulk_check_refuses_items_the_village_reported_and_writes_nothing(cy
     a.refresh_from_db()
     assert a.status == S.FORWARDED  # the automatic start of the review is rolled back too
     # Decided on its own, the reported item no longer blocks the rest.
-    veto_check_review(assessment=a, check=found, actor=cycle.reviewer, decision="confirmed", reason="属实")
+    veto_check_review(
+        assessment=a,
+        check=found,
+        expected_version=found.version,
+        actor=cycle.reviewer,
+        decision="confirmed",
+        reason="属实",
+    )
     assert (
         veto_checks_clear_all(assessment=a, actor=cycle.reviewer, reason="未发现", expected=_expected(a)) == 6
     )
@@ -89,7 +101,14 @@ def test_the_bulk_check_is_refused_when_the_items_changed_since_the_page_was_loa
     seen = _expected(a)
     other = user_with_role(Role.TOWNSHIP_REVIEWER, cycle.org.town, username="jiwei_2")
     one = VetoCheck.objects.get(pk=next(iter(seen)))
-    veto_check_review(assessment=a, check=one, actor=other, decision="confirmed", reason="另一人核实属实")
+    veto_check_review(
+        assessment=a,
+        check=one,
+        expected_version=one.version,
+        actor=other,
+        decision="confirmed",
+        reason="另一人核实属实",
+    )
     with pytest.raises(ConflictError) as err:
         veto_checks_clear_all(assessment=a, actor=cycle.reviewer, reason="未发现", expected=seen)
     assert "已被他人核实或修改" in str(err.value)

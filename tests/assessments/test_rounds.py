@@ -19,6 +19,7 @@ from publication.selectors import publication_blockers
 from reminders.models import Reminder
 from reminders.services import reminders_raise
 from reports.data.record import village_record
+from tests.assessments.test_campaign_settings import page_versions
 from tests.factories import user_with_role
 from villages.models import AnnualTarget
 
@@ -249,7 +250,14 @@ def test_the_settings_page_of_a_round_edits_that_rounds_target_only(client, cycl
     assert page.context["target"] is None  # the year's target is not the mid-term's
     assert "2024年度中期评估目标" in page.content.decode()
     response = client.post(
-        edit, {"name": midterm.name, "target-mode": "counts", "target-grade_0": "2", "target-grade_1": "1"}
+        edit,
+        {
+            "name": midterm.name,
+            "target-mode": "counts",
+            "target-grade_0": "2",
+            "target-grade_1": "1",
+            **page_versions(client, edit),
+        },
     )
     assert response.status_code == 302
     mid = AnnualTarget.objects.get(township=town, year=2024, kind=K.MIDTERM)

@@ -22,7 +22,8 @@ def item(cycle, code):
 
 
 def claim(client, a, bonus_item, points, explanation="获市级表彰", **extra):
-    data = {"bonus_item": bonus_item.pk, "points": points, "explanation": explanation, **extra}
+    """Post a claim as the page does: with the claim's version, 0 while the page shows no claim."""
+    data = {"bonus_item": bonus_item.pk, "points": points, "explanation": explanation, "version": 0, **extra}
     return client.post(f"/assessments/a/{a.pk}/self/bonus/", data, **XHR)
 
 
@@ -96,7 +97,9 @@ def test_a_stale_claim_version_is_a_conflict(client, cycle, east):
 def test_a_claim_can_be_withdrawn(client, cycle, east):
     claim(client, east, item(cycle, "B01"), "2")
     response = client.post(
-        f"/assessments/a/{east.pk}/self/bonus/", {"bonus_item": item(cycle, "B01").pk, "delete": "1"}, **XHR
+        f"/assessments/a/{east.pk}/self/bonus/",
+        {"bonus_item": item(cycle, "B01").pk, "delete": "1", "version": 1},
+        **XHR,
     )
     assert response.json()["totals"]["self_bonus"] == "0"
     assert not BonusClaim.objects.exists()

@@ -89,7 +89,12 @@ def _review(client, a, reviewer):
     scores_accept_remaining(assessment=a, actor=reviewer)
     for claim in BonusClaim.objects.filter(assessment=a, status=BonusClaim.Status.CLAIMED):
         bonus_claim_review(
-            assessment=a, claim=claim, actor=reviewer, accept=True, reason="材料齐全，予以认定。"
+            assessment=a,
+            claim=claim,
+            expected_version=claim.version,
+            actor=reviewer,
+            accept=True,
+            reason="材料齐全，予以认定。",
         )
     response = client.post(reverse("assessments:transition", args=[a.pk, "complete_review"]))
     assert response.status_code == 302
@@ -170,7 +175,10 @@ def test_the_readme_walkthrough_runs_on_the_seeded_demo_to_the_citys_decision(cl
     # 6. demo_city: 示范村评选 lists the candidates; the city confirms ours.
     page = _ok(_as(client, "demo_city").get(reverse("assessments:city_board")))
     assert ours.village.name in page
-    response = client.post(reverse("assessments:city_decide", args=[ours.pk]), {"decision": "confirmed"})
+    ours.refresh_from_db()
+    response = client.post(
+        reverse("assessments:city_decide", args=[ours.pk]), {"decision": "confirmed", "version": ours.version}
+    )
     assert response.status_code == 302
     ours.refresh_from_db()
     assert ours.city_decision == Assessment.CityDecision.CONFIRMED and ours.city_grade == "SHIFAN"

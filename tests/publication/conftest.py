@@ -22,9 +22,16 @@ def _clear_cache():
 @pytest.fixture
 def decided(confirmed):  # noqa: F811
     c = confirmed
-    city_decide(assessment=c.a["东村"], actor=c.city, decision="confirmed")
     city_decide(
-        assessment=c.a["南村"], actor=c.city, decision="other", grade_code="DABIAO", reason="特色不突出"
+        assessment=c.a["东村"], expected_version=c.a["东村"].version, actor=c.city, decision="confirmed"
+    )
+    city_decide(
+        assessment=c.a["南村"],
+        expected_version=c.a["南村"].version,
+        actor=c.city,
+        decision="other",
+        grade_code="DABIAO",
+        reason="特色不突出",
     )
     Assessment.objects.filter(campaign=c.campaign).update(secretary_name=PERSON, director_name=PERSON)
     c.campaign.assessments.get(village__name="西村").scores.update(review_note=f"{PERSON}未按时公开")

@@ -117,7 +117,13 @@ def reviewed_east(cycle, org):  # noqa: F811
         assessment=a, bonus_item=item, claimed_points=D("2"), explanation="获表彰"
     )
     bonus_claim_review(
-        assessment=a, claim=claim, actor=cycle.reviewer, accept=True, points="1", reason="县级表彰"
+        assessment=a,
+        claim=claim,
+        expected_version=claim.version,
+        actor=cycle.reviewer,
+        accept=True,
+        points="1",
+        reason="县级表彰",
     )
     sub = LedgerSubmission.objects.create(unit=org.unit, year=2024, month=5, status="submitted")
     LedgerEntry.objects.create(

@@ -25,8 +25,38 @@ from .summary import grading_summary
 REASON_MAX = 1000
 
 
-def grade_override(*, assessment, actor, grade_code, reason, request=None):
-    """Set the township's final grade by hand (with a reason); choosing the proposed grade clears it."""
+def _grade_conflict(a, names, what):
+    """The ConflictError of a stale grading save: names what is stored now and who saved it last."""
+    last = (
+        AssessmentEvent.objects.filter(assessment=a, action__in=("grade_override", "city_decide"))
+        .select_related("actor")
+        .order_by("-at", "-id")
+        .first()
+    )
+    who = (
+        f"（{last.actor.display_name}于{cn_date(timezone.localtime(last.at))}保存）"
+        if last and last.actor
+        else ""
+    )
+    return ConflictError(
+        f"{a.subject_name}已被他人修改，您的{what}未保存。当前{names}{who}。请核对后重新保存。",
+        current=a,
+    )
+
+
+def _check_version(a, expected_version):
+    """Refuse a save made from a page older than the stored assessment (optimistic lock, row locked)."""
+    if expected_version is None:
+        raise WorkflowError("页面已过期，请刷新后重新操作。")
+    return a.version == expected_version
+
+
+def grade_override(*, assessment, actor, grade_code, reason, expected_version, request=None):
+    """Set the township's final grade by hand (with a reason); choosing the proposed grade clears it.
+
+    `expected_version` is the assessment's version on the page the reviewer saved from: if another
+    reviewer changed the assessment since, nothing is written (ConflictError naming the stored grade).
+    """
     reason = (reason or "").strip()
     if not reason:
         raise WorkflowError("调整等次须填写理由。")
@@ -42,6 +72,10 @@ def grade_override(*, assessment, actor, grade_code, reason, request=None):
             )
         grades = standard_grades(a.campaign.standard)
         names = {g.code: g.name for g in grades}
+        if not _check_version(a, expected_version):
+            stored = names.get(a.final_grade, a.final_grade or "未定级")
+            reason_now = f"，理由：{a.grade_override_reason}" if a.grade_override_reason else ""
+            raise _grade_conflict(a, f"等次为“{stored}”{reason_now}", "等次调整")
         if grade_code not in names:
             raise WorkflowError("所选等次不属于本年度指数标准。")
         if a.veto_confirmed and grade_code != grades[-1].code:
@@ -233,8 +267,11 @@ def campaign_confirm_grades(*, campaign, actor, reason="", seen_distribution=Non
 DECISIONS = {Assessment.CityDecision.CONFIRMED, Assessment.CityDecision.OTHER}
 
 
-def city_decide(*, assessment, actor, decision, grade_code="", reason="", request=None):
-    """The city office decides on a 示范村 candidate: confirmed as the top grade, or another grade."""
+def city_decide(*, assessment, actor, decision, expected_version, grade_code="", reason="", request=None):
+    """The city office decides on a 示范村 candidate: confirmed as the top grade, or another grade.
+
+    `expected_version` as in grade_override: a decision saved meanwhile by someone else is not
+    overwritten (ConflictError naming the stored decision)."""
     reason = (reason or "").strip()
     with transaction.atomic():
         a = lock_assessment(assessment)
@@ -246,6 +283,14 @@ def city_decide(*, assessment, actor, decision, grade_code="", reason="", reques
             raise WorkflowError("请选择认定结果。")
         grades = standard_grades(a.campaign.standard)
         names = {g.code: g.name for g in grades}
+        if not _check_version(a, expected_version):
+            if a.city_decision:
+                label = Assessment.CityDecision(a.city_decision).label
+                stored = f"市级认定为“{label}（{names.get(a.city_grade, a.city_grade)}）”"
+                stored += f"，意见：{a.city_reason}" if a.city_reason else ""
+            else:
+                stored = "市级认定为“待评选”"
+            raise _grade_conflict(a, stored, "市级认定")
         top = grades[0]
         if decision == Assessment.CityDecision.CONFIRMED:
             if a.veto_confirmed:
@@ -281,6 +326,7 @@ def city_decide(*, assessment, actor, decision, grade_code="", reason="", reques
             body=f"{a.subject_name}：{Assessment.CityDecision(decision).label}（{names[grade_code]}）。",
             url=reverse("assessments:assessment_detail", args=[a.pk]),
         )
+    assessment.version = a.version
     return a
 
 

@@ -2,7 +2,7 @@
 
 from decimal import Decimal, InvalidOperation
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -169,11 +169,19 @@ def _bonus_points(points, item, precision):
     return check_score(value, max_score=item.per_item_cap, precision=precision)
 
 
+NO_CLAIM = {"points": None, "explanation": "", "version": 0}
+
+
 @transaction.atomic
-def bonus_claim_save(
-    *, assessment, bonus_item, actor, points, explanation, expected_version=None, request=None
-):
-    """Claim (or change the claim of) one bonus item. A changed claim goes back to 待审核."""
+def bonus_claim_save(*, assessment, bonus_item, actor, points, explanation, expected_version, request=None):
+    """Claim (or change the claim of) one bonus item. A changed claim goes back to 待审核.
+
+    `expected_version` is the claim's version on the page the user saved from, 0 when the page showed
+    no claim yet ("must not exist"): a claim another member created, changed or withdrew since is a
+    ConflictError carrying what is stored now, and nothing is written.
+    """
+    if expected_version is None:
+        raise WorkflowError("页面已过期，请刷新后重新填写。")
     a = lock_editable(assessment, actor)
     if bonus_item.standard_id != a.campaign.standard_id:
         raise WorkflowError("该加分项不属于本年度指数标准。")
@@ -181,18 +189,26 @@ def bonus_claim_save(
     explanation = clean_text(explanation, 1000, "加分事由")
     if not explanation:
         raise WorkflowError("请填写加分事由。")
+    proposed = {"points": normal(points), "explanation": explanation, "version": expected_version}
     claim = BonusClaim.objects.filter(assessment=a, bonus_item=bonus_item).first()
     if claim is None:
-        claim = BonusClaim.objects.create(
-            assessment=a, bonus_item=bonus_item, claimed_points=points, explanation=explanation
-        )
+        if expected_version != 0:  # the claim this page showed was withdrawn meanwhile
+            raise _conflict(dict(NO_CLAIM), proposed)
+        try:
+            with transaction.atomic():  # a savepoint: a parallel first claim breaks only this insert
+                claim = BonusClaim.objects.create(
+                    assessment=a, bonus_item=bonus_item, claimed_points=points, explanation=explanation
+                )
+        except IntegrityError:
+            stored = BonusClaim.objects.filter(assessment=a, bonus_item=bonus_item).first()
+            raise _conflict(claim_state(stored) if stored else dict(NO_CLAIM), proposed) from None
         from_value = ""
     else:
-        if expected_version is not None and claim.version != expected_version:
-            raise ConflictError(current=claim_state(claim))
+        if claim.version != expected_version:  # also a first claim (0) racing one saved meanwhile
+            raise _conflict(claim_state(claim), proposed)
         if (claim.claimed_points, claim.explanation) == (points, explanation):
             return claim
-        updated = BonusClaim.objects.filter(pk=claim.pk, version=claim.version).update(
+        updated = BonusClaim.objects.filter(pk=claim.pk, version=expected_version).update(
             claimed_points=points,
             explanation=explanation,
             status=BonusClaim.Status.CLAIMED,
@@ -200,7 +216,7 @@ def bonus_claim_save(
             version=F("version") + 1,
         )
         if not updated:
-            raise ConflictError(current=claim_state(BonusClaim.objects.get(pk=claim.pk)))
+            raise _conflict(claim_state(BonusClaim.objects.get(pk=claim.pk)), proposed)
         from_value = normal(claim.claimed_points)
         claim.refresh_from_db()
     record_event(
@@ -219,13 +235,16 @@ def bonus_claim_save(
 
 
 @transaction.atomic
-def bonus_claim_delete(*, assessment, claim, actor, request=None):
-    """Withdraw a bonus claim together with its evidence files."""
+def bonus_claim_delete(*, assessment, claim, actor, expected_version=None, request=None):
+    """Withdraw a bonus claim together with its evidence files; with `expected_version` (the page's),
+    a claim changed since is not withdrawn (ConflictError)."""
     a = lock_editable(assessment, actor)
     try:
         claim = BonusClaim.objects.select_related("bonus_item").get(pk=claim.pk, assessment=a)
     except BonusClaim.DoesNotExist:
         raise WorkflowError("该加分申报不属于本测评。") from None
+    if expected_version is not None and claim.version != expected_version:
+        raise _conflict(claim_state(claim), {"points": None, "explanation": "", "version": expected_version})
     files = list(claim.evidence.values_list("file", flat=True))
     claim.delete()
     delete_files_on_commit(files)

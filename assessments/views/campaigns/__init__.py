@@ -18,6 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from access.checks import require_cap
 from access.roles import Cap, Side
 from access.scope import scope_for
+from common.errors import ConflictError
 from common.rounds import RoundKind
 from indices.models import IndexStandard
 from indices.selectors import standard_list_for_user
@@ -304,17 +305,28 @@ def campaign_edit(request, pk):
     initial = {
         f: getattr(campaign, f) for f in ("name", "self_deadline", "submission_deadline", "city_deadline")
     }
+    initial["seen"] = services.settings_fingerprint(campaign)
     data = request.POST if request.method == "POST" and not campaign.is_confirmed else None
     form = CampaignEditForm(data, initial=initial)
     target_form = target = None
     if campaign.level == Campaign.Level.VILLAGE:
         target = campaign_target(campaign)
-        target_form = TargetForm(data, grades=campaign.standard.grades.all(), target=target)
+        target_form = TargetForm(
+            data,
+            grades=campaign.standard.grades.all(),
+            target=target,
+            initial={"seen": services.target_fingerprint(target)},
+        )
     if data is not None and form.is_valid() and (target_form is None or target_form.is_valid()):
+        settings_ = dict(form.cleaned_data)
+        seen = settings_.pop("seen") or None
+        seen_target = target_form.cleaned_data.get("seen") or None if target_form is not None else "-"
         try:
+            if seen is None or seen_target is None:
+                raise WorkflowError("页面已过期，请刷新后重新填写。")
             with transaction.atomic():
                 services.campaign_update(
-                    campaign=campaign, actor=request.user, request=request, **form.cleaned_data
+                    campaign=campaign, actor=request.user, request=request, expected=seen, **settings_
                 )
                 if target_form is not None and target_form.wanted and target_form.has_changed():
                     services.annual_target_save(
@@ -322,9 +334,23 @@ def campaign_edit(request, pk):
                         year=campaign.year,
                         kind=campaign.kind,
                         actor=request.user,
+                        expected=seen_target,
                         request=request,
                         **target_form.service_kwargs(),
                     )
+        except ConflictError as e:
+            # The user's input stays in the form; the versions move to what is stored now, so saving
+            # again is a deliberate overwrite.
+            campaign.refresh_from_db()
+            target = campaign_target(campaign) if target_form is not None else None
+            data = data.copy()
+            data["seen"] = services.settings_fingerprint(campaign)
+            form = CampaignEditForm(data, initial=initial)
+            form.is_valid()
+            form.add_error(None, str(e))
+            if target_form is not None:
+                data["target-seen"] = services.target_fingerprint(target)
+                target_form = TargetForm(data, grades=campaign.standard.grades.all(), target=target)
         except ValidationError as e:
             for message in e.messages:
                 form.add_error(None, message)

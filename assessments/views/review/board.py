@@ -81,6 +81,12 @@ def grading_board(request, pk):
     )
 
 
+def _version(request):
+    """The assessment version the posted form was rendered with (None when missing or malformed)."""
+    value = request.POST.get("version", "").strip()
+    return int(value) if value.isdigit() and len(value) < 12 else None
+
+
 @require_POST
 def grade_override(request, pk):
     a, _ = assessment_as(request, pk, Side.REVIEWER)
@@ -90,8 +96,12 @@ def grade_override(request, pk):
             actor=request.user,
             grade_code=request.POST.get("grade", ""),
             reason=request.POST.get("reason", ""),
+            expected_version=_version(request),
             request=request,
         )
+    except ConflictError as exc:
+        mine = request.POST.get("reason", "").strip()
+        messages.error(request, f"{exc}您提交的理由：{mine[:300]}" if mine else str(exc))
     except WorkflowError as exc:
         messages.error(request, "；".join(exc.problems))
     else:
@@ -200,8 +210,12 @@ def city_decide(request, pk):
             decision=request.POST.get("decision", ""),
             grade_code=request.POST.get("grade", ""),
             reason=request.POST.get("reason", ""),
+            expected_version=_version(request),
             request=request,
         )
+    except ConflictError as exc:
+        mine = request.POST.get("reason", "").strip()
+        messages.error(request, f"{exc}您提交的意见：{mine[:500]}" if mine else str(exc))
     except WorkflowError as exc:
         messages.error(request, "；".join(exc.problems))
     else:

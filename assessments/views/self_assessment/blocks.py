@@ -87,11 +87,17 @@ def bonus_save(request, pk):
     form = BonusClaimForm(request.POST)
     item = get_object_or_404(a.campaign.standard.bonus_items, pk=as_int(request.POST.get("bonus_item")))
     anchor = f"bonus-{item.pk}"
+    # The page's claim version, 0 when it showed no claim: a missing one is a page from before versions.
+    version = as_int(request.POST.get("version"))
+    if version is None or version < 0:
+        return refused(request, a, ["页面已过期，请刷新后重试。"], anchor)
     try:
         if request.POST.get("delete"):
             claim = get_object_or_404(a.bonus_claims, bonus_item=item)
-            svc.bonus_claim_delete(assessment=a, claim=claim, actor=request.user, request=request)
-            return saved(request, a, f"已撤回加分项 {item.code} 的申报。", anchor, claim=None)
+            svc.bonus_claim_delete(
+                assessment=a, claim=claim, actor=request.user, expected_version=version, request=request
+            )
+            return saved(request, a, f"已撤回加分项 {item.code} 的申报。", anchor, claim=None, version=0)
         if not form.is_valid():
             return refused(request, a, form_errors(form), anchor)
         claim = svc.bonus_claim_save(
@@ -100,12 +106,17 @@ def bonus_save(request, pk):
             actor=request.user,
             points=form.cleaned_data["points"],
             explanation=form.cleaned_data["explanation"],
-            expected_version=form.cleaned_data.get("version"),
+            expected_version=version,
             request=request,
         )
     except ConflictError as err:
-        cur = f"{err.current['points']} 分"
-        return conflict(request, a, err, cur, f"{form.cleaned_data.get('points')} 分", anchor)
+        cur = err.current
+        cur_text = f"申报 {cur['points']} 分" if cur.get("points") else "未申报（已撤回）"
+        if cur.get("explanation"):
+            cur_text += f"（事由：{cur['explanation'][:40]}）"
+        mine = request.POST.get("points", "").strip()
+        mine_text = "撤回申报" if request.POST.get("delete") else f"申报 {mine or '—'} 分"
+        return conflict(request, a, err, cur_text, mine_text, anchor)
     except (WorkflowError, ScoreError) as err:
         return refused(request, a, [f"{item.code}：{p}" for p in problems_of(err)], anchor)
     return saved(
