@@ -154,3 +154,34 @@ def world_evidence(org):
         reverse("accounts:user_list"),
         reverse("ledgers:rectification_evidence_download", args=[evidence.pk]),
     )
+
+
+# The only rows a GET may write: the audit log's (an audited download, the access.denied row of a refusal,
+# and the sealer chaining them). The route matrix checks the same on every id route for every role.
+GET_MAY_WRITE = {"audit_auditevent", "audit_auditchainhead"}
+WRITE = re.compile(
+    r'^\s*(?:INSERT\s+(?:OR\s+\w+\s+)?INTO|UPDATE|DELETE\s+FROM|REPLACE\s+INTO)\s+"?(\w+)"?', re.I
+)
+
+
+def test_the_audit_tables_are_the_ones_named():
+    from audit.models import AuditChainHead, AuditEvent
+
+    assert {AuditEvent._meta.db_table, AuditChainHead._meta.db_table} == GET_MAY_WRITE
+    assert WRITE.match('UPDATE "django_session" SET x = 1').group(1) == "django_session"
+    assert WRITE.match('INSERT INTO "reports_exportjob" ("kind") VALUES (1)').group(1) == "reports_exportjob"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "path", sorted(p for p, cb in PATHS.items() if "GET" in (declared_methods(cb) or ()))
+)
+def test_a_get_writes_nothing_but_the_audit_log(admin_client, path):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    admin_client.get("/healthz")  # the session's first stamp (accounts.middleware) is not the page's
+    with CaptureQueriesContext(connection) as queries:
+        admin_client.get(path)
+    tables = {m.group(1) for q in queries.captured_queries if (m := WRITE.match(q["sql"]))}
+    assert tables - GET_MAY_WRITE == set(), path
