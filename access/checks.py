@@ -17,23 +17,54 @@ from .scope import scope_for
 LOOKUP_ERRORS = (ValueError, TypeError, ValidationError)
 
 
-def audit_denied(request, message, obj=None):
-    if request is None:
-        return
-    audit_log(
+class Denied(Http404):
+    """A refusal decided by access code: a 404 like a missing page, carrying what its audit row says."""
+
+    def __init__(self, message="无权访问", obj=None, *, township_id=None, village_id=None):
+        super().__init__(message)
+        self.message, self.obj = message, obj
+        self.township_id, self.village_id = township_id, village_id
+
+
+# The message of the audit row of a plain Http404 raised by a view or a selector: from outside, a
+# missing object and one out of reach are the same answer, and so they are in the log.
+NOT_FOUND = "对象不存在或不在访问范围内"
+
+
+def audit_denied(request, refusal):
+    """Write the one `access.denied` row of a request refused with a 404 (`refusal`: the Http404).
+
+    Called once per request, by `access.middleware.DeniedAuditMiddleware`, after the view has returned
+    and its transactions have rolled back (so the row survives them): the allowed path costs nothing.
+    Requests without a login are not written: they reach only the public pages (`public_view`), whose
+    404 means "not published", and an anonymous caller must not be able to grow the audit log at will.
+    """
+    user = getattr(request, "user", None)
+    if request is None or user is None or not user.is_authenticated:
+        return None
+    if isinstance(refusal, Denied):
+        message, obj = refusal.message, refusal.obj
+        township_id, village_id = refusal.township_id, refusal.village_id
+    else:
+        message, obj, township_id, village_id = NOT_FOUND, None, None, None
+    return audit_log(
         action="access.denied",
         request=request,
         result="failure",
         obj=obj,
+        township_id=township_id,
+        village_id=village_id,
         message=message,
         detail={"path": request.path, "method": request.method},
     )
 
 
-def deny(request, obj=None, message="无权访问"):
-    """Refuse like a missing page, and leave an audit row."""
-    audit_denied(request, message, obj)
-    raise Http404
+def deny(request=None, obj=None, message="无权访问", *, township_id=None, village_id=None):
+    """Refuse like a missing page; the request's audit row is written once the view has given up.
+
+    `request` is not used any more (the middleware has it); it stays so that every refusal reads the same.
+    """
+    raise Denied(message, obj, township_id=township_id, village_id=village_id)
 
 
 def require_cap(cap):

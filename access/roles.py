@@ -86,6 +86,10 @@ class Cap(StrEnum):
     # The township's year-end summary (年度总结, issue 14): its figures and the .docx/PDF built from them,
     # for those who see the township whole
     SUMMARY_VIEW = "summary.view"
+    # Build a document in the background (an export job: packages, rosters, ledgers' Excel, a village's
+    # 档案, the 年度总结) and retry a failed one, whoever started it. Reading and downloading the finished
+    # files needs only the capability of what they show: read-only roles download, they do not build.
+    EXPORT_REQUEST = "export.request"
 
 
 class Side(StrEnum):

@@ -53,6 +53,7 @@ CAPS = MappingProxyType(
                 Cap.FEEDBACK_VIEW,
                 Cap.FEEDBACK_MANAGE,
                 Cap.SUMMARY_VIEW,
+                Cap.EXPORT_REQUEST,
             }
         ),
         Role.TOWNSHIP_LEADER: frozenset(
@@ -93,6 +94,7 @@ CAPS = MappingProxyType(
                 Cap.PUBLISHED_VIEW,
                 Cap.FEEDBACK_VIEW,
                 Cap.SUMMARY_VIEW,
+                Cap.EXPORT_REQUEST,
             }
         ),
         Role.ADMIN: frozenset(Cap),

@@ -3,7 +3,7 @@ from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth import views as auth_views
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods
 
 from access.checks import require_cap
 from access.grants import creates_townships, grant_refusal, grantable_roles
@@ -22,6 +22,7 @@ class LoginView(auth_views.LoginView):
     template_name = "accounts/login.html"
     authentication_form = LoginForm
     redirect_authenticated_user = True
+    http_method_names = ["get", "post"]
 
 
 @require_http_methods(["GET", "POST"])
@@ -60,6 +61,7 @@ def _user_filters(request):
 
 
 @require_cap(Cap.USERS_VIEW)
+@require_GET
 def user_list(request):
     filters = _user_filters(request)
     users = user_list_filtered(request.user, **filters)
@@ -86,12 +88,14 @@ def user_list(request):
 
 
 @require_cap(Cap.USERS_VIEW)
+@require_GET
 def user_export(request):
     users = user_list_filtered(request.user, **_user_filters(request)).order_by("username", "pk")
     return attachment_response(user_list_workbook(users), "用户列表.xlsx", fallback="users.xlsx")
 
 
 @require_cap(Cap.USERS_VIEW)
+@require_GET
 def user_detail(request, pk):
     target = user_get_for_user(request.user, pk)
     scope = scope_for(request.user)
@@ -117,6 +121,7 @@ def user_detail(request, pk):
     )
 
 
+@require_GET
 def notification_list(request):
     """The user's own notifications; opening the page marks them read."""
     from django.utils import timezone

@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.http import HttpResponse
 from django.urls import include, path
+from django.views.decorators.http import require_GET
 
 from access.roles import Cap
 from access.scope import scope_for
@@ -18,6 +19,7 @@ admin.site.site_title = "清廉村居测评平台"
 admin.site.index_title = "系统管理"
 
 
+@require_GET
 def healthz(request):
     return HttpResponse("ok", content_type="text/plain")
 

@@ -10,7 +10,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from access.checks import require_cap
+from access.checks import deny, require_cap
 from access.roles import Cap
 from audit.services import audit_log
 
@@ -37,15 +37,7 @@ DECIDED_BY = {"city": "市级", "township": "镇街", "county": "县级"}
 
 def _manageable_or_404(request, standard):
     if not can_manage_standard(request.user, standard):
-        audit_log(
-            action="access.denied",
-            request=request,
-            result="failure",
-            obj=standard,
-            message="无权管理该指数标准",
-            detail={"path": request.path, "method": request.method},
-        )
-        raise Http404
+        deny(request, standard, "无权管理该指数标准")
     return standard
 
 

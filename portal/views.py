@@ -1,4 +1,5 @@
 from django.shortcuts import render
+from django.views.decorators.http import require_GET
 
 from access.scope import scope_for
 
@@ -6,6 +7,7 @@ from .headline import dashboard_headlines
 from .home import home_cards, role_hints
 
 
+@require_GET
 def home(request):
     context = {
         "headlines": dashboard_headlines(request.user, scope_for(request.user)),

@@ -50,6 +50,8 @@ def reports_campaign_for_user(user, pk):
 def can_build(user, campaign, kind):
     """Who may (re)build a document. The city package is the township 纪委's official submission."""
     scope = scope_for(user)
+    if not scope.can(Cap.EXPORT_REQUEST):  # read-only roles download what others built
+        return False
     if kind == ExportJob.Kind.CITY_PACKAGE:
         return Side.MANAGER in scope.sides("campaign.village", campaign)
     if kind in LEDGER_KINDS:

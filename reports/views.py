@@ -150,6 +150,7 @@ def reports_center(request, campaign_pk):
     )
 
 
+@require_cap(Cap.EXPORT_REQUEST)
 @require_POST
 def export_create(request, campaign_pk, kind):
     campaign = reports_campaign_for_user(request.user, campaign_pk)
@@ -225,6 +226,7 @@ def job_download(request, pk):
     return response
 
 
+@require_cap(Cap.EXPORT_REQUEST)
 @require_POST
 def job_retry(request, pk):
     job = export_job_get_for_user(request.user, pk)
@@ -297,7 +299,8 @@ def village_record_page(request, village_pk):
     record = village_record(
         village, confirmed_only=not wide, review_visible=scope_for(request.user).can(Cap.REVIEW_SCORES_VIEW)
     )
-    context = {"record": record, "village": village, "wide": wide, "can_export": wide}
+    can_export = wide and scope_for(request.user).can(Cap.EXPORT_REQUEST)
+    context = {"record": record, "village": village, "wide": wide, "can_export": can_export}
     if wide:
         job = ExportJob.objects.filter(village=village, kind=K.VILLAGE_RECORD).order_by("-created_at").first()
         context["export"] = {
@@ -309,6 +312,7 @@ def village_record_page(request, village_pk):
     return render(request, "reports/village_record.html", context)
 
 
+@require_cap(Cap.EXPORT_REQUEST)
 @require_POST
 def village_record_export(request, village_pk):
     """Queue the record's ZIP (a background job). Only readers who see the village's township whole
@@ -385,11 +389,12 @@ def year_summary_page(request, township_pk, year):
             "summary": summary,
             "document": document,
             "exports": exports,
+            "can_build": scope_for(request.user).can(Cap.EXPORT_REQUEST),
         },
     )
 
 
-@require_cap(Cap.SUMMARY_VIEW)
+@require_cap(Cap.EXPORT_REQUEST)  # and SUMMARY_VIEW on the township: summary_township_for_user
 @require_POST
 def year_summary_export(request, township_pk, year):
     """Queue the 年度总结 as .docx or PDF (a background job); the page shows its progress."""

@@ -3,16 +3,13 @@
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Q
-from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
-from access.checks import require_cap
+from access.checks import deny, require_cap
 from access.roles import Cap
 from access.scope import scope_for
-from audit.models import AuditEvent
-from audit.services import audit_log
 from common.downloads import attachment_response
 
 from .exporting import template_bytes
@@ -69,16 +66,7 @@ def _managed_township(request, pk):
     """The township, if the user may import/export it; otherwise the same 404 as a missing one."""
     township = township_get_for_user(request.user, pk)
     if not can_manage_org(scope_for(request.user), township):
-        audit_log(
-            action="access.denied",
-            request=request,
-            obj=township,
-            township_id=township.pk,
-            result=AuditEvent.Result.FAILURE,
-            message=f"缺少权限 {Cap.ORG_MANAGE}",
-            detail={"path": request.path, "method": request.method},
-        )
-        raise Http404
+        deny(request, township, f"缺少权限 {Cap.ORG_MANAGE}", township_id=township.pk)
     return township
 
 

@@ -55,6 +55,8 @@ MIDDLEWARE = [
     "accounts.middleware.LoginRequiredMiddleware",
     "accounts.middleware.PasswordChangeRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # every 404 a view decides writes its one access.denied audit row
+    "access.middleware.DeniedAuditMiddleware",
     # inside the session and message layers: a busy database becomes a 503 that says 繁忙，请重试
     "common.middleware.DatabaseBusyMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",

@@ -17,10 +17,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from access.checks import require_cap
+from access.checks import deny, require_cap
 from access.roles import Cap, Side
 from access.scope import scope_for
-from audit.models import AuditEvent
 from audit.services import audit_log
 from common.dates import cn_date
 from common.downloads import attachment_response
@@ -65,12 +64,7 @@ def _previous_month(today):
 
 
 def _deny(request, unit, cap):
-    audit_log(
-        action="access.denied", request=request, obj=unit, township_id=unit.township_id,
-        result=AuditEvent.Result.FAILURE, message=f"缺少权限 {cap}",
-        detail={"path": request.path, "method": request.method},
-    )  # fmt: skip
-    raise Http404
+    deny(request, unit, f"缺少权限 {cap}", township_id=unit.township_id)
 
 
 def _unit_month(request, unit_pk, year, month, *, write=False):

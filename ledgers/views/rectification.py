@@ -6,7 +6,7 @@ from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.http import Http404
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from access.checks import require_cap
 from access.roles import Cap, Side
@@ -205,6 +205,7 @@ def rectification_evidence_upload(request, pk):
 
 
 @require_cap(Cap.RECTIFY_VIEW)
+@require_GET
 def rectification_evidence_download(request, evidence_pk):
     from django.http import FileResponse
 

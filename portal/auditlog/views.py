@@ -1,6 +1,7 @@
 from django.core.paginator import Paginator
 from django.db.models import Q
 from django.shortcuts import render
+from django.views.decorators.http import require_GET
 
 from access.checks import require_cap
 from access.roles import Cap
@@ -9,6 +10,7 @@ from .selectors import event_list_for_user
 
 
 @require_cap(Cap.AUDIT_VIEW)
+@require_GET
 def event_list(request):
     events = event_list_for_user(request.user)
     q = request.GET.get("q", "").strip()

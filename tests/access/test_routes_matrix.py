@@ -16,6 +16,8 @@ object of every kind an id route takes. Each role of `access.table.CAPS` is held
   the own parent with a missing child;
 * objects the role reaches, on a view guarded by `require_cap(cap)`, answer like missing ids when the
   role's row of CAPS lacks `cap`; otherwise they only must not fail (the page tests check the answer).
+* every 404 wrote exactly one `access.denied` audit row, and a 200, redirect or 405 none (issue 15);
+* no GET writes anything but the audit log (an audited download, a refusal's row and their sealing).
 
 `ROUTE_IDS` says how each route's ids are filled from the world; a route with an id that it does not
 cover fails `test_every_route_with_an_id_is_in_the_matrix`, so no new route escapes the matrix.
@@ -24,18 +26,21 @@ cover fails `test_every_route_with_an_id_is_in_the_matrix`, so no new route esca
 import datetime
 import hashlib
 import io
+import re
 import uuid
 
 import pytest
 from django.core.files.base import ContentFile
-from django.db import transaction
+from django.db import connection, transaction
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from access.roles import ANONYMOUS, ROLE_NODE, Role
 from access.table import CAPS
 from assessments.models import Assessment
 from assessments.services.campaigns import campaign_create
+from audit.models import AuditChainHead, AuditEvent
 from feedback.models import Feedback
 from indices.services import standard_import
 from ledgers.models import (
@@ -547,14 +552,35 @@ def _variants(world, name):
     return variants
 
 
+# The only rows a GET may write: the audit log's (an audited download, the access.denied row of a
+# refusal, and the sealer chaining them).
+GET_MAY_WRITE = {AuditEvent._meta.db_table, AuditChainHead._meta.db_table}
+WRITE = re.compile(
+    r'^\s*(?:INSERT\s+(?:OR\s+\w+\s+)?INTO|UPDATE|DELETE\s+FROM|REPLACE\s+INTO)\s+"?(\w+)"?', re.I
+)
+
+
+class Answer:
+    def __init__(self, status, problem, denied, writes):
+        self.status, self.problem, self.denied, self.writes = status, problem, denied, writes
+
+
+def _last_audit_id():
+    return AuditEvent.objects.order_by("-id").values_list("id", flat=True).first() or 0
+
+
 def _ask(client, method, url):
-    response = client.get(url) if method == "GET" else client.post(url, {})
+    last = _last_audit_id()
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url) if method == "GET" else client.post(url, {})
     problem = ""
     if response.exc_info:
         problem = f" ({response.exc_info[1]!r})"
     elif response.status_code in (301, 302):
         problem = f" (to {response['Location']})"
-    return response.status_code, problem
+    denied = AuditEvent.objects.filter(id__gt=last, action="access.denied").count()
+    tables = {m.group(1) for q in queries.captured_queries if (m := WRITE.match(q["sql"]))}
+    return Answer(response.status_code, problem, denied, sorted(tables - GET_MAY_WRITE))
 
 
 NOT_ALLOWED = "404 (405 where the method is not allowed at all)"
@@ -565,6 +591,9 @@ NOT_ALLOWED = "404 (405 where the method is not allowed at all)"
 def test_out_of_scope_answers_like_missing_and_the_table_gates_the_rest(world, db, role, name):
     client = Client(raise_request_exception=False)
     client.force_login(world.users[role])
+    # the first request of a session stamps it (accounts.middleware.SessionLifetimeMiddleware renews it
+    # at most once a minute); after it, any write of a GET below is the view's own
+    client.get("/healthz")
     cap = _cap_of(ID_ROUTES[name][0])
     lacks_cap = cap is not None and cap not in CAPS[role]
     variants = _variants(world, name)
@@ -581,27 +610,35 @@ def test_out_of_scope_answers_like_missing_and_the_table_gates_the_rest(world, d
 
         def check(label, ok, expected, got=got, method=method):
             if not ok:
-                status, problem = got[label]
+                status, problem = got[label].status, got[label].problem
                 failures.append(
                     f"{method} {label} ({variants[label].url}): {status}{problem}, expected {expected}"
                 )
 
         for label, v in variants.items():
-            status = got[label][0]
+            status = got[label].status
+            # every refusal leaves exactly one access.denied row; an answer that is no refusal, none
+            if status == 404:
+                check(label, got[label].denied == 1, f"one access.denied row, not {got[label].denied}")
+            elif status in (200, 302, 405):
+                check(label, got[label].denied == 0, f"no access.denied row, not {got[label].denied}")
+            if method == "GET":
+                check(label, not got[label].writes, f"a GET that writes nothing, not to {got[label].writes}")
             if v.part is None and v.mixed_with is None:
                 check(label, status in (404, 405), NOT_ALLOWED)
             elif v.mixed_with is not None:
-                twin = got[v.mixed_with][0]
+                twin = got[v.mixed_with].status
                 check(label, status == twin, f"{twin}, as for a missing id")
             elif not reached(label):
-                check(label, status == got["missing"][0], f"{got['missing'][0]}, as for a missing id")
+                missing = got["missing"].status
+                check(label, status == missing, f"{missing}, as for a missing id")
             elif lacks_cap:
-                missing = got["missing"][0]
+                missing = got["missing"].status
                 check(label, status == missing, f"{missing}, as for a missing id: the role lacks {cap}")
             else:
                 check(label, status < 500, "no server error")
         if method == "GET" and name in OPENS.get(role, ()):
             opened = "foreign" if role == Role.ADMIN else "own"
-            check(opened, got[opened][0] == 200, "200 (is the world broken?)")
+            check(opened, got[opened].status == 200, "200 (is the world broken?)")
     if failures:
         pytest.fail(f"{role} on {name}:\n" + "\n".join(failures), pytrace=False)

@@ -255,6 +255,7 @@ def test_detail_query_count_is_the_same_for_10_and_200_villages(client, standard
 def test_list_query_count_does_not_grow_with_villages_or_campaigns(client, standard):
     admin = user_with_role(Role.ADMIN, None, is_staff=True, is_superuser=True)
     client.force_login(admin)
+    client.get("/healthz")  # the session's first stamp (accounts.middleware) is not the page's
     _town(standard, 10, name="小镇")
     few, _ = _count_queries(client, reverse("assessments:campaign_list"))
     for year in (2023, 2024, 2025):
@@ -264,4 +265,4 @@ def test_list_query_count_does_not_grow_with_villages_or_campaigns(client, stand
     big = next(c for c in response.context["page_obj"].object_list if c.subject_count == 200)
     assert (big.n_submitted, big.n_draft) == (100, 100)
     assert few == many
-    assert many <= 9  # session, user, memberships, unread notifications, count, rows, first session save
+    assert many <= 6  # session, user, memberships, unread notifications, count, rows

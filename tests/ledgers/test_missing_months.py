@@ -8,6 +8,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from access.checks import NOT_FOUND
 from accounts.models import Role
 from audit.models import AuditEvent
 from ledgers.models import LedgerSubmission
@@ -106,4 +107,6 @@ def test_opening_a_month_checks_the_unit_through_the_access_module(client, org):
     # A township reviewer reads ledgers but does not fill them: the form is not theirs.
     client.force_login(user_with_role(Role.TOWNSHIP_REVIEWER, org.town))
     assert client.get(url, {"unit": org.unit.pk, "year": 2023, "month": 9}).status_code == 404
-    assert AuditEvent.objects.filter(action="access.denied", result="failure").count() == 1
+    # both refusals are audited: the unit out of reach (the selector's 404) and the missing capability to fill it
+    denied = AuditEvent.objects.filter(action="access.denied", result="failure").order_by("id")
+    assert [e.message for e in denied] == [NOT_FOUND, "缺少权限 ledger.submit"]

@@ -40,7 +40,7 @@ def people(confirmed):
 
 REACH = {  # center page, build package, build roster
     "reviewer": (200, True, True),
-    "leader": (200, False, True),
+    "leader": (200, False, False),  # read-only: downloads what others built (README 角色)
     "city": (200, False, True),
     "committee": (404, False, False),
     "secretary": (404, False, False),

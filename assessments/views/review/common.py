@@ -1,8 +1,6 @@
 """Shared by the township-side pages: side checks that answer 404, grade labels, the result partial."""
 
-from django.http import Http404
-
-from audit.services import audit_log
+from access.checks import deny as access_deny
 from indices.models import Grade
 
 from ...models import Assessment, BonusClaim, IndicatorScore, VetoCheck
@@ -13,16 +11,8 @@ S = Assessment.Status
 
 
 def deny(request, obj=None, why=""):
-    """Refuse like a missing page, and keep a trace of the attempt (SECURITY.md AC-3)."""
-    audit_log(
-        action="access.denied",
-        request=request,
-        obj=obj,
-        result="failure",
-        message=why[:300],
-        detail={"path": request.path, "method": request.method},
-    )
-    raise Http404
+    """Refuse like a missing page; access writes the trace of the attempt (SECURITY.md AC-3)."""
+    access_deny(request, obj, why[:300])
 
 
 def assessment_as(request, pk, side):
