@@ -1,9 +1,11 @@
 from django import forms
 
 from assessments.models import DemonstrationApplication
+from common.forms import CleanTextMixin
 
 
-class DemonstrationForm(forms.ModelForm):
+class DemonstrationForm(CleanTextMixin, forms.ModelForm):
+    text_limits = {"experience": DemonstrationApplication.EXPERIENCE_MAX}
     version = forms.IntegerField(widget=forms.HiddenInput)
 
     class Meta:
