@@ -72,7 +72,7 @@ def _invisible(text, *, multiline):
     for ch in text:
         category = unicodedata.category(ch)
         if category == "Cf":
-            what = _KNOWN.get(ch, "不可见的格式字符")
+            what = _KNOWN.get(ch, "格式字符")
             return f"含有不可见的{what}（U+{ord(ch):04X}），请删除后重新输入。"
         if category in ("Cc", "Cs") and not (multiline and ch in "\t\n"):
             if ch in "\n\t":
@@ -81,9 +81,10 @@ def _invisible(text, *, multiline):
     return None
 
 
-def check_text(value, *, max_length, multiline=False, name=False):
+def check_text(value, *, max_length, multiline=False, name=False, strip=True):
     """(cleaned text, reason or None). `reason` is a Chinese sentence that does not name the field,
-    for callers that locate the problem themselves (an import's sheet/row/column)."""
+    for callers that locate the problem themselves (an import's sheet/row/column). `strip=False` keeps
+    surrounding whitespace where it carries meaning (a pasted table's leading and trailing tabs)."""
     if value is None:
         return "", None
     text = value if isinstance(value, str) else str(value)
@@ -100,9 +101,8 @@ def check_text(value, *, max_length, multiline=False, name=False):
     reason = _invisible(text, multiline=multiline)
     if reason:
         return text, reason
-    if multiline:
-        text = "\n".join(line.rstrip() for line in text.split("\n"))
-    text = text.strip()
+    if strip:
+        text = text.strip()
     if name:
         text = _SPACES.sub(" ", text).translate(_NAME_PARENTHESES)
     if max_length is not None and len(text) > max_length:

@@ -171,7 +171,9 @@ def _title_and_rest(body):
 def parse_task_text(text, *, year):
     """(rows, problems) of a task list pasted or uploaded as text, in whichever written form it is."""
     # a BOM at the very start is what Notepad writes; anywhere else it is refused with the rest
-    text, reason = check_text((text or "").lstrip("\ufeff"), max_length=MAX_PASTED, multiline=True)
+    text, reason = check_text(
+        (text or "").lstrip("\ufeff"), max_length=MAX_PASTED, multiline=True, strip=False
+    )
     if reason:
         return [], [file_problem(f"任务清单{reason}")]
     if not text.strip():

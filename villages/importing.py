@@ -169,8 +169,10 @@ class _RowReader:
 
     def names(self, key, *, max_length):
         """The cell's list of names, each cleaned as a name; the whole cell bounded by MAX_LIST_CELL."""
-        items = []
+        items, before = [], len(self.problems)
         cell = self.text(key, max_length=max_length, multiline=True)
+        if len(self.problems) > before:
+            return items
         if len(cell) > MAX_LIST_CELL:
             self.fail(key, f"长度不能超过 {MAX_LIST_CELL} 个字（现有 {len(cell)} 个）。")
             return items

@@ -71,6 +71,7 @@ class Row:
     node_text: str = ""
     node: object = None
     user: User | None = None  # the existing account this row's person is
+    node_refused: bool = False  # the node cell was refused by common.text: not looked up
 
 
 @dataclass
@@ -170,7 +171,9 @@ def read_rows(data):
 
         row = Row(number, cell("name"), cell("phone"), cell("login"), None, "")
         label = cell("role")
+        before = len(problems)
         row.node_text = cell("node")
+        row.node_refused = len(problems) > before
         if not row.name:
             fail("name", "不能为空。")
         elif len(row.name) > User._meta.get_field("full_name").max_length:
@@ -225,7 +228,7 @@ def _check_in_sheet(rows, problems):
 
 def _resolve_nodes(rows, township, nodes, problems):
     for row in rows:
-        if row.role is None:
+        if row.role is None or row.node_refused:
             continue
         kind = ROLE_NODE.get(row.role)
         if kind is None or kind == "region":

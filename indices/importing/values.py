@@ -99,12 +99,12 @@ class Collector:
         if isinstance(value, float) and value.is_integer():
             value = int(value)
         # common.text: NFKC, no format/control characters (line breaks only in free text), bounded;
+        # names keep their parentheses as written (a standard is keyed by its stable codes);
         # free text (a model TextField: notes, guidance, conditions) is held to LONG_LIMIT
         text, reason = check_text(
             str(value),
             max_length=None,
             multiline=name not in ("name", "code"),
-            name=name == "name",
         )
         if reason:
             self.add(loc.at(name), reason.rstrip("。"))
