@@ -4,6 +4,7 @@
 from django import forms
 
 from common.forms import CleanTextMixin
+from common.text import LONG_LIMIT
 
 from .models import Assessment, Evidence, Signoff
 from .services.self_assessment import ACHIEVEMENTS_MAX, FORM_FIELDS, PROBLEMS_MAX
@@ -15,6 +16,9 @@ class VersionMixin(CleanTextMixin, forms.Form):
 
 class ApplicationForm(CleanTextMixin, forms.Form):
     """《“清廉村居”建设申请表》 fields kept on the assessment (FORMS.md); only these fields are ever read."""
+
+    # the service words the 3,000-character limit of 存在问题; the cleaner's limit is the backstop above it
+    text_limits = {"problems": LONG_LIMIT}
 
     def __init__(self, *args, grades=(), **kwargs):
         super().__init__(*args, **kwargs)

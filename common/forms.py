@@ -3,7 +3,8 @@
 Every CharField of a form using the mixin (passwords excepted) is NFKC-normalised, refused with a
 Chinese message naming the field when it holds format or control characters, stripped and held to a
 length limit: the field's own max_length (a ModelForm takes the model's), or, where the model leaves
-it open (TextField), `text_limits[name]`, else NOTE_LIMIT for a text area and LINE_LIMIT for a line.
+it open (TextField), `text_limits[name]`, else NOTE_LIMIT for a text area and LINE_LIMIT for a line
+(a form's own, tighter check in clean_<field> still speaks first).
 Name fields (`name`, `*_name`, or listed in `name_fields`) also collapse inner spaces and use
 full-width parentheses. The limit is also set on the widget (maxlength), so the browser stops typing
 at the same place.
@@ -26,13 +27,9 @@ def clean_text_field(field, field_name, *, max_length=None, name=False):
         return
     field._text_cleaned = True
     multiline = isinstance(field.widget, forms.Textarea)
-    widget_limit = field.widget.attrs.get("maxlength")
-    limit = (
-        field.max_length
-        or max_length
-        or (int(widget_limit) if str(widget_limit or "").isdigit() else None)
-        or (NOTE_LIMIT if multiline else LINE_LIMIT)
-    )
+    # a limit the form checks itself (clean_<field>, with its own words) stays the form's: this one is
+    # then only the backstop above it
+    limit = field.max_length or max_length or (NOTE_LIMIT if multiline else LINE_LIMIT)
     if field.max_length is None:
         field.max_length = limit
         field.widget.attrs.setdefault("maxlength", str(limit))

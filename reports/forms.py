@@ -2,10 +2,12 @@ from django import forms
 
 from assessments.models import DemonstrationApplication
 from common.forms import CleanTextMixin
+from common.text import LONG_LIMIT
 
 
 class DemonstrationForm(CleanTextMixin, forms.ModelForm):
-    text_limits = {"experience": DemonstrationApplication.EXPERIENCE_MAX}
+    # clean_experience words the 3,000-character limit; the cleaner's limit is the backstop above it
+    text_limits = {"experience": LONG_LIMIT}
     version = forms.IntegerField(widget=forms.HiddenInput)
 
     class Meta:
