@@ -59,3 +59,15 @@ def test_a_sheet_with_2000_columns_is_refused(org, admin):
     assert refused(org, admin, ROWS, header=header) == [
         (None, "", "工作表“用户”的列数超过 20 列，不是本模板的格式，不能导入。请使用“下载模板”中的表格填写。")
     ]
+
+
+def test_a_typed_name_with_a_format_character_is_refused_by_the_form():
+    """The forms people type into clean text the same way (common.forms.CleanTextMixin)."""
+    from accounts.forms import RegionCreateForm
+
+    form = RegionCreateForm(data={"name": "示例\u2060市", "kind": "city"})
+    assert not form.is_valid()
+    assert form.errors["name"] == ["“名称”含有不可见的零宽不换行（U+2060），请删除后重新输入。"]
+    typed = RegionCreateForm(data={"name": " 示例市(新区) ", "kind": "city"})
+    assert typed.is_valid(), typed.errors
+    assert typed.cleaned_data["name"] == "示例市（新区）"

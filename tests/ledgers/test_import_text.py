@@ -136,3 +136,12 @@ def test_pasted_task_text_with_a_zero_width_space_is_refused(org, units, reviewe
     assert task_problems(org, reviewer, text=text) == [
         (None, "", "任务清单含有不可见的零宽空格（U+200B），请删除后重新输入。")
     ]
+
+
+def test_a_task_typed_on_the_page_is_bounded_and_cleaned_like_an_imported_one():
+    from ledgers.forms_rectification import PlanTaskForm
+
+    form = PlanTaskForm(data={"task": "加强\ufeff宣传", "measures": "措" * 5001})
+    assert not form.is_valid()
+    assert form.errors["task"] == ["“重点任务”含有不可见的BOM 字节顺序标记（U+FEFF），请删除后重新输入。"]
+    assert form.errors["measures"] == ["“推进措施”长度不能超过 5000 个字（现有 5001 个）。"]
