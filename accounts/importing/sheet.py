@@ -9,7 +9,7 @@ from django.db.models import Q
 from access.grants import TOWNSHIP_GRANTABLE, grant_refusal
 from access.roles import ROLE_NODE, Role
 from access.scope import scope_for
-from common.text import check_text
+from common.text import check_text, name_key
 from common.xlsx import (
     Problem,
     TooManyRows,
@@ -227,6 +227,9 @@ def _check_in_sheet(rows, problems):
 
 
 def _resolve_nodes(rows, township, nodes, problems):
+    # a node stored before names were cleaned (ASCII parentheses, doubled spaces) is found by its
+    # cleaned spelling too, so the sheet's cleaned name does not miss it
+    cleaned = {kind: {name_key(n): node for n, node in found.items()} for kind, found in nodes.items()}
     for row in rows:
         if row.role is None or row.node_refused:
             continue
@@ -251,7 +254,7 @@ def _resolve_nodes(rows, township, nodes, problems):
                 Problem(SHEET, row.row, HEADERS["node"], f"“{row.role.label}”须填写所属{NODE_WORDS[kind]}。")
             )
             continue
-        row.node = nodes[kind].get(text)
+        row.node = nodes[kind].get(text) or cleaned[kind].get(text)
         if row.node is not None:
             continue
         other = [NODE_WORDS[k] for k in ("village", "branch", "unit") if k != kind and text in nodes[k]]

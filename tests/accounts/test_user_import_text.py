@@ -4,6 +4,7 @@ import pytest
 
 from access.roles import Role
 from accounts.importing import user_import_excel
+from accounts.models import User
 from audit.models import AuditEvent
 from tests.factories import user_with_role
 
@@ -71,3 +72,12 @@ def test_a_typed_name_with_a_format_character_is_refused_by_the_form():
     typed = RegionCreateForm(data={"name": " 示例市(新区) ", "kind": "city"})
     assert typed.is_valid(), typed.errors
     assert typed.cleaned_data["name"] == "示例市（新区）"
+
+
+def test_a_village_stored_with_ascii_parentheses_is_found_by_its_cleaned_name(org, admin):
+    org.village.name = "东村(一组)"
+    org.village.save(update_fields=["name"])
+    rows = [["孙八", "13900000001", "", "村两委成员", "东村（一组）"]]
+    result = user_import_excel(township=org.town, file=sheet(rows), actor=admin)
+    assert result.ok, messages(result)
+    assert User.objects.get(username="13900000001").memberships.get().village_id == org.village.pk
