@@ -9,7 +9,7 @@ import re
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
-from common.text import LINE_LIMIT, NOTE_LIMIT, check_text
+from common.text import LINE_LIMIT, NOTE_LIMIT, check_text, name_key
 from common.xlsx import (
     Problem,
     WorkbookRefused,
@@ -103,6 +103,9 @@ def _read_header_block(rows):
 
 def parse_ledger(data, *, unit, year, month, villages, indicator_codes):
     """Check the whole workbook; `villages` maps name → id of the unit's supervised villages."""
+    # the cells are cleaned (full-width parentheses); a village stored under an older spelling is
+    # found by its cleaned name too
+    villages = {**{name_key(n): pk for n, pk in villages.items()}, **villages}
     wb = open_workbook(data)
     try:
         if SHEET not in wb.sheetnames:

@@ -145,3 +145,11 @@ def test_a_task_typed_on_the_page_is_bounded_and_cleaned_like_an_imported_one():
     assert not form.is_valid()
     assert form.errors["task"] == ["“重点任务”含有不可见的BOM 字节顺序标记（U+FEFF），请删除后重新输入。"]
     assert form.errors["measures"] == ["“推进措施”长度不能超过 5000 个字（现有 5001 个）。"]
+
+
+def test_a_village_stored_with_ascii_parentheses_is_still_found(client, org, staff):
+    org.village.name = "东村(一组)"
+    org.village.save(update_fields=["name"])
+    response = upload(client, org.unit, ledger_xlsx(org.unit, [row(1, village="东村(一组)")]))
+    assert response.status_code == 302
+    assert LedgerEntry.objects.get().village_id == org.village.pk
