@@ -2,6 +2,7 @@ from django import forms
 from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm
 
 from access.roles import NODE_KINDS, Role
+from common.forms import CleanTextMixin
 from villages.models import Region, Township
 
 
@@ -22,7 +23,7 @@ class ChangePasswordForm(PasswordChangeForm):
     """Needs the current password (SECURITY.md AUTH-5); changing it ends the user's other sessions."""
 
 
-class UserCreateForm(forms.Form):
+class UserCreateForm(CleanTextMixin, forms.Form):
     full_name = forms.CharField(label="姓名", max_length=50)
     phone = forms.CharField(
         label="手机号", max_length=30, required=False, help_text="可用于登录，在用账户之间不得重复。"
@@ -45,13 +46,13 @@ class UserCreateForm(forms.Form):
         return data
 
 
-class UserEditForm(forms.Form):
+class UserEditForm(CleanTextMixin, forms.Form):
     full_name = forms.CharField(label="姓名", max_length=50)
     phone = forms.CharField(label="手机号", max_length=30, required=False)
     email = forms.EmailField(label="电子邮箱", required=False)
 
 
-class GrantForm(forms.Form):
+class GrantForm(CleanTextMixin, forms.Form):
     """A role and the node it is held at; the node is offered as "kind:id" among the actor's nodes."""
 
     # every role validates: the page offers only the actor's grantable ones, and a forged choice reaches
@@ -69,14 +70,14 @@ class GrantForm(forms.Form):
         return kind, int(pk)
 
 
-class RegionCreateForm(forms.Form):
+class RegionCreateForm(CleanTextMixin, forms.Form):
     """A new 市（县、区） node (the system administrator)."""
 
     name = forms.CharField(label="名称", max_length=50)
     kind = forms.ChoiceField(label="类型", choices=Region.Kind.choices, initial=Region.Kind.CITY)
 
 
-class TownshipCreateForm(forms.Form):
+class TownshipCreateForm(CleanTextMixin, forms.Form):
     """A new township of the actor's region, and optionally its administrator (a new account)."""
 
     region = forms.ModelChoiceField(label="所属市（县、区）", queryset=None)

@@ -16,6 +16,7 @@ from access.checks import deny, get_or_404, require_cap
 from access.roles import Cap
 from access.scope import scope_for
 from common.downloads import XLSX, attachment_response
+from common.forms import CleanTextMixin
 from villages.models import Township
 
 from .credentials import credentials_pdf
@@ -24,7 +25,7 @@ from .importing import GRANTABLE_LABELS, MAX_ROWS, user_import_excel, user_templ
 logger = logging.getLogger(__name__)
 
 
-class UserImportForm(forms.Form):
+class UserImportForm(CleanTextMixin, forms.Form):
     file = forms.FileField(
         label="用户导入表",
         help_text="Excel 工作簿（.xlsx），格式与“下载模板”一致；任何一行有错误，整个文件都不会导入。",

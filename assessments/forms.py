@@ -3,16 +3,22 @@
 
 from django import forms
 
+from common.forms import CleanTextMixin
+from common.text import LONG_LIMIT
+
 from .models import Assessment, Evidence, Signoff
 from .services.self_assessment import ACHIEVEMENTS_MAX, FORM_FIELDS, PROBLEMS_MAX
 
 
-class VersionMixin(forms.Form):
+class VersionMixin(CleanTextMixin, forms.Form):
     version = forms.IntegerField(widget=forms.HiddenInput, min_value=0)
 
 
-class ApplicationForm(forms.Form):
+class ApplicationForm(CleanTextMixin, forms.Form):
     """《“清廉村居”建设申请表》 fields kept on the assessment (FORMS.md); only these fields are ever read."""
+
+    # the service words the 3,000-character limit of 存在问题; the cleaner's limit is the backstop above it
+    text_limits = {"problems": LONG_LIMIT}
 
     def __init__(self, *args, grades=(), **kwargs):
         super().__init__(*args, **kwargs)
@@ -50,7 +56,7 @@ class ApplicationForm(forms.Form):
         return text
 
 
-class BonusClaimForm(forms.Form):
+class BonusClaimForm(CleanTextMixin, forms.Form):
     bonus_item = forms.IntegerField(widget=forms.HiddenInput)
     points = forms.CharField(label="申报加分", max_length=20)
     explanation = forms.CharField(label="加分事由", max_length=1000, widget=forms.Textarea(attrs={"rows": 2}))
@@ -69,12 +75,12 @@ class VetoForm(VersionMixin):
     note = forms.CharField(label="说明", max_length=300, required=False)
 
 
-class SignoffForm(forms.Form):
+class SignoffForm(CleanTextMixin, forms.Form):
     side = forms.ChoiceField(choices=Signoff.Side.choices)
     opinion = forms.CharField(label="意见", max_length=300, required=False)
 
 
-class EvidenceUploadForm(forms.Form):
+class EvidenceUploadForm(CleanTextMixin, forms.Form):
     kind = forms.ChoiceField(choices=Evidence.Kind.choices)
     indicator = forms.IntegerField(required=False)
     bonus_claim = forms.IntegerField(required=False)

@@ -4,6 +4,7 @@ validate input. Business rules (date order, duplicate year, standard level) live
 from django import forms
 from django.utils import timezone
 
+from common.forms import CleanTextMixin
 from common.rounds import RoundKind
 from indices.importing.validator import YEAR_RANGE
 from villages.models import AnnualTarget
@@ -18,7 +19,7 @@ def _standard_label(s):
     return f"{s.name}（{s.label}，{s.get_status_display()}）"
 
 
-class CampaignCreateForm(forms.Form):
+class CampaignCreateForm(CleanTextMixin, forms.Form):
     """A new campaign. Deadlines left blank take the year's defaults (6月25日、6月30日、7月10日)."""
 
     year = forms.IntegerField(label="年度", min_value=YEAR_RANGE[0], max_value=YEAR_RANGE[1])
@@ -75,7 +76,7 @@ class CampaignCreateForm(forms.Form):
         return data
 
 
-class CampaignEditForm(forms.Form):
+class CampaignEditForm(CleanTextMixin, forms.Form):
     """Name and deadlines. A deadline may be blank (the services allow a campaign without one), so the
     form saves as loaded whatever the campaign was created with."""
 
@@ -87,7 +88,7 @@ class CampaignEditForm(forms.Form):
     seen = forms.CharField(required=False, max_length=40, widget=forms.HiddenInput)
 
 
-class TargetForm(forms.Form):
+class TargetForm(CleanTextMixin, forms.Form):
     """The township's target for the year, in the grade scheme of the campaign's standard.
 
     By grade counts, a grade left blank has no target (鲍沟镇's 2025 target names 示范、达标、提升 only);
@@ -168,6 +169,6 @@ class TargetForm(forms.Form):
         }
 
 
-class ReopenForm(forms.Form):
+class ReopenForm(CleanTextMixin, forms.Form):
     until = forms.DateField(label="延期至", **DATE)
     reason = forms.CharField(label="延期理由", max_length=300)

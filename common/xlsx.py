@@ -29,6 +29,7 @@ OLE2_MAGIC = b"\xd0\xcf\x11\xe0"
 MAX_ZIP_ENTRIES = 1000
 MAX_UNCOMPRESSED_BYTES = 200 * 1024 * 1024
 MAX_SHEETS = 50
+DECLARED_COLUMNS_LIMIT = 500
 MACRO_MARKERS = ("macroenabled", "vbaproject")
 
 NOT_XLSX = "文件已损坏或不是 xlsx 格式，请用 Excel 另存为“Excel 工作簿（*.xlsx）”后再导入。"
@@ -133,21 +134,89 @@ class TooManyRows(InvalidInputError):
     """More data rows than the caller accepts; the caller words the message."""
 
 
+def too_many_columns(worksheet, max_cols):
+    return WorkbookRefused(
+        [
+            Problem(
+                worksheet.title,
+                None,
+                "",
+                f"工作表“{worksheet.title}”的列数超过 {max_cols} 列，不是本模板的格式，不能导入。"
+                "请使用“下载模板”中的表格填写。",
+            )
+        ]
+    )
+
+
+def check_declared_width(worksheet, max_cols):
+    """Refuse a sheet whose declared dimension is wider than `max_cols` before reading any cell.
+
+    A file can also lie about its dimension; the readers then stop at the first row wider than the
+    limit (`sheet_rows`, `check_row_width`), having parsed no more than that row."""
+    try:
+        declared = worksheet.max_column
+    except Exception:  # openpyxl raises on malformed dimension refs
+        declared = None
+    # Excel's dimension can include formatted empty cells, so only a claim far past any template is
+    # refused this early; a real row past `max_cols` is refused while reading.
+    if isinstance(declared, int) and declared > max(max_cols, DECLARED_COLUMNS_LIMIT):
+        raise too_many_columns(worksheet, max_cols)
+
+
+def _blank(value):
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def check_row_width(worksheet, values, max_cols):
+    """Refuse a row (read whole) that holds something past `max_cols`."""
+    if len(values) > max_cols and not all(_blank(v) for v in values[max_cols:]):
+        raise too_many_columns(worksheet, max_cols)
+
+
 def sheet_rows(worksheet, *, max_rows, max_cols):
-    """(header, [(row number, values)]) with blank rows dropped; raises TooManyRows past `max_rows`."""
+    """(header, [(row number, values)]) with blank rows dropped; raises TooManyRows past `max_rows`
+    and WorkbookRefused for a sheet wider than `max_cols` (declared or found), without reading on."""
+    check_declared_width(worksheet, max_cols)
     # A declared dimension can claim a million rows; ignore it and read what is really there.
     worksheet.reset_dimensions()
     header, rows = None, []
-    for number, values in enumerate(worksheet.iter_rows(max_col=max_cols, values_only=True), start=1):
+    # Read whole rows: openpyxl parses every cell of a row anyway, and a cut at max_col would hide
+    # text typed further right.
+    for number, values in enumerate(worksheet.iter_rows(values_only=True), start=1):
+        check_row_width(worksheet, values, max_cols)
+        values = values[:max_cols]
         if number == 1:
             header = values
             continue
-        if all(v is None or (isinstance(v, str) and not v.strip()) for v in values):
+        if all(_blank(v) for v in values):
             continue
         rows.append((number, values))
         if len(rows) > max_rows:
             raise TooManyRows
     return header or (), rows
+
+
+def extra_columns(header, known, rows=()):
+    """Names of the columns that hold something but are not the template's: their header in quotes, or
+    the column letter where the header is blank. `known` holds the template columns' indexes."""
+    width = max([len(header), *(len(values) for _number, values in rows)])
+    found = []
+    for index in range(width):
+        if index in known:
+            continue
+        label = header[index] if index < len(header) else None
+        if not _blank(label):
+            found.append(f"“{str(label).strip()[:30]}”")
+        elif any(index < len(values) and not _blank(values[index]) for _number, values in rows):
+            found.append(f"第 {get_column_letter(index + 1)} 列")
+    return found
+
+
+def extra_columns_message(found):
+    return (
+        f"有模板之外的列：{'、'.join(found)}。这些列不会被导入，请删除它们"
+        "（或把内容移到模板中的对应列）后再导入。"
+    )
 
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n")

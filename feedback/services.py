@@ -5,7 +5,6 @@ the actor's side through the access table, the optimistic `version` and the tran
 """
 
 import datetime
-import re
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -17,6 +16,7 @@ from access.roles import Side
 from access.scope import scope_for
 from audit.services import audit_log
 from common.errors import ConflictError, InvalidInputError, NotFoundError, NotPermittedError
+from common.text import clean_text
 from ledgers.models import Rectification
 from ledgers.services.rectification import rectification_create
 from publication.selectors import village_is_published
@@ -29,7 +29,6 @@ from .workflow import BY_ACTION
 RECTIFY_DAYS = 30  # the deadline of an item made from a message; the township may tighten it there
 REASON_MAX = 300
 ANSWER_MAX = 1000
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
 
 class ThrottledError(InvalidInputError):
@@ -41,10 +40,10 @@ def client_hash(ip):
     return salted_hmac("feedback.client", ip or "", algorithm="sha256").hexdigest()
 
 
-def _plain(value):
-    """Text as typed, without markup or control characters (CR LF kept as LF)."""
-    text = strip_tags(str(value or "")).replace("\r\n", "\n").replace("\r", "\n")
-    return _CONTROL.sub("", text).strip()
+def _plain(value, label, *, multiline=True):
+    """Text as typed without markup, cleaned by common.text: NFKC, CR LF stored as LF, refused with a
+    message naming `label` when it holds format (zero-width, BOM, bidi) or control characters."""
+    return clean_text(strip_tags(str(value or "")), label=label, max_length=None, multiline=multiline)
 
 
 def feedback_submit(*, village_key, category, text, contact="", ip=None):
@@ -62,12 +61,12 @@ def feedback_submit(*, village_key, category, text, contact="", ip=None):
         raise NotFoundError("该村（社区）不存在。")
     if category not in Feedback.Category.values:
         raise InvalidInputError("请选择意见类别。")
-    text = _plain(text)
+    text = _plain(text, "意见内容")
     if len(text) < TEXT_MIN:
         raise InvalidInputError(f"意见内容请至少填写 {TEXT_MIN} 个字。")
     if len(text) > TEXT_MAX:
         raise InvalidInputError(f"意见内容不能超过 {TEXT_MAX} 个字（现为 {len(text)} 个字）。")
-    contact = _plain(contact)
+    contact = _plain(contact, "联系方式", multiline=False)
     if len(contact) > CONTACT_MAX:
         raise InvalidInputError(f"联系方式不能超过 {CONTACT_MAX} 个字。")
     sender = client_hash(ip)
@@ -143,7 +142,7 @@ def _handle(*, feedback, actor, action, expected_version, changes, detail=None, 
 
 
 def feedback_answer(*, feedback, actor, answer, expected_version, request=None):
-    answer = _plain(answer)
+    answer = _plain(answer, "答复")
     if not answer:
         raise InvalidInputError("请填写答复内容。")
     if len(answer) > ANSWER_MAX:
@@ -159,7 +158,7 @@ def feedback_answer(*, feedback, actor, answer, expected_version, request=None):
 
 
 def feedback_dismiss(*, feedback, actor, reason, expected_version, request=None):
-    reason = _plain(reason)
+    reason = _plain(reason, "理由")
     if not reason:
         raise InvalidInputError("不予处理须填写理由。")
     if len(reason) > REASON_MAX:

@@ -1,6 +1,9 @@
 from django import forms
 from django.conf import settings
 
+from common.forms import CleanTextMixin
+from common.text import LONG_LIMIT
+
 from .importing import format_for_name
 from .importing.validator import YEAR_RANGE
 from .models import IndexStandard
@@ -28,7 +31,7 @@ def _target_field(targets, label):
     return forms.ChoiceField(label=label, choices=[(value, text) for value, text, _, _ in targets])
 
 
-class StandardImportForm(forms.Form):
+class StandardImportForm(CleanTextMixin, forms.Form):
     file = StandardFileField(
         label="标准文件", help_text="YAML（.yaml、.yml）或 Excel（.xlsx，格式同“导出 Excel”）"
     )
@@ -47,7 +50,7 @@ class StandardImportForm(forms.Form):
         self.fields["target"] = _target_field(targets, "适用范围")
 
 
-class StandardCopyForm(forms.Form):
+class StandardCopyForm(CleanTextMixin, forms.Form):
     new_version = forms.CharField(
         label="新版本号", max_length=40, help_text="如 2025-1；同一标准编码、年度下不能重复"
     )
@@ -66,7 +69,8 @@ class StandardCopyForm(forms.Form):
         self.fields["target"] = _target_field(targets, "适用范围")
 
 
-class StandardMetaForm(forms.Form):
+class StandardMetaForm(CleanTextMixin, forms.Form):
+    text_limits = {"notes": LONG_LIMIT}
     name = forms.CharField(label="标准名称", max_length=120)
     label = forms.CharField(
         label="版本名称",
@@ -78,5 +82,5 @@ class StandardMetaForm(forms.Form):
     notes = forms.CharField(label="说明", required=False, widget=forms.Textarea(attrs={"rows": 5}))
 
 
-class StandardReplaceForm(forms.Form):
+class StandardReplaceForm(CleanTextMixin, forms.Form):
     file = StandardFileField(label="标准文件", help_text="重新导入会替换本草稿的全部维度、指标和规则")

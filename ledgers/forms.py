@@ -1,5 +1,6 @@
 from django import forms
 
+from common.forms import CleanTextMixin
 from villages.models import Village
 
 from .models import LedgerEntry
@@ -10,7 +11,7 @@ NUMBER = {"invalid": "请输入数字。", "required": "必填。"}
 SMALL_INPUT = {"class": "form-control form-control-sm"}
 
 
-class LedgerHeaderForm(forms.Form):
+class LedgerHeaderForm(CleanTextMixin, forms.Form):
     filled_by_name = forms.CharField(
         label="填报人", max_length=30, required=False, widget=forms.TextInput(attrs=SMALL_INPUT)
     )
@@ -25,7 +26,7 @@ class LedgerHeaderForm(forms.Form):
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
 
-class LedgerEntryForm(forms.ModelForm):
+class LedgerEntryForm(CleanTextMixin, forms.ModelForm):
     """One ledger row; `villages` (the unit's), the month and the standard's codes are passed in."""
 
     class Meta:
@@ -119,7 +120,7 @@ EntryFormSet = forms.modelformset_factory(
 )
 
 
-class LedgerUploadForm(forms.Form):
+class LedgerUploadForm(CleanTextMixin, forms.Form):
     file = forms.FileField(
         label="台账文件",
         help_text="Excel 工作簿（.xlsx），使用“下载模板”的格式；任何一行有错误，整个文件都不会导入。",
@@ -128,7 +129,7 @@ class LedgerUploadForm(forms.Form):
     )
 
 
-class EntryConfirmForm(forms.Form):
+class EntryConfirmForm(CleanTextMixin, forms.Form):
     confirmed_deduction = forms.DecimalField(
         label="确认扣分", max_digits=7, decimal_places=2, min_value=0, required=False,
         error_messages={"min_value": "确认扣分不能为负数。", "invalid": "请输入数字。"},

@@ -2,10 +2,13 @@
 
 from django import forms
 
+from common.forms import CleanTextMixin
+from common.text import LONG_LIMIT
+
 from .models import PlanTask, Rectification
 
 
-class RectificationCreateForm(forms.Form):
+class RectificationCreateForm(CleanTextMixin, forms.Form):
     village = forms.ModelChoiceField(label="村（社区）", queryset=None)
     source = forms.ChoiceField(label="来源", choices=Rectification.Source.choices)
     problem = forms.CharField(label="问题", widget=forms.Textarea(attrs={"rows": 3}), max_length=2000)
@@ -18,14 +21,14 @@ class RectificationCreateForm(forms.Form):
         self.fields["village"].queryset = villages
 
 
-class RespondForm(forms.Form):
+class RespondForm(CleanTextMixin, forms.Form):
     response = forms.CharField(
         label="整改情况说明", widget=forms.Textarea(attrs={"rows": 4}), max_length=4000
     )
     version = forms.IntegerField(widget=forms.HiddenInput)
 
 
-class VerifyForm(forms.Form):
+class VerifyForm(CleanTextMixin, forms.Form):
     accept = forms.TypedChoiceField(
         label="验收结论",
         choices=[("1", "验收通过，销号"), ("0", "验收不通过，退回整改")],
@@ -36,7 +39,7 @@ class VerifyForm(forms.Form):
     version = forms.IntegerField(widget=forms.HiddenInput)
 
 
-class TaskImportForm(forms.Form):
+class TaskImportForm(CleanTextMixin, forms.Form):
     year = forms.IntegerField(label="计划年度", min_value=2000, max_value=2100)
     file = forms.FileField(label="任务清单（.xlsx 或 .txt）", required=False)
     text = forms.CharField(
@@ -51,7 +54,7 @@ class TaskImportForm(forms.Form):
         return data
 
 
-class TaskProgressForm(forms.Form):
+class TaskProgressForm(CleanTextMixin, forms.Form):
     unit = forms.IntegerField(widget=forms.HiddenInput, required=False)
     year = forms.IntegerField(label="年", min_value=2000, max_value=2100)
     month = forms.IntegerField(label="月", min_value=1, max_value=12)
@@ -63,7 +66,8 @@ class TaskProgressForm(forms.Form):
     )
 
 
-class PlanTaskForm(forms.Form):
+class PlanTaskForm(CleanTextMixin, forms.Form):
+    text_limits = {"measures": LONG_LIMIT}
     """A task as the plan writes it; the 牵头单位 / 责任单位 texts are read into links on save."""
 
     key_point = forms.CharField(label="工作要点（工程／领域）", max_length=200, required=False)
@@ -76,5 +80,5 @@ class PlanTaskForm(forms.Form):
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
 
-class TaskReasonForm(forms.Form):
+class TaskReasonForm(CleanTextMixin, forms.Form):
     reason = forms.CharField(label="原因", widget=forms.Textarea(attrs={"rows": 2}), max_length=1000)

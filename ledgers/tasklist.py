@@ -20,6 +20,7 @@ import datetime
 import re
 from dataclasses import dataclass, field
 
+from common.text import LONG_LIMIT, NOTE_LIMIT, check_text
 from common.xlsx import Problem, file_problem
 
 UNIT_SPLIT = re.compile(r"[、，,;；/\s]+")
@@ -39,6 +40,34 @@ COLUMN_LABELS = {
     "measures": "推进措施",
     "deadline": "完成时限",
 }
+
+# key → (TaskRow attribute, limit): the model's CharField lengths, sane limits for its TextFields.
+TEXT_LIMITS = {
+    "key_point": ("key_point", 200),
+    "task": ("task", NOTE_LIMIT),
+    "measures": ("measures", LONG_LIMIT),
+    "lead": ("lead_text", 300),
+    "units": ("units_text", 300),
+    "person": ("responsible_person", 300),
+    "deadline": ("deadline_text", 500),
+}
+MAX_PASTED = 200_000
+
+
+def check_lengths(rows, sheet, problems):
+    """A problem for every cell past its limit (nothing is cut short and stored)."""
+    for row in rows:
+        for key, (attr, limit) in TEXT_LIMITS.items():
+            value = getattr(row, attr) or ""
+            if len(value) > limit:
+                problems.append(
+                    Problem(
+                        sheet,
+                        row.row,
+                        COLUMN_LABELS[key],
+                        f"长度不能超过 {limit} 个字（现有 {len(value)} 个）。",
+                    )
+                )
 
 
 @dataclass
@@ -141,7 +170,12 @@ def _title_and_rest(body):
 
 def parse_task_text(text, *, year):
     """(rows, problems) of a task list pasted or uploaded as text, in whichever written form it is."""
-    text = (text or "").replace("\r\n", "\n").replace("\r", "\n").lstrip("\ufeff")
+    # a BOM at the very start is what Notepad writes; anywhere else it is refused with the rest
+    text, reason = check_text(
+        (text or "").lstrip("\ufeff"), max_length=MAX_PASTED, multiline=True, strip=False
+    )
+    if reason:
+        return [], [file_problem(f"任务清单{reason}")]
     if not text.strip():
         return [], [file_problem("任务清单中没有任务。")]
     lines = text.split("\n")
@@ -153,6 +187,7 @@ def parse_task_text(text, *, year):
         rows, problems = _parse_blocks(lines, year)
     if not rows and not problems:
         problems.append(file_problem("未读到任务：请粘贴以“1.”等序号开头的任务，或附件中的任务清单表格。"))
+    check_lengths(rows, "", problems)
     return rows, problems
 
 

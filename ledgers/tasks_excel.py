@@ -11,13 +11,25 @@ unwritten (seed 001 names units for some tasks only): such rows are kept as they
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 
-from common.xlsx import Problem, WorkbookRefused, file_problem, open_workbook, read_upload
+from common.text import check_text
+from common.xlsx import (
+    Problem,
+    WorkbookRefused,
+    check_declared_width,
+    check_row_width,
+    extra_columns,
+    extra_columns_message,
+    file_problem,
+    open_workbook,
+    read_upload,
+)
 
-from .tasklist import TaskRow, make_row, parse_deadline, split_parties  # noqa: F401 (re-exported)
+from .tasklist import TEXT_LIMITS, TaskRow, make_row, parse_deadline, split_parties  # noqa: F401 (re-exported)
 
 MAX_BYTES = 5 * 1024 * 1024
 MAX_ROWS = 500
 HEADER_SCAN = 5
+MAX_COLS = 12
 COLUMNS = {
     "number": "序号",
     "key_point": "工作要点",
@@ -59,10 +71,12 @@ def parse_task_workbook(file, *, year):
     try:
         sheet = workbook.worksheets[0]
         sheet_name = sheet.title
+        check_declared_width(sheet, MAX_COLS)
         sheet.reset_dimensions()
         raw = []
-        for values in sheet.iter_rows(max_col=10, values_only=True):
-            raw.append(values)
+        for values in sheet.iter_rows(values_only=True):
+            check_row_width(sheet, values, MAX_COLS)
+            raw.append(values[:MAX_COLS])
             if len(raw) > MAX_ROWS + HEADER_SCAN:
                 raise WorkbookRefused([file_problem(f"任务清单超过 {MAX_ROWS} 行，请拆分后导入。")])
     finally:
@@ -81,8 +95,20 @@ def parse_task_workbook(file, *, year):
         raise WorkbookRefused([file_problem(f"表头缺少列：{'、'.join(missing)}。")])
 
     problems, rows, key_point, numbers = [], [], "", set()
-    for offset, values in enumerate(raw[header_index + 1 :], start=header_index + 2):
-        cells = {key: _text(values[i]) if i < len(values) else "" for key, i in cols.items()}
+    body = list(enumerate(raw[header_index + 1 :], start=header_index + 2))
+    extra = extra_columns(raw[header_index], set(cols.values()), body)
+    if extra:
+        problems.append(Problem(sheet_name, header_index + 1, "", extra_columns_message(extra)))
+    for offset, values in body:
+        cells = {}
+        for key, i in cols.items():
+            limit = TEXT_LIMITS[key][1] if key in TEXT_LIMITS else 20
+            text, reason = check_text(
+                _text(values[i]) if i < len(values) else "", max_length=limit, multiline=key != "number"
+            )
+            if reason:
+                problems.append(Problem(sheet_name, offset, COLUMNS[key], reason))
+            cells[key] = text
         if not any(cells.values()):
             continue
         key_point = cells.get("key_point") or key_point
@@ -101,13 +127,13 @@ def parse_task_workbook(file, *, year):
             make_row(
                 row=offset,
                 number=number,
-                key_point=key_point[:200],
+                key_point=key_point,
                 task=cells["task"],
                 measures=cells.get("measures", ""),
-                units_text=cells["units"][:300],
-                lead_text=cells.get("lead", "")[:300],
-                person=cells.get("person", "")[:300],
-                deadline_text=cells.get("deadline", "")[:500],
+                units_text=cells["units"],
+                lead_text=cells.get("lead", ""),
+                person=cells.get("person", ""),
+                deadline_text=cells.get("deadline", ""),
                 year=year,
             )
         )

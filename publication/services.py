@@ -9,6 +9,7 @@ from access.scope import scope_for
 from assessments.models import Campaign
 from audit.services import audit_log
 from common.errors import ConflictError, InvalidInputError, NotPermittedError
+from common.text import clean_text
 
 from . import cache
 from .models import Publication
@@ -18,7 +19,8 @@ REASON_MAX = 300
 
 
 def _reason(reason, what):
-    reason = (reason or "").strip()
+    # common.text: NFKC, no format/control characters; the length is checked below with its own words
+    reason = clean_text(reason, label="理由", max_length=None, multiline=True)
     if not reason:
         raise InvalidInputError(f"{what}须填写理由。")
     if len(reason) > REASON_MAX:

@@ -1,9 +1,13 @@
 from django import forms
 
 from assessments.models import DemonstrationApplication
+from common.forms import CleanTextMixin
+from common.text import LONG_LIMIT
 
 
-class DemonstrationForm(forms.ModelForm):
+class DemonstrationForm(CleanTextMixin, forms.ModelForm):
+    # clean_experience words the 3,000-character limit; the cleaner's limit is the backstop above it
+    text_limits = {"experience": LONG_LIMIT}
     version = forms.IntegerField(widget=forms.HiddenInput)
 
     class Meta:

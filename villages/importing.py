@@ -8,7 +8,16 @@ The service (`services.org_import_excel`) writes only when both return no proble
 import re
 from dataclasses import dataclass, field
 
-from common.xlsx import Problem, TooManyRows, WorkbookRefused, open_workbook, sheet_rows
+from common.text import check_text, name_key
+from common.xlsx import (
+    Problem,
+    TooManyRows,
+    WorkbookRefused,
+    extra_columns,
+    extra_columns_message,
+    open_workbook,
+    sheet_rows,
+)
 
 from .models import PartyBranch, ResponsibleUnit, Village, WorkingGroupMember
 from .workbook import (
@@ -26,12 +35,12 @@ from .workbook import (
 
 MAX_ROWS = 5000
 MAX_COLS = 40
+MAX_LIST_CELL = 20_000  # 监管村（社区）: every village of a large township, separated
 # 、 and line breaks always separate; commas and semicolons separate only where the text between them
 # is not itself a village name (so a village called “甲,乙” exported by the admin still round-trips).
 PRIMARY_SEPARATORS = re.compile(r"[、\n\r]+")
 SECONDARY_SEPARATORS = re.compile(r"[,，;；]+")
 PHONE_RE = re.compile(r"^[0-9+\-()（） 转]+$")
-CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
 
 VILLAGE_KINDS = {label: value for value, label in Village.Kind.choices}
 GROUP_ROLES = {label: value for value, label in WorkingGroupMember.GroupRole.choices}
@@ -109,7 +118,9 @@ class _RowReader:
         index = self.columns[key]
         return self.values[index] if index < len(self.values) else None
 
-    def text(self, key, *, max_length, required=False, multiline=False):
+    def text(self, key, *, max_length, required=False, multiline=False, name=False):
+        """The cell cleaned by common.text (NFKC, no format/control characters, stripped, bounded);
+        `multiline` cells (lists of names) may hold line breaks and are bounded per item by the caller."""
         value = self.raw(key)
         if value is None:
             text = ""
@@ -118,13 +129,17 @@ class _RowReader:
         elif isinstance(value, float) and value.is_integer():
             text = str(int(value))
         else:
-            text = str(value).strip()
-        if required and not text:
+            text = str(value)
+        text, reason = check_text(
+            text,
+            max_length=None if multiline else max_length,
+            multiline=multiline,
+            name=name and not multiline,
+        )
+        if reason:
+            self.fail(key, reason)
+        elif required and not text:
             self.fail(key, "不能为空。")
-        elif CONTROL_RE.search(PRIMARY_SEPARATORS.sub("、", text) if multiline else text):
-            self.fail(key, "含有换行符或不可见的控制字符。")
-        elif not multiline and len(text) > max_length:
-            self.fail(key, f"长度不能超过 {max_length} 个字（现有 {len(text)} 个）。")
         return text
 
     def sort_order(self, key="sort_order"):
@@ -153,39 +168,49 @@ class _RowReader:
         return choices[text]
 
     def names(self, key, *, max_length):
-        items = []
-        for item in PRIMARY_SEPARATORS.split(self.text(key, max_length=max_length, multiline=True)):
-            item = item.strip()
-            if item and item not in items:
+        """The cell's list of names, each cleaned as a name; the whole cell bounded by MAX_LIST_CELL."""
+        items, before = [], len(self.problems)
+        cell = self.text(key, max_length=max_length, multiline=True)
+        if len(self.problems) > before:
+            return items
+        if len(cell) > MAX_LIST_CELL:
+            self.fail(key, f"长度不能超过 {MAX_LIST_CELL} 个字（现有 {len(cell)} 个）。")
+            return items
+        for item in PRIMARY_SEPARATORS.split(cell):
+            item, reason = check_text(item, max_length=None, name=True)
+            if reason:
+                self.fail(key, reason)
+            elif item and item not in items:
                 items.append(item)
         return items
 
 
 def _parse_branches(reader):
-    name = reader.text("name", max_length=_max_length(PartyBranch, "name"), required=True)
+    name = reader.text("name", max_length=_max_length(PartyBranch, "name"), required=True, name=True)
     return BranchRow(reader.number, name, reader.sort_order())
 
 
 def _parse_villages(reader):
-    name = reader.text("name", max_length=_max_length(Village, "name"), required=True)
+    name = reader.text("name", max_length=_max_length(Village, "name"), required=True, name=True)
     if name == ALL_VILLAGES:
         reader.fail("name", f"“{ALL_VILLAGES}”是保留词，不能作为村（社区）名称。")
     elif "、" in name:
         reader.fail("name", "名称不能包含分隔符“、”。")
     kind = reader.choice("kind", VILLAGE_KINDS)
     code = reader.text("code", max_length=_max_length(Village, "code"))
-    branch = reader.text("branch", max_length=_max_length(PartyBranch, "name"))
+    branch = reader.text("branch", max_length=_max_length(PartyBranch, "name"), name=True)
     sort_order = reader.sort_order()
     is_active = reader.choice("is_active", {YES: True, NO: False}, default=True)
     return VillageRow(reader.number, name, kind, code, branch, sort_order, is_active)
 
 
 def _parse_units(reader):
-    name = reader.text("name", max_length=_max_length(ResponsibleUnit, "name"), required=True)
+    name = reader.text("name", max_length=_max_length(ResponsibleUnit, "name"), required=True, name=True)
     leader = reader.text("leader_name", max_length=_max_length(ResponsibleUnit, "leader_name"))
     contact = reader.text("contact_name", max_length=_max_length(ResponsibleUnit, "contact_name"))
+    before = len(reader.problems)
     phone = reader.text("phone", max_length=_max_length(ResponsibleUnit, "phone"))
-    if phone and not PHONE_RE.match(phone) and not CONTROL_RE.search(phone):
+    if phone and len(reader.problems) == before and not PHONE_RE.match(phone):
         reader.fail("phone", f"联系电话“{phone}”含有无效字符：只能包含数字、空格、“-”“+”“()”和“转”。")
     villages = reader.names("villages", max_length=0)  # split further by resolve_references
     if ALL_VILLAGES in villages and len(villages) > 1:
@@ -198,10 +223,10 @@ def _parse_units(reader):
 
 
 def _parse_members(reader):
-    name = reader.text("name", max_length=_max_length(WorkingGroupMember, "name"), required=True)
+    name = reader.text("name", max_length=_max_length(WorkingGroupMember, "name"), required=True, name=True)
     position = reader.text("position", max_length=_max_length(WorkingGroupMember, "position"))
     group_role = reader.choice("group_role", GROUP_ROLES, default=WorkingGroupMember.GroupRole.MEMBER)
-    unit = reader.text("unit", max_length=_max_length(ResponsibleUnit, "name"))
+    unit = reader.text("unit", max_length=_max_length(ResponsibleUnit, "name"), name=True)
     return MemberRow(reader.number, name, position, group_role, unit)
 
 
@@ -213,14 +238,16 @@ PARSERS = {
 }
 
 
-def _columns(sheet, header, problems):
-    """Header → column index, or None after recording which headers are missing or repeated."""
+def _columns(sheet, header, problems, rows=()):
+    """Header → column index, or None after recording which headers are missing or repeated, and which
+    columns hold something the template does not have (reported, so nothing typed there is lost
+    silently)."""
     wanted = {normalise_label(label): key for key, label in HEADERS[sheet].items()}
     columns, ok = {}, True
     for index, cell in enumerate(header):
         key = wanted.get(normalise_label(cell))
         if key is None:
-            continue  # extra columns (备注 …) are ignored
+            continue  # reported below when the column holds anything
         if key in columns:
             problems.append(Problem(sheet, 1, HEADERS[sheet][key], f"表头“{HEADERS[sheet][key]}”重复出现。"))
             ok = False
@@ -229,6 +256,10 @@ def _columns(sheet, header, problems):
         if key not in columns:
             problems.append(Problem(sheet, 1, label, f"缺少表头“{label}”（应在第 1 行）。"))
             ok = False
+    extra = extra_columns(header, set(columns.values()), rows) if ok else []
+    if extra:
+        problems.append(Problem(sheet, 1, "", extra_columns_message(extra)))
+        ok = False
     return columns if ok else None
 
 
@@ -263,7 +294,7 @@ def parse_org_workbook(data):
             except TooManyRows:
                 fatal.append(Problem(sheet, None, "", f"数据行超过 {MAX_ROWS} 行，请拆分后导入。"))
                 continue
-            columns = _columns(sheet, header, fatal)
+            columns = _columns(sheet, header, fatal, rows)
             if columns is not None:
                 raw[sheet] = (columns, rows)
     finally:
@@ -314,11 +345,45 @@ def _split_villages(pieces, known):
     return names
 
 
+def _spellings(names):
+    """cleaned form → the stored spelling, for names stored before names were cleaned at the door."""
+    return {name_key(n): n for n in names if name_key(n) != n}
+
+
+def _adopt(name, spellings):
+    return spellings.get(name, name)
+
+
+def adopt_existing_spellings(parsed, existing):
+    """A row naming a branch, village or unit the township already holds under an older spelling
+    (ASCII parentheses, doubled spaces: stored before names were cleaned) means that one, not a new
+    look-alike: the row takes the stored spelling, so an export of such data imports as a no-op."""
+    branches, villages, units = (
+        _spellings(existing.branches),
+        _spellings(existing.villages),
+        _spellings(existing.units),
+    )
+    for row in parsed.branches or []:
+        row.name = _adopt(row.name, branches)
+    for row in parsed.villages or []:
+        row.name, row.branch = _adopt(row.name, villages), _adopt(row.branch, branches)
+    for row in parsed.units or []:
+        row.name = _adopt(row.name, units)
+    for row in parsed.members or []:
+        row.unit = _adopt(row.unit, units)
+    for sheet, spellings in ((SHEET_BRANCHES, branches), (SHEET_VILLAGES, villages), (SHEET_UNITS, units)):
+        if sheet in parsed.names:
+            parsed.names[sheet] = {_adopt(n, spellings) for n in parsed.names[sheet]}
+    return villages
+
+
 def resolve_references(parsed, existing):
     """Problems where a row names a branch, village or unit neither in the file nor in the township.
 
-    Also finishes splitting each unit's 监管村（社区） list, which needs the known village names.
+    Also finishes splitting each unit's 监管村（社区） list, which needs the known village names, and
+    gives every name the township's stored spelling where only the spelling differs.
     """
+    village_spellings = adopt_existing_spellings(parsed, existing)
     problems = []
     branches = parsed.names.get(SHEET_BRANCHES, set()) | existing.branches
     villages = parsed.names.get(SHEET_VILLAGES, set()) | existing.villages
@@ -335,7 +400,8 @@ def resolve_references(parsed, existing):
             )
     for row in parsed.units or []:
         if row.villages != [ALL_VILLAGES]:
-            row.villages = _split_villages(row.villages, villages)
+            pieces = _split_villages(row.villages, villages | set(village_spellings))
+            row.villages = [_adopt(n, village_spellings) for n in pieces]
             if ALL_VILLAGES in row.villages:
                 problems.append(
                     Problem(

@@ -9,7 +9,16 @@ from django.db.models import Q
 from access.grants import TOWNSHIP_GRANTABLE, grant_refusal
 from access.roles import ROLE_NODE, Role
 from access.scope import scope_for
-from common.xlsx import Problem, TooManyRows, WorkbookRefused, open_workbook, sheet_rows
+from common.text import check_text, name_key
+from common.xlsx import (
+    Problem,
+    TooManyRows,
+    WorkbookRefused,
+    extra_columns,
+    extra_columns_message,
+    open_workbook,
+    sheet_rows,
+)
 from villages.models import PartyBranch, ResponsibleUnit, Village
 
 from ..models import Membership, User
@@ -29,7 +38,6 @@ HEADERS = {
 }
 PHONE_RE = re.compile(r"^1[0-9]{10}$")
 LOGIN_RE = re.compile(r"^[A-Za-z0-9_.@+-]+$")
-CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
 # Every role label is recognised, so a city or administrator role gets grant_refusal's own sentence.
 ROLE_BY_LABEL = {Role(value).label: Role(value) for value in Role.values}
 GRANTABLE_LABELS = [Role(value).label for value in Role.values if value in TOWNSHIP_GRANTABLE]
@@ -63,6 +71,7 @@ class Row:
     node_text: str = ""
     node: object = None
     user: User | None = None  # the existing account this row's person is
+    node_refused: bool = False  # the node cell was refused by common.text: not looked up
 
 
 @dataclass
@@ -103,7 +112,7 @@ def _text(value):
     return str(value).strip()
 
 
-def _columns(header, problems):
+def _columns(header, problems, rows=()):
     wanted = {normalise_label(label): key for key, label in HEADERS.items()}
     columns = {}
     for index, cell in enumerate(header):
@@ -116,6 +125,9 @@ def _columns(header, problems):
     for key, label in HEADERS.items():
         if key not in columns:
             problems.append(Problem(SHEET, 1, label, f"缺少表头“{label}”（应在第 1 行）。"))
+    extra = extra_columns(header, set(columns.values()), rows) if not problems else []
+    if extra:
+        problems.append(Problem(SHEET, 1, "", extra_columns_message(extra)))
     return columns
 
 
@@ -134,7 +146,7 @@ def read_rows(data):
     finally:
         workbook.close()
     fatal = []
-    columns = _columns(header, fatal)
+    columns = _columns(header, fatal, raw)
     if fatal:
         raise WorkbookRefused(fatal)
     if not raw:
@@ -142,17 +154,26 @@ def read_rows(data):
     problems, rows = [], []
     for number, values in raw:
 
-        def cell(key, values=values):
-            index = columns[key]
-            return _text(values[index] if index < len(values) else None)
-
         def fail(key, message, number=number):
             problems.append(Problem(SHEET, number, HEADERS[key], message))
 
-        row = Row(number, cell("name"), cell("phone"), cell("login"), None, cell("node"))
-        for key in HEADERS:
-            if CONTROL_RE.search(cell(key)):
-                fail(key, "含有换行符或不可见的控制字符。")
+        def cell(key, values=values, fail=fail):
+            """The cell cleaned by common.text; names (姓名, 所属…) as names, the rest as one line."""
+            index = columns[key]
+            text, reason = check_text(
+                _text(values[index] if index < len(values) else None),
+                max_length=None,
+                name=key in ("name", "node"),
+            )
+            if reason:
+                fail(key, reason)
+            return text
+
+        row = Row(number, cell("name"), cell("phone"), cell("login"), None, "")
+        label = cell("role")
+        before = len(problems)
+        row.node_text = cell("node")
+        row.node_refused = len(problems) > before
         if not row.name:
             fail("name", "不能为空。")
         elif len(row.name) > User._meta.get_field("full_name").max_length:
@@ -168,7 +189,6 @@ def read_rows(data):
                 fail("login", "登录名不能是另一个手机号。")
         else:
             row.login = row.phone
-        label = cell("role")
         if not label:
             fail("role", f"不能为空，须为：{'、'.join(GRANTABLE_LABELS)}。")
         elif label not in ROLE_BY_LABEL:
@@ -207,8 +227,11 @@ def _check_in_sheet(rows, problems):
 
 
 def _resolve_nodes(rows, township, nodes, problems):
+    # a node stored before names were cleaned (ASCII parentheses, doubled spaces) is found by its
+    # cleaned spelling too, so the sheet's cleaned name does not miss it
+    cleaned = {kind: {name_key(n): node for n, node in found.items()} for kind, found in nodes.items()}
     for row in rows:
-        if row.role is None:
+        if row.role is None or row.node_refused:
             continue
         kind = ROLE_NODE.get(row.role)
         if kind is None or kind == "region":
@@ -231,7 +254,7 @@ def _resolve_nodes(rows, township, nodes, problems):
                 Problem(SHEET, row.row, HEADERS["node"], f"“{row.role.label}”须填写所属{NODE_WORDS[kind]}。")
             )
             continue
-        row.node = nodes[kind].get(text)
+        row.node = nodes[kind].get(text) or cleaned[kind].get(text)
         if row.node is not None:
             continue
         other = [NODE_WORDS[k] for k in ("village", "branch", "unit") if k != kind and text in nodes[k]]

@@ -3,7 +3,10 @@
 import io
 import zipfile
 
+from openpyxl.utils import get_column_letter
+
 from common.uploads import UploadError, check_ooxml
+from common.xlsx import DECLARED_COLUMNS_LIMIT
 
 from .ir import BonusIR, DimensionIR, GradeIR, IndicatorIR, Loc, RuleIR, StandardIR, SupervisionIR, VetoIR
 from .layout import (
@@ -91,6 +94,12 @@ def _open_workbook(data, col):
 def _rows(ws, sheet, col):
     """The data rows of a sheet as (Loc, {field: value}); None if its header row is unusable."""
     label = _sheet_label(sheet.title)
+    # A sheet declaring thousands of columns is refused before any cell is read; one that hides them
+    # (no dimension) is refused at its first row holding anything that far right.
+    declared = ws.max_column
+    if isinstance(declared, int) and declared > DECLARED_COLUMNS_LIMIT:
+        col.add(label, f"列数过多（超过 {MAX_COLUMNS} 列）")
+        return None
     iterator = ws.iter_rows(values_only=True)
     header = next(iterator, None)
     if header is None:
@@ -116,12 +125,25 @@ def _rows(ws, sheet, col):
     if missing:
         col.add(f"{label}第 1 行", "缺少表头列：" + "、".join(f"“{h}”" for h in missing))
         return None
-    rows = []
+    rows, used = [], set(positions.values())
     for number, values in enumerate(iterator, 2):
         if number > MAX_ROWS + 1:
             col.add(label, f"行数过多（超过 {MAX_ROWS} 行）")
             break
+        if len(values) > MAX_COLUMNS and not all(is_blank(v) for v in values[MAX_COLUMNS:]):
+            col.add(label, f"列数过多（超过 {MAX_COLUMNS} 列）")
+            return None
         data = {name: (values[i] if i < len(values) else None) for name, i in positions.items()}
+        stray = [
+            get_column_letter(i + 1)
+            for i, v in enumerate(values)
+            if i not in used and (i >= len(header) or is_blank(header[i])) and not is_blank(v)
+        ]
+        if stray:
+            col.add(
+                f"{label}第 {number} 行",
+                f"表头之外的列（{'、'.join(stray)} 列）有内容，这些内容不会被导入，请删除或移到对应的列",
+            )
         if all(is_blank(v) for v in data.values()):
             continue
         rows.append((Loc(f"{label}第 {number} 行", columns=sheet.by_name), data))

@@ -2,6 +2,8 @@
 
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
+from common.text import LONG_LIMIT, check_text
+
 from ..formulas import FormulaError, formula_clean
 from .ir import Problem
 from .layout import MAX_LEN, METHODS, SCORED_BY
@@ -96,10 +98,21 @@ class Collector:
             return ""
         if isinstance(value, float) and value.is_integer():
             value = int(value)
-        text = str(value).strip()
-        if max_length is not None and len(text) > max_length:
-            self.add(loc.at(name), f"不能超过 {max_length} 个字（现有 {len(text)} 个）")
-            return text[:max_length]
+        # common.text: NFKC, no format/control characters (line breaks only in free text), bounded;
+        # names keep their parentheses as written (a standard is keyed by its stable codes);
+        # free text (a model TextField: notes, guidance, conditions) is held to LONG_LIMIT
+        text, reason = check_text(
+            str(value),
+            max_length=None,
+            multiline=name not in ("name", "code"),
+        )
+        if reason:
+            self.add(loc.at(name), reason.rstrip("。"))
+            return text
+        limit = LONG_LIMIT if max_length is None else max_length
+        if len(text) > limit:
+            self.add(loc.at(name), f"不能超过 {limit} 个字（现有 {len(text)} 个）")
+            return text[:limit]
         return text
 
     def text_list(self, value, loc, name, *, max_length=200):
@@ -118,7 +131,10 @@ class Collector:
             if isinstance(item, (dict, list)) or isinstance(item, bool) or item is None:
                 self.add(loc.at(name), f"列表中的每一项应为文字，实际为“{_show(item)}”")
                 continue
-            text = str(item).strip()
+            text, reason = check_text(str(item), max_length=None)
+            if reason:
+                self.add(loc.at(name), reason.rstrip("。"))
+                continue
             if not text:
                 continue
             if len(text) > max_length:

@@ -9,7 +9,17 @@ import re
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
-from common.xlsx import Problem, WorkbookRefused, file_problem, open_workbook
+from common.text import LINE_LIMIT, NOTE_LIMIT, check_text, name_key
+from common.xlsx import (
+    Problem,
+    WorkbookRefused,
+    check_declared_width,
+    check_row_width,
+    extra_columns,
+    extra_columns_message,
+    file_problem,
+    open_workbook,
+)
 from villages.workbook import normalise_label
 
 from .layout import (
@@ -28,6 +38,9 @@ from .layout import (
 
 MAX_ROWS = 20_000
 MAX_HEADER_SCAN = 15
+MAX_COLS = len(COLUMNS) + 4
+# The model's TextFields have no limit of their own; a cell past this is a row problem, nothing stored.
+TEXT_LIMITS = {"finding": NOTE_LIMIT, "requirement": NOTE_LIMIT, "rectify_note": NOTE_LIMIT}
 MONTH_RE = re.compile(r"^(\d{4})\s*年\s*(\d{1,2})\s*月$")
 DATE_RE = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?$")
 
@@ -90,6 +103,9 @@ def _read_header_block(rows):
 
 def parse_ledger(data, *, unit, year, month, villages, indicator_codes):
     """Check the whole workbook; `villages` maps name → id of the unit's supervised villages."""
+    # the cells are cleaned (full-width parentheses); a village stored under an older spelling is
+    # found by its cleaned name too
+    villages = {**{name_key(n): pk for n, pk in villages.items()}, **villages}
     wb = open_workbook(data)
     try:
         if SHEET not in wb.sheetnames:
@@ -97,13 +113,17 @@ def parse_ledger(data, *, unit, year, month, villages, indicator_codes):
                 [file_problem(f"不是日常监管台账模板：缺少工作表“{SHEET}”。请使用“下载模板”。")]
             )
         ws = wb[SHEET]
+        check_declared_width(ws, MAX_COLS)
         ws.reset_dimensions()
-        rows = ws.iter_rows(max_col=len(COLUMNS) + 4, values_only=True)
+        rows = _checked_rows(ws, ws.iter_rows(values_only=True))
         block, header_row, header_values = _read_header_block(rows)
         if header_row is None:
             raise WorkbookRefused([file_problem("不是日常监管台账模板：找不到以“序号”开头的表头行。")])
         columns = _match_columns(header_values)
         result = ParsedLedger(header=block)
+        extra = extra_columns(header_values, set(columns.values()))
+        if extra:
+            result.problems.append(Problem(SHEET, header_row, "", extra_columns_message(extra)))
         _check_header(result, block, unit=unit, year=year, month=month)
         seen, count = {}, 0
         for number, values in enumerate(rows, start=header_row + 1):
@@ -114,6 +134,9 @@ def parse_ledger(data, *, unit, year, month, villages, indicator_codes):
                 raise WorkbookRefused(
                     [file_problem(f"记录超过 {MAX_ROWS} 行，不能导入，请分月份或精简后再上传。")]
                 )
+            stray = extra_columns((), set(columns.values()), [(number, values)])
+            if stray:
+                result.problems.append(Problem(SHEET, number, "", extra_columns_message(stray)))
             row = _check_row(result.problems, number, values, columns, year, month, villages, indicator_codes)
             if row is not None:
                 if row["seq"] in seen:
@@ -140,11 +163,27 @@ def parse_ledger(data, *, unit, year, month, villages, indicator_codes):
             )
         if has not in (YES, NO, ""):
             result.problems.append(Problem(SHEET, None, HEADER_LABELS["has_problems"], "请填写“是”或“否”。"))
-        result.filled_by = _text(block.get("filled_by"))[:30]
-        result.approved_by = _text(block.get("approved_by"))[:30]
+        result.filled_by = _header_name(result, block, "filled_by")
+        result.approved_by = _header_name(result, block, "approved_by")
         return result
     finally:
         wb.close()
+
+
+def _checked_rows(ws, rows):
+    """The rows cut to MAX_COLS, refusing the sheet at the first row that holds anything past it."""
+    for values in rows:
+        check_row_width(ws, values, MAX_COLS)
+        yield values[:MAX_COLS]
+
+
+def _header_name(result, block, key):
+    """填报人 / 审核人 of the header block, cleaned as a name (the model holds 30 characters)."""
+    text, reason = check_text(_text(block.get(key)), max_length=30, name=True)
+    if reason:
+        result.problems.append(Problem(SHEET, None, HEADER_LABELS[key], reason))
+        return ""
+    return text
 
 
 def _match_columns(values):
@@ -203,9 +242,16 @@ def _check_row(problems, number, values, columns, year, month, villages, indicat
         return values[i] if i < len(values) else None
 
     def text(key, max_length=None):
-        value = _text(raw(key))
-        if max_length and len(value) > max_length:
-            _fail(problems, number, key, f"不能超过 {max_length} 个字。")
+        """The cell cleaned by common.text (NFKC, no format/control characters, bounded)."""
+        limit = max_length or TEXT_LIMITS.get(key, LINE_LIMIT)
+        value, reason = check_text(
+            _text(raw(key)),
+            max_length=limit,
+            multiline=key in TEXT_LIMITS or key == "note",
+            name=key in ("village", "checker", "owner"),
+        )
+        if reason:
+            _fail(problems, number, key, reason)
         return value
 
     def choice(key, options, required=True):

@@ -264,3 +264,13 @@ def test_parallel_saves_of_the_same_version_have_exactly_one_winner(cycle):
     assert sorted(results) == ["conflict"] * 9 + ["ok"]
     assert v11.version == 2
     assert AssessmentEvent.objects.filter(assessment=east, action="self_score").count() == 1
+
+
+def test_a_self_note_with_a_zero_width_space_is_refused_and_nothing_is_stored(client, east):
+    """issue 15: typed explanations are cleaned like every other text (common.text)."""
+    v11 = score_of(east, "V1.1")
+    response = post_score(client, east, v11, {"value": "2.5", "note": "已\u200b整改"}, xhr=False)
+    page = client.get(response["Location"])
+    assert "自评说明含有不可见的零宽空格（U+200B），请删除后重新输入。" in page.content.decode()
+    v11.refresh_from_db()
+    assert (v11.self_score, v11.self_note, v11.version) == (None, "", 1)

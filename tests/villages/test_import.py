@@ -250,7 +250,7 @@ BAD_ROWS = [
     (
         "control_character",
         {"units": _replace(U, 0, 2, "顾\t清源")},
-        Problem(UNITS, 2, "责任人", "含有换行符或不可见的控制字符。"),
+        Problem(UNITS, 2, "责任人", "含有换行符或制表符，此项只能填写一行。"),
     ),
     (
         "bad_group_role",

@@ -2,6 +2,7 @@
 
 import io
 import os
+import re
 import zipfile
 
 import pytest
@@ -182,15 +183,85 @@ def test_5000_rows_are_accepted(township, actor):
     assert Village.objects.filter(township=township).count() == 5000
 
 
-def test_unknown_sheets_and_columns_are_ignored_and_half_width_brackets_accepted(township, actor):
+def test_unknown_sheets_are_ignored_and_half_width_brackets_accepted(township, actor):
     data = build(
-        {"村(社区)": [["桃园村", "村", "", "", 1, "是", "备注不导入"]]},
-        header_rows={"村(社区)": [*headers(VILLAGES), "备注"]},
+        {"村(社区)": [["桃园村", "村", "", "", 1, "是"]]},
+        header_rows={"村(社区)": headers(VILLAGES)},
         extra_sheets=["填写说明", "Sheet1"],
     )
     result = org_import_excel(township=township, file=upload(data), actor=actor)
     assert result.ok, result.problems
     assert list(Village.objects.values_list("name", flat=True)) == ["桃园村"]
+
+
+def test_columns_beyond_the_template_are_reported_by_name_and_nothing_is_written(township, actor):
+    """issue 15: a typed 备注 column, or text in a column without a header, is not dropped silently."""
+    data = build(
+        {"村(社区)": [["桃园村", "村", "", "", 1, "是", "备注不导入", None, "散落的字"]]},
+        header_rows={"村(社区)": [*headers(VILLAGES), "备注"]},
+    )
+    assert refused(township, actor, data) == [
+        Problem(
+            VILLAGES,
+            1,
+            "",
+            "有模板之外的列：“备注”、第 I 列。这些列不会被导入，请删除它们（或把内容移到模板中的对应列）后再导入。",
+        )
+    ]
+
+
+def test_a_sheet_with_2000_columns_is_refused_before_its_cells_are_read(township, actor, monkeypatch):
+    """issue 15: the declared width refuses the sheet; no row of it is parsed."""
+    wide = [h for h in headers(VILLAGES)] + [f"列{i}" for i in range(2000)]
+    data = build(sheets(), header_rows={VILLAGES: wide})
+    read = []
+    from openpyxl.worksheet._read_only import ReadOnlyWorksheet
+
+    original = ReadOnlyWorksheet._cells_by_row
+    monkeypatch.setattr(
+        ReadOnlyWorksheet,
+        "_cells_by_row",
+        lambda self, *a, **k: read.append(self.title) or original(self, *a, **k),
+    )
+    assert refused(township, actor, data) == [
+        Problem(
+            VILLAGES,
+            None,
+            "",
+            "工作表“村（社区）”的列数超过 40 列，不是本模板的格式，不能导入。请使用“下载模板”中的表格填写。",
+        )
+    ]
+    assert VILLAGES not in read
+
+
+def test_a_wide_row_without_a_declared_dimension_is_refused_at_that_row(township, actor):
+    """A file that hides its width (no <dimension>) is refused at the first row past the limit."""
+    data = build(sheets())
+    widened = b'<c r="BZ2" t="inlineStr"><is><t>x</t></is></c></row>'
+
+    def widen(raw):
+        raw = re.sub(rb"<dimension[^>]*/>", b"", raw)
+        return raw.replace(b"</row>", widened, 2).replace(widened, b"</row>", 1)
+
+    data = rewrite_zip(data, replace={_village_part(data): widen})
+    assert b"BZ2" in zipfile.ZipFile(io.BytesIO(data)).read(_village_part(data))
+    problems = refused(township, actor, data)
+    assert problems == [
+        Problem(
+            VILLAGES,
+            None,
+            "",
+            "工作表“村（社区）”的列数超过 40 列，不是本模板的格式，不能导入。请使用“下载模板”中的表格填写。",
+        )
+    ]
+
+
+def _village_part(data):
+    """The worksheet part of the 村（社区） sheet (the workbook's sheets in order: sheetN.xml)."""
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        names = re.findall(rb'<sheet [^>]*name="([^"]+)"', archive.read("xl/workbook.xml"))
+    index = [n.decode() for n in names].index(VILLAGES) + 1
+    return f"xl/worksheets/sheet{index}.xml"
 
 
 def test_empty_file_is_refused(township, actor):

@@ -3,6 +3,8 @@
 from django.core.files.storage import default_storage
 from django.db import transaction
 
+from common.text import check_text
+
 from ... import workflow
 from ...models import Assessment, Signoff
 from ...permissions import actor_sides
@@ -72,7 +74,11 @@ def lock_editable(assessment, actor):
 
 
 def clean_text(value, limit, label):
-    value = str(value or "").replace("\r\n", "\n").strip()
+    """Typed text through common.text (NFKC, no format/control characters, CRLF as LF, stripped); the
+    limit keeps this module's words."""
+    value, reason = check_text(str(value or ""), max_length=None, multiline=True)
+    if reason:
+        raise WorkflowError(f"{label}{reason}")
     if len(value) > limit:
         raise WorkflowError(f"{label}不能超过 {limit:,} 字（现为 {len(value):,} 字）。")
     return value

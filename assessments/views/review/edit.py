@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from common.errors import ConflictError
+from common.forms import CleanTextMixin
 from indices.models import VetoItem
 
 from ...deductions import supervision_deduction_sources
@@ -260,7 +261,7 @@ def veto_clear_all(request, pk):
     return _saved(request, a, {"anchor": anchor, "cleared": count}, message, rows=rows)
 
 
-class VetoEventForm(forms.Form):
+class VetoEventForm(CleanTextMixin, forms.Form):
     occurred_on = forms.DateField(
         label="发生日期", error_messages={"required": "请填写发生日期。", "invalid": "发生日期格式不正确。"}
     )
