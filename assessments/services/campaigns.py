@@ -15,6 +15,7 @@ from audit.services import audit_log
 from common.dates import cn_date
 from common.errors import ConflictError
 from common.rounds import RoundKind
+from common.text import NOTE_LIMIT, clean_text
 from indices.models import IndexStandard
 from villages.models import AnnualTarget, AnnualTargetGrade
 
@@ -182,7 +183,7 @@ def campaign_create_township_level(
 @transaction.atomic
 def assessment_reopen(*, assessment, actor, until, reason, request=None):
     """Let one village edit again after the self-assessment deadline, until `until` (a date, inclusive)."""
-    reason = (reason or "").strip()
+    reason = clean_text(reason or "", label="理由", max_length=NOTE_LIMIT, multiline=True)
     if not reason:
         raise WorkflowError("延期须填写理由。")
     a = Assessment.objects.select_for_update(of=("self",)).select_related("campaign").get(pk=assessment.pk)

@@ -12,6 +12,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from common.errors import ConflictError
+from common.text import NOTE_LIMIT, clean_text
 from indices.models import Indicator
 
 from .. import workflow
@@ -94,7 +95,7 @@ def score_save_review(
 ):
     """Save the review score of one indicator. Raises WorkflowError (refused) or ConflictError (someone
     saved this line since `expected_version`; nothing is written)."""
-    reason = (reason or "").strip()
+    reason = clean_text(reason or "", label="理由", max_length=NOTE_LIMIT, multiline=True)
     if expected_version is None:
         raise WorkflowError("页面已过期，请刷新后重新填写。")
     with transaction.atomic():
@@ -189,7 +190,7 @@ def bonus_claim_review(
 
     `expected_version` is the claim's version on the reviewer's page: a decision (or a changed claim)
     saved since is a ConflictError carrying the stored claim; nothing is written."""
-    reason = (reason or "").strip()
+    reason = clean_text(reason or "", label="理由", max_length=NOTE_LIMIT, multiline=True)
     if expected_version is None:
         raise WorkflowError("页面已过期，请刷新后重新填写。")
     if not reason:
@@ -233,7 +234,7 @@ def veto_check_review(*, assessment, check, actor, decision, expected_version, r
     """核实 one veto item: "confirmed" (the situation exists: the lowest grade follows) or "cleared".
 
     `expected_version` as in bonus_claim_review: a check decided meanwhile is not overwritten."""
-    reason = (reason or "").strip()
+    reason = clean_text(reason or "", label="理由", max_length=NOTE_LIMIT, multiline=True)
     if expected_version is None:
         raise WorkflowError("页面已过期，请刷新后重新填写。")
     if decision not in (VetoCheck.Review.CONFIRMED, VetoCheck.Review.CLEARED):
@@ -334,7 +335,7 @@ def veto_checks_clear_all(*, assessment, actor, reason, expected, request=None):
     Items the village self-reported as existing are never cleared in bulk: each needs its own decision.
     Returns the number of items cleared; one event and one audit row for the whole step.
     """
-    reason = (reason or "").strip()
+    reason = clean_text(reason or "", label="理由", max_length=NOTE_LIMIT, multiline=True)
     if not reason:
         raise WorkflowError("请填写核实说明（如：经查阅纪检台账和信访记录，未发现负面清单所列情形）。")
     if not expected:

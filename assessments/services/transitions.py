@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from audit.services import audit_log
 from common.dates import cn_date
+from common.text import NOTE_LIMIT, clean_text
 
 from .. import workflow
 from ..models import Assessment, BonusClaim, Evidence, IndicatorScore, Signoff, VetoCheck
@@ -175,7 +176,7 @@ def _transition(*, assessment, action, actor, reason="", request=None, sides=Non
     so it can never apply twice.
     """
     t = workflow.get(action)
-    reason = (reason or "").strip()
+    reason = clean_text(reason or "", label="理由", max_length=NOTE_LIMIT, multiline=True)
     with transaction.atomic():
         a = (
             Assessment.objects.select_for_update(of=("self",))

@@ -370,3 +370,32 @@ def test_two_first_targets_from_the_same_page_one_wins(client, cycle):
     errors = response.context["form"].non_field_errors()
     assert "年度目标已被他人修改，您的修改未保存。当前目标为达标比例80.00%" in errors[0]
     assert AnnualTarget.objects.get(township=cycle.org.town, year=2024).share_percent == 80
+
+
+def test_a_reason_with_an_invisible_character_is_refused_at_the_door(cycle):
+    """Reasons typed on the review and grading pages go through the same cleaner as forms and imports."""
+    from common.text import TextRefused
+
+    a = reviewed(cycle)
+    with pytest.raises(TextRefused, match="理由"):
+        grade_override(
+            assessment=a,
+            actor=cycle.reviewer,
+            grade_code="DABIAO",
+            reason="满意度\u200b偏低",
+            expected_version=a.version,
+        )
+    a.refresh_from_db()
+    assert (
+        a.grade_override_reason == ""
+        and not AssessmentEvent.objects.filter(assessment=a).filter(action="grade_override").exists()
+    )
+    grade_override(
+        assessment=a,
+        actor=cycle.reviewer,
+        grade_code="DABIAO",
+        reason="满意度偏低\r\n另附说明",
+        expected_version=a.version,
+    )
+    a.refresh_from_db()
+    assert a.grade_override_reason == "满意度偏低\n另附说明"

@@ -12,6 +12,7 @@ from audit.bulk import bulk_insert
 from audit.services import audit_log_many
 from common.dates import cn_date
 from common.errors import ConflictError, InvalidInputError
+from common.text import NOTE_LIMIT, clean_text
 
 from ... import workflow
 from ...models import Assessment, AssessmentEvent, Campaign, VetoEvent
@@ -57,7 +58,7 @@ def grade_override(*, assessment, actor, grade_code, reason, expected_version, r
     `expected_version` is the assessment's version on the page the reviewer saved from: if another
     reviewer changed the assessment since, nothing is written (ConflictError naming the stored grade).
     """
-    reason = (reason or "").strip()
+    reason = clean_text(reason or "", label="理由", max_length=NOTE_LIMIT, multiline=True)
     if not reason:
         raise WorkflowError("调整等次须填写理由。")
     with transaction.atomic():
@@ -119,7 +120,7 @@ def campaign_confirm_grades(*, campaign, actor, reason="", seen_distribution=Non
     state changes, history events, audit rows (chained in order) and notifications as one transition
     per assessment would leave, in a number of queries that does not grow with the campaign.
     """
-    reason = (reason or "").strip()
+    reason = clean_text(reason or "", label="理由", max_length=NOTE_LIMIT, multiline=True)
     if len(reason) > REASON_MAX:
         raise InvalidInputError(f"说明理由不能超过 {REASON_MAX} 字。")
     t = workflow.get("confirm_grade")
@@ -272,7 +273,7 @@ def city_decide(*, assessment, actor, decision, expected_version, grade_code="",
 
     `expected_version` as in grade_override: a decision saved meanwhile by someone else is not
     overwritten (ConflictError naming the stored decision)."""
-    reason = (reason or "").strip()
+    reason = clean_text(reason or "", label="理由", max_length=NOTE_LIMIT, multiline=True)
     with transaction.atomic():
         a = lock_assessment(assessment)
         if Side.CITY not in actor_sides(actor, a):
@@ -335,7 +336,7 @@ def city_decide(*, assessment, actor, decision, expected_version, grade_code="",
 
 def veto_event_record(*, assessment, actor, veto_item, occurred_on, description, request=None):
     """A veto situation found after grading: record it and force the lowest grade (and the city's)."""
-    description = (description or "").strip()
+    description = clean_text(description or "", label="说明", max_length=NOTE_LIMIT, multiline=True)
     if not description:
         raise WorkflowError("请填写否决事项情况说明。")
     if occurred_on is None:
