@@ -253,3 +253,46 @@ def test_history_of_a_village_outside_the_scope_is_404(client, cycle):
     client.force_login(cycle.secretary)
     assert client.get(reverse("assessments:village_history", args=[cycle.org.sibling.pk])).status_code == 200
     assert client.get(reverse("assessments:village_history", args=[cycle.org.cousin.pk])).status_code == 404
+
+
+def _candidates(cycle, name, year, n, decided=0):
+    _, campaign, _ = township(cycle.org.city, cycle.standard, n, name, year=year)
+    grade(campaign, [("SHIFAN", n)], status=Assessment.Status.CONFIRMED)
+    Campaign.objects.filter(pk=campaign.pk).update(grades_confirmed_at=timezone.now())
+    campaign.assessments.update(city_candidate=True)
+    ids = list(campaign.assessments.order_by("village__sort_order").values_list("pk", flat=True))[:decided]
+    Assessment.objects.filter(pk__in=ids).update(
+        city_decision=Assessment.CityDecision.CONFIRMED, city_grade="SHIFAN"
+    )
+    return campaign
+
+
+def _shown(response):
+    return [(key, len(items)) for key, items in response.context["groups"]]
+
+
+def test_the_city_board_shows_one_year_at_a_time_filters_and_pages(client, cycle):
+    """The board opens on the latest year with candidates still to decide; older years, 全部年度, 待评选 /
+    已认定 and a name search are one choice away; a page holds at most 100 candidates."""
+    _candidates(cycle, "旧年镇", 2023, 4, decided=4)
+    _candidates(cycle, "今年镇", 2025, 3, decided=1)
+    _candidates(cycle, "全定镇", 2026, 2, decided=2)  # a later year, all decided: not the default
+    client.force_login(cycle.city)
+    response = client.get(BOARD)
+    assert response.context["year"] == 2025 and _shown(response) == [(("今年镇", 2025), 3)]
+    html = response.content.decode()
+    assert "2025年（3 个候选，2 个待评选）" in html and "2023年（4 个候选）" in html
+    assert _shown(client.get(BOARD, {"year": 2023})) == [(("旧年镇", 2023), 4)]
+    assert _shown(client.get(BOARD, {"year": 2025, "status": "pending"})) == [(("今年镇", 2025), 2)]
+    assert _shown(client.get(BOARD, {"year": 2025, "status": "decided"})) == [(("今年镇", 2025), 1)]
+    everything = client.get(BOARD, {"year": "all"})
+    assert sorted(_shown(everything)) == [(("今年镇", 2025), 3), (("全定镇", 2026), 2), (("旧年镇", 2023), 4)]
+    assert _shown(client.get(BOARD, {"year": "all", "q": "旧年"})) == [(("旧年镇", 2023), 4)]
+    assert _shown(client.get(BOARD, {"year": "1999"})) == [(("今年镇", 2025), 3)]  # unknown: the default
+    empty = client.get(BOARD, {"year": 2025, "q": "没有这个村"})
+    assert empty.status_code == 200 and "没有符合条件的候选村。" in empty.content.decode()
+    _candidates(cycle, "大镇", 2025, 120)
+    first = client.get(BOARD, {"year": 2025})
+    assert first.context["page_obj"].paginator.count == 123
+    assert sum(n for _, n in _shown(first)) == 100
+    assert sum(n for _, n in _shown(client.get(BOARD, {"year": 2025, "page": 2}))) == 23

@@ -3,6 +3,7 @@
 from itertools import groupby
 
 from django.contrib import messages
+from django.core.paginator import Paginator
 from django.db.models import Count, Prefetch, Q
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -22,6 +23,8 @@ from ...services import grading
 from ...services.common import WorkflowError
 from ...workflow import Side
 from .common import S, assessment_as, deny, grades_for, label_grades
+
+BOARD_PAGE = 100
 
 SORTS = {
     "subject": ("village__sort_order", "village__name", "township__name"),
@@ -170,15 +173,44 @@ def confirm_grades(request, pk):
 
 @require_GET
 def city_board(request):
+    """The city's 示范村 candidates, one year at a time (by default the latest year with candidates still
+    to decide), filtered by 待评选/已认定 and a name, paginated: the page grows with what it shows, not
+    with the city's history (issue 16)."""
     scope = scope_for(request.user)
     regions = scope.held(Cap.CITY_SELECT, "region")
     if not regions:
         deny(request, None, "非市级用户")
-    candidates = list(
-        assessment_list_for_user(request.user)
-        .filter(campaign__level="village", city_candidate=True, campaign__region_id__in=regions)
-        .order_by("township__name", "-campaign__year", "-final_score", "pk")
+    base = assessment_list_for_user(request.user).filter(
+        campaign__level="village", city_candidate=True, campaign__region_id__in=regions
     )
+    years = list(
+        base.values("campaign__year")
+        .annotate(n=Count("pk"), pending=Count("pk", filter=Q(city_decision="")))
+        .order_by("-campaign__year")
+    )
+    known = {y["campaign__year"] for y in years}
+    default = next(
+        (y["campaign__year"] for y in years if y["pending"]), years[0]["campaign__year"] if years else None
+    )
+    raw_year = request.GET.get("year")
+    year = (
+        None
+        if raw_year == "all"
+        else (int(raw_year) if (raw_year or "").isdigit() and int(raw_year) in known else default)
+    )
+    status = request.GET.get("status", "")
+    q = request.GET.get("q", "").strip()[:50]
+    shown = base if year is None else base.filter(campaign__year=year)
+    if status == "pending":
+        shown = shown.filter(city_decision="")
+    elif status == "decided":
+        shown = shown.exclude(city_decision="")
+    if q:
+        shown = shown.filter(Q(village__name__icontains=q) | Q(township__name__icontains=q))
+    page_obj = Paginator(
+        shown.order_by("township__name", "-campaign__year", "-final_score", "pk"), BOARD_PAGE
+    ).get_page(request.GET.get("page"))
+    candidates = list(page_obj.object_list)
     grades = grades_for(a.campaign.standard_id for a in candidates)
     label_grades(candidates, grades)
     for a in candidates:
@@ -196,7 +228,16 @@ def city_board(request):
     return render(
         request,
         "assessments/city_board.html",
-        {"groups": groups, "township_campaigns": township_campaigns, "decisions": Assessment.CityDecision},
+        {
+            "groups": groups,
+            "township_campaigns": township_campaigns,
+            "decisions": Assessment.CityDecision,
+            "years": years,
+            "year": year,
+            "status": status,
+            "q": q,
+            "page_obj": page_obj,
+        },
     )
 
 
