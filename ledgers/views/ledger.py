@@ -281,11 +281,13 @@ def ledger_upload(request, unit_pk, year, month):
 def ledger_submit(request, unit_pk, year, month):
     unit = _unit_month(request, unit_pk, year, month, write=True)
     version = request.POST.get("version", "")
+    if not version.isdigit():  # a page without the version it was rendered with cannot be checked
+        messages.error(request, "页面已过期，请刷新后再报送。")
+        return redirect("ledgers:ledger_edit", unit.pk, year, month)
     try:
         submit_service(
-            unit=unit, year=year, month=month, actor=request.user, request=request,
-            version=int(version) if version.isdigit() else None,
-        )  # fmt: skip
+            unit=unit, year=year, month=month, actor=request.user, request=request, version=int(version)
+        )
     except LedgerError as error:
         messages.error(request, str(error))
     else:

@@ -58,7 +58,8 @@ def test_web_entry_saves_rows_and_submit_sets_submitted_at(client, org, staff):
         edit_url(org.unit),
         form_data([{"village": org.cousin.pk, "id": sub.entries.get().pk}], version=sub.version, initial=1),
     )
-    client.post(reverse("ledgers:ledger_submit", args=[org.unit.pk, YEAR, MONTH]))
+    sub.refresh_from_db()
+    client.post(reverse("ledgers:ledger_submit", args=[org.unit.pk, YEAR, MONTH]), {"version": sub.version})
     sub.refresh_from_db()
     assert sub.submitted_at == first and sub.entries.get().village == org.cousin
     assert AuditEvent.objects.filter(action="ledger.submit").count() == 2
@@ -90,13 +91,26 @@ def test_zero_report_must_have_no_rows_and_non_zero_needs_one(client, org, staff
     client.post(edit_url(org.unit), form_data([{"village": org.village.pk}], zero=True))
     assert not LedgerSubmission.objects.filter(zero_report=True).exists()
     client.post(edit_url(org.unit), form_data([]))
-    client.post(reverse("ledgers:ledger_submit", args=[org.unit.pk, YEAR, MONTH]))
-    assert LedgerSubmission.objects.get().status == "draft"
     sub = LedgerSubmission.objects.get()
+    client.post(reverse("ledgers:ledger_submit", args=[org.unit.pk, YEAR, MONTH]), {"version": sub.version})
+    assert LedgerSubmission.objects.get().status == "draft"
     client.post(edit_url(org.unit), form_data([], zero=True, version=sub.version))
-    client.post(reverse("ledgers:ledger_submit", args=[org.unit.pk, YEAR, MONTH]))
+    sub.refresh_from_db()
+    client.post(reverse("ledgers:ledger_submit", args=[org.unit.pk, YEAR, MONTH]), {"version": sub.version})
     sub.refresh_from_db()
     assert sub.zero_report and sub.status == "submitted"
+
+
+def test_submit_without_or_with_a_stale_version_is_refused(client, org, staff):
+    client.post(edit_url(org.unit), form_data([{"village": org.village.pk}]))
+    sub = LedgerSubmission.objects.get()
+    submit = reverse("ledgers:ledger_submit", args=[org.unit.pk, YEAR, MONTH])
+    response = client.post(submit, follow=True)
+    assert "页面已过期，请刷新后再报送" in response.content.decode()
+    response = client.post(submit, {"version": sub.version + 1}, follow=True)
+    assert "台账已被他人修改" in response.content.decode()
+    sub.refresh_from_db()
+    assert sub.status == "draft" and not AuditEvent.objects.filter(action="ledger.submit").exists()
 
 
 def test_stale_version_is_refused(client, org, staff):
