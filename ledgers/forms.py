@@ -127,6 +127,10 @@ class LedgerUploadForm(CleanTextMixin, forms.Form):
         widget=forms.ClearableFileInput(attrs={"accept": ".xlsx"}),
         error_messages={"required": "请选择要上传的文件。", "empty": "文件为空。", "invalid": "文件无效。"},
     )
+    # The month's version the page showed: an upload never overwrites a save made since.
+    version = forms.IntegerField(
+        min_value=1, widget=forms.HiddenInput, error_messages={"required": "页面已过期，请刷新后再上传。"}
+    )
 
 
 class EntryConfirmForm(CleanTextMixin, forms.Form):

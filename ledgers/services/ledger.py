@@ -149,9 +149,12 @@ def ledger_save_web(*, unit, year, month, header, rows, version, actor, request=
 
 
 def ledger_import_excel(
-    *, unit, year, month, file, villages, indicator_codes, max_bytes, actor, request=None
+    *, unit, year, month, file, villages, indicator_codes, max_bytes, actor, request=None, version=None
 ):
-    """Validate the whole workbook, then reconcile the month's rows in one transaction."""
+    """Validate the whole workbook, then reconcile the month's rows in one transaction.
+
+    `version` is the month's version the uploading page showed: a month saved by someone else since is
+    not overwritten (LedgerConflict). Scripts that replace the month on purpose pass None."""
     result = ImportResult()
     try:
         data = read_upload(file, max_bytes)
@@ -172,6 +175,8 @@ def ledger_import_excel(
         return result
     with transaction.atomic():
         submission = _locked_submission(unit, year, month)
+        if version is not None and version != submission.version:
+            raise _ledger_conflict(submission, "上传")
         result.created, result.updated, result.deleted = _reconcile(submission, parsed.rows)
         submission.zero_report = parsed.zero_report
         submission.filled_by_name = parsed.filled_by or submission.filled_by_name

@@ -260,11 +260,16 @@ def ledger_upload(request, unit_pk, year, month):
     result = None
     if form.is_valid():
         villages = {v.name: v.pk for v in _unit_villages(unit)}
-        result = ledger_import_excel(
-            unit=unit, year=year, month=month, file=form.cleaned_data["file"], villages=villages,
-            indicator_codes=indicator_codes_for_township(unit.township),
-            max_bytes=settings.QL_IMPORT_MAX_BYTES, actor=request.user, request=request,
-        )  # fmt: skip
+        try:
+            result = ledger_import_excel(
+                unit=unit, year=year, month=month, file=form.cleaned_data["file"], villages=villages,
+                indicator_codes=indicator_codes_for_township(unit.township),
+                max_bytes=settings.QL_IMPORT_MAX_BYTES, actor=request.user, request=request,
+                version=form.cleaned_data["version"],
+            )  # fmt: skip
+        except LedgerError as error:
+            messages.error(request, str(error))
+            return redirect("ledgers:ledger_edit", unit.pk, year, month)
         if result.ok:
             messages.success(request, f"上传成功：{result.summary()}。")
             return redirect("ledgers:ledger_edit", unit.pk, year, month)

@@ -121,6 +121,7 @@ def paths(cycle, people):  # noqa: F811
             "ledger_import",
             staff,
             reverse("ledgers:ledger_upload", args=[org.unit.pk, 2024, 4]),
+            {"version": 1},
             field="file",
             xlsx_only=True,
         ),

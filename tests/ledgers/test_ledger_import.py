@@ -54,9 +54,13 @@ def ledger_xlsx(unit, rows=(), *, year=YEAR, month=MONTH, has=None, unit_name=No
     return out.getvalue()
 
 
-def upload(client, unit, data, name="台账.xlsx", year=YEAR, month=MONTH):
+def upload(client, unit, data, name="台账.xlsx", year=YEAR, month=MONTH, version=None):
+    """Posts as the page does: with the month's current version unless the test names another."""
+    if version is None:
+        stored = LedgerSubmission.objects.filter(unit=unit, year=year, month=month).first()
+        version = stored.version if stored else 1
     url = reverse("ledgers:ledger_upload", args=[unit.pk, year, month])
-    return client.post(url, {"file": SimpleUploadedFile(name, data)})
+    return client.post(url, {"file": SimpleUploadedFile(name, data), "version": version})
 
 
 @pytest.fixture
@@ -108,6 +112,24 @@ def test_reupload_reconciles_by_seq_and_identical_file_changes_nothing(client, o
     event = AuditEvent.objects.filter(action="ledger.import").latest("id")
     assert (event.detail["created"], event.detail["updated"], event.detail["deleted"]) == (0, 0, 0)
     assert list(LedgerEntry.objects.values_list("seq", "checker")) == [(1, "张三"), (2, "李四"), (4, "张三")]
+
+
+def test_an_upload_from_a_page_older_than_the_last_save_overwrites_nothing(client, org, staff):
+    upload(client, org.unit, ledger_xlsx(org.unit, [row(1), row(2)]))
+    sub = LedgerSubmission.objects.get()
+    stale = sub.version - 1  # the page was opened before that upload
+    response = upload(client, org.unit, ledger_xlsx(org.unit, [row(3)]), version=stale)
+    assert response.status_code == 302
+    page = client.get(response["Location"]).content.decode()
+    assert "台账已被他人修改（当前为2 条记录" in page and "您的上传未保存" in page
+    assert list(LedgerEntry.objects.values_list("seq", flat=True).order_by("seq")) == [1, 2]
+    assert AuditEvent.objects.filter(action="ledger.import").count() == 1
+    missing = client.post(
+        reverse("ledgers:ledger_upload", args=[org.unit.pk, YEAR, MONTH]),
+        {"file": SimpleUploadedFile("台账.xlsx", ledger_xlsx(org.unit, [row(3)]))},
+    )
+    assert "页面已过期，请刷新后再上传" in missing.content.decode()
+    assert LedgerEntry.objects.count() == 2
 
 
 def test_errors_in_several_rows_are_all_listed_and_nothing_is_written(client, org, staff):
