@@ -8,6 +8,7 @@ WORKDIR /app
 COPY pyproject.toml ./
 COPY config ./config
 COPY common ./common
+COPY access ./access
 COPY accounts ./accounts
 COPY audit ./audit
 COPY villages ./villages
@@ -18,10 +19,14 @@ COPY reports ./reports
 COPY reminders ./reminders
 COPY dashboards ./dashboards
 COPY portal ./portal
+COPY feedback ./feedback
+COPY publication ./publication
 COPY templates ./templates
 COPY static ./static
 COPY fixtures ./fixtures
 COPY manage.py ./
+# /data/media is used only with QL_STORAGE=local (one machine); with QL_STORAGE=s3 files live in the bucket
+# and the builders' temporary files in the container's /tmp.
 RUN pip install --no-cache-dir . \
  && useradd --system --home /app qinglian \
  && mkdir -p /data/media /app/staticfiles && chown -R qinglian /data /app/staticfiles

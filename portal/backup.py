@@ -31,6 +31,7 @@ from django.core.files.storage import default_storage
 from django.db import connections, transaction
 
 from audit.services import audit_chain_head, audit_seal, audit_verify
+from common.storage import storage_files, stored_sha256, stream_open
 
 MANIFEST = "manifest.json"
 SIDECAR = "manifest.json.sha256"
@@ -152,19 +153,6 @@ def _dump_sqlite(target):
 # --- files ----------------------------------------------------------------------------------------
 
 
-def storage_files(storage=None, folder=""):
-    """Every file path in the storage (recursively, through listdir so object storages work too)."""
-    storage = storage or default_storage
-    try:
-        dirs, files = storage.listdir(folder)
-    except FileNotFoundError:
-        return []
-    found = [f"{folder}/{name}" if folder else name for name in files]
-    for d in dirs:
-        found += storage_files(storage, f"{folder}/{d}" if folder else d)
-    return sorted(found)
-
-
 def _copy_files(out, progress):
     entries = []
     paths = storage_files()
@@ -173,8 +161,9 @@ def _copy_files(out, progress):
         dest.parent.mkdir(parents=True, exist_ok=True)
         digest = hashlib.sha256()
         size = 0
-        with default_storage.open(name, "rb") as src, open(dest, "wb") as fh:
-            for chunk in iter(lambda: src.read(1024 * 1024), b""):
+        src, _ = stream_open(name)
+        with src, open(dest, "wb") as fh:
+            for chunk in iter(lambda src=src: src.read(1024 * 1024), b""):
                 digest.update(chunk)
                 size += len(chunk)
                 fh.write(chunk)
@@ -353,9 +342,8 @@ def _restore_files(folder, manifest, progress):
         if stored != entry["path"]:
             bad.append(f"{entry['path']}（存为 {stored}）")
             continue
-        with default_storage.open(stored, "rb") as fh:
-            if _sha256_stream(fh) != entry["sha256"]:
-                bad.append(f"{entry['path']}（写入后校验值不符）")
+        if stored_sha256(stored)[0] != entry["sha256"]:
+            bad.append(f"{entry['path']}（写入后校验值不符）")
         if i % 100 == 0 or i == total:
             progress(f"  文件：{i}/{total}")
     return bad

@@ -13,3 +13,10 @@ class ReportsConfig(AppConfig):
         from .tasks import export_build
 
         set_build_task(export_build)
+
+        # Several machines need a storage they all reach (issue 16); common is no app of its own.
+        from django.core.checks import register
+
+        from common.checks import storage_shared_check
+
+        register(storage_shared_check, deploy=True)

@@ -4,7 +4,7 @@ import io
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, JsonResponse
+from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -20,6 +20,7 @@ from assessments.selectors import assessment_get_for_user
 from assessments.views.self_assessment.http import can_see_review
 from audit.services import audit_log
 from common.downloads import attachment_response
+from common.storage import download_response
 from villages.selectors import township_is_wide_for_user, village_get_for_user
 
 from .data import mask_review, village_document
@@ -200,12 +201,8 @@ def job_status(request, pk):
 @never_cache
 def job_download(request, pk):
     job = export_job_get_for_user(request.user, pk)
-    if not job.is_done or not job.file:
+    if not job.is_done or not job.file or not job.file.storage.exists(job.file.name):
         raise Http404
-    try:
-        fh = job.file.open("rb")
-    except (FileNotFoundError, OSError):
-        raise Http404 from None
     audit_log(
         action="export.download",
         request=request,
@@ -221,9 +218,10 @@ def job_download(request, pk):
     }.get(
         job.filename.rsplit(".", 1)[-1], "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     )
-    response = FileResponse(fh, as_attachment=True, filename=job.filename, content_type=content_type)
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+    try:
+        return download_response(job.file.name, filename=job.filename, content_type=content_type)
+    except (FileNotFoundError, OSError):
+        raise Http404 from None
 
 
 @require_cap(Cap.EXPORT_REQUEST)

@@ -184,6 +184,47 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
+# Where uploaded evidence and generated files live (issue 16). "local": MEDIA_ROOT on this machine's disk
+# (the embedded default; several machines only with MEDIA_ROOT on a shared mount). "s3": an S3-API object
+# store (MinIO, or a cloud's object storage) that every web and worker machine reaches; objects are
+# private, never overwritten (a taken name gets a suffix) and reach browsers only through the app's
+# authorising views. App code touches files only through the storage API (common/storage.py).
+QL_STORAGE = env("QL_STORAGE", default="local")
+if QL_STORAGE == "s3":
+    _s3_endpoint = env("QL_S3_ENDPOINT_URL", default="") or None
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": env("QL_S3_BUCKET"),
+            "endpoint_url": _s3_endpoint,
+            "access_key": env("QL_S3_ACCESS_KEY", default="") or None,
+            "secret_key": env("QL_S3_SECRET_KEY", default="") or None,
+            "region_name": env("QL_S3_REGION", default="") or None,
+            # a key prefix, so that one bucket can hold several installations (or a test run)
+            "location": env("QL_S3_PREFIX", default=""),
+            "default_acl": "private",
+            "querystring_auth": True,
+            "querystring_expire": env.int("QL_S3_PRESIGNED_SECONDS", default=60),
+            "file_overwrite": False,
+            "signature_version": "s3v4",
+            # MinIO and most self-hosted stores want bucket-in-path addresses; AWS takes either
+            "addressing_style": env("QL_S3_ADDRESSING_STYLE", default="path" if _s3_endpoint else "") or None,
+            # a file opened through the storage (not streamed) spools to disk beyond this, not to memory
+            "max_memory_size": env.int("QL_S3_MAX_MEMORY_SIZE", default=8 * 1024 * 1024),
+        },
+    }
+elif QL_STORAGE != "local":
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured(f"QL_STORAGE must be 'local' or 's3', not {QL_STORAGE!r}")
+# Downloads: streamed through the app (default), or, on S3, a redirect to a signed address that expires
+# after QL_S3_PRESIGNED_SECONDS, issued only after the view's access check (the app then does not carry
+# the bytes). The store must be reachable by browsers at QL_S3_ENDPOINT_URL for that.
+QL_S3_PRESIGNED_DOWNLOADS = env.bool("QL_S3_PRESIGNED_DOWNLOADS", default=False)
+QL_S3_PRESIGNED_SECONDS = env.int("QL_S3_PRESIGNED_SECONDS", default=60)
+# Set when MEDIA_ROOT is a folder every machine mounts (NFS and the like): silences the deploy check
+# that warns about several machines on local file storage (common/checks.py).
+QL_MEDIA_ROOT_SHARED = env.bool("QL_MEDIA_ROOT_SHARED", default=False)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 DATA_UPLOAD_MAX_NUMBER_FILES = 20

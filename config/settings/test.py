@@ -11,6 +11,10 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}  # noqa: F405
 # A worker started by an integration test shares the test process's files through QL_TEST_MEDIA_ROOT.
 MEDIA_ROOT = os.environ.get("QL_TEST_MEDIA_ROOT") or tempfile.mkdtemp(prefix="ql-test-media-")
+# Temporary uploads and export parts of this process (a machine's own disk): not the shared /tmp, which
+# other test runs on this host use too, so that tests can see exactly what this process left.
+# A worker started by a test may be given the test's folder through QL_TEST_TEMP_DIR (as if on one machine).
+FILE_UPLOAD_TEMP_DIR = os.environ.get("QL_TEST_TEMP_DIR") or tempfile.mkdtemp(prefix="ql-test-tmp-")
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 ALLOWED_HOSTS = ["*"]
 WHITENOISE_USE_FINDERS = True

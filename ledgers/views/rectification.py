@@ -207,11 +207,12 @@ def rectification_evidence_upload(request, pk):
 @require_cap(Cap.RECTIFY_VIEW)
 @require_GET
 def rectification_evidence_download(request, evidence_pk):
-    from django.http import FileResponse
-
     from audit.services import audit_log
+    from common.storage import download_response
 
     evidence = sel.rectification_evidence_get_for_user(request.user, evidence_pk)
+    if not evidence.file.storage.exists(evidence.file.name):
+        raise Http404
     item = evidence.rectification
     audit_log(
         action="rectification.evidence_download",
@@ -221,13 +222,12 @@ def rectification_evidence_download(request, evidence_pk):
         village_id=item.village_id,
         message=evidence.original_name,
     )
-    response = FileResponse(
-        evidence.file.open("rb"), as_attachment=True, filename=evidence.original_name,
-        content_type=evidence.content_type,
-    )  # fmt: skip
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "no-store"
-    return response
+    try:
+        return download_response(
+            evidence.file.name, filename=evidence.original_name, content_type=evidence.content_type
+        )
+    except (FileNotFoundError, OSError):
+        raise Http404 from None
 
 
 def _export(request, items):

@@ -389,13 +389,14 @@ def subtask_progress(request, pk):
 
 @require_http_methods(["GET"])
 def task_evidence_download(request, evidence_pk):
-    from django.http import FileResponse
-
     from audit.services import audit_log
+    from common.storage import download_response
 
     if not (scope_for(request.user).can(Cap.TASKS_VIEW) or scope_for(request.user).can(Cap.SUBTASKS_REPORT)):
         raise Http404
     evidence = sel.task_evidence_get_for_user(request.user, evidence_pk)
+    if not evidence.file.storage.exists(evidence.file.name):
+        raise Http404
     task = evidence.progress.task
     audit_log(
         action="tasks.evidence_download",
@@ -404,13 +405,12 @@ def task_evidence_download(request, evidence_pk):
         township_id=task.township_id,
         message=evidence.original_name,
     )
-    response = FileResponse(
-        evidence.file.open("rb"), as_attachment=True, filename=evidence.original_name,
-        content_type=evidence.content_type,
-    )  # fmt: skip
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "no-store"
-    return response
+    try:
+        return download_response(
+            evidence.file.name, filename=evidence.original_name, content_type=evidence.content_type
+        )
+    except (FileNotFoundError, OSError):
+        raise Http404 from None
 
 
 def _month_args(request):

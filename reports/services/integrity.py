@@ -2,8 +2,6 @@
 compared with the SHA-256 taken at upload. A changed or missing file is reported to the administrators
 (one notification listing them) and in the audit trail; nothing is changed or deleted."""
 
-import hashlib
-
 from django.db import transaction
 
 from access.recipients import holders_q
@@ -12,15 +10,13 @@ from accounts.models import Membership, User
 from accounts.services import notify
 from assessments.models import Evidence
 from audit.services import audit_log
+from common.storage import stored_sha256
 from ledgers.models import RectificationEvidence
 
 
 def _digest(field):
-    h = hashlib.sha256()
-    with field.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
+    """Streamed from the field's storage (an object store's file is not copied to disk first)."""
+    return stored_sha256(field.name, storage=field.storage)[0]
 
 
 def evidence_verify_all():

@@ -1,7 +1,8 @@
 """Export jobs: request (join a running one, reuse a fresh one, or queue a new one) and run.
 
-A run is idempotent: it writes to a temporary file, moves it into place, then marks the row done with
-`UPDATE … WHERE attempt = <this attempt>`, so a redelivered task (worker killed mid-way, Celery's
+A run is idempotent: the builder writes to a temporary file on the worker's own disk, the run stores it
+through Django's storage API (the local disk or an S3-API object store shared by every machine, issue 16)
+under a name of its own attempt, then marks the row done with `UPDATE … WHERE attempt = <this attempt>`, so a redelivered task (worker killed mid-way, Celery's
 acks_late + reject_on_worker_lost) simply builds again to the same result, and a late finisher of an
 older attempt cannot overwrite a newer one.
 
@@ -21,12 +22,14 @@ import time
 from pathlib import Path
 
 from django.conf import settings
+from django.core.files.storage import default_storage
 from django.db import IntegrityError, OperationalError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
 from accounts.services import notify
 from audit.services import audit_log
+from common.storage import PART_SUFFIX, local_temp_file, storage_files, store_local_file, temp_upload_dir
 
 from ..models import HEARTBEAT_EVERY, LOST_AFTER, STALE_AFTER, STUCK_AFTER, ExportJob
 from .builders import BUILDERS
@@ -109,7 +112,7 @@ def export_request(*, kind, township, year, actor, campaign=None, village=None, 
         return active, False
     if not rebuild:
         fresh = same.filter(status=S.DONE, fingerprint=fingerprint).order_by("-finished_at").first()
-        if fresh and fresh.file and Path(fresh.file.path).exists():
+        if fresh and fresh.file and fresh.file.storage.exists(fresh.file.name):
             return fresh, False
     try:
         with transaction.atomic():
@@ -163,10 +166,9 @@ class Progress:
         )
 
 
-def _export_dir():
-    path = Path(settings.MEDIA_ROOT) / "exports"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+def _export_dir(job):
+    """The storage folder of one job's files (one file per attempt; the older ones go once one is done)."""
+    return f"exports/{job.year}/job-{job.pk}"
 
 
 class Heartbeat:
@@ -242,30 +244,17 @@ def export_run(*, job_id, runner=""):
     job.refresh_from_db()
     progress = Progress(job, attempt)
     builder = BUILDERS[job.kind]
-    tmp = _export_dir() / f".job-{job.pk}-{attempt}.part"
+    # The builder writes on this machine's disk (named for the sweeper: common.storage.TEMP_EXPORT_PREFIX);
+    # only the finished file is stored, so a killed attempt leaves nothing in the shared storage.
+    tmp = local_temp_file(prefix=_part_prefix(job.pk, attempt))
     try:
         with Heartbeat(job.pk, attempt):
             filename, summary = builder(job, tmp, progress)
-        digest, size = _hash(tmp)
-        final_dir = _export_dir() / f"{job.year}" / f"job-{job.pk}"
-        final_dir.mkdir(parents=True, exist_ok=True)
-        final = final_dir / f"{job.kind}-{attempt}{Path(filename).suffix}"
-        os.replace(tmp, final)
-        done = ExportJob.objects.filter(pk=job.pk, attempt=attempt, status=S.RUNNING).update(
-            status=S.DONE,
-            progress=100,
-            step="已完成",
-            file=str(final.relative_to(settings.MEDIA_ROOT)),
-            filename=filename,
-            size=size,
-            sha256=digest,
-            summary=summary,
-            finished_at=timezone.now(),
-        )
-        if not done:  # a newer attempt owns the row now; our file is not referenced
-            final.unlink(missing_ok=True)
+        stored = export_store(job=job, attempt=attempt, path=tmp, filename=filename, summary=summary)
+        tmp.unlink(missing_ok=True)
+        if stored is None:  # a newer attempt owns the row now
             return ExportJob.objects.get(pk=job.pk)
-        _clean_older_files(job, keep=final)
+        digest, size = stored.sha256, stored.size
         audit_log(
             action="export.build",
             actor=job.created_by,
@@ -279,7 +268,7 @@ def export_run(*, job_id, runner=""):
                 notify(
                     users=[job.created_by],
                     title=f"{job}已生成",
-                    body=f"{job.filename}（{size // 1024} KB）可以下载了。",
+                    body=f"{filename}（{size // 1024} KB）可以下载了。",
                     url=_job_page(job),
                 )
     except OperationalError:
@@ -314,6 +303,51 @@ def _job_page(job):
     return ""
 
 
+def export_store(*, job, attempt, path, filename, summary):
+    """Store the finished local file `path` of this attempt and mark the job done; returns the row as
+    stored, or None when a newer attempt owns the row (the file stored here is removed again).
+
+    The file is streamed into the default storage under exports/<year>/job-<pk>/<kind>-<attempt>.<ext>;
+    the row is marked done only by the attempt that built it, and if marking fails the stored file goes
+    again, so no stored file is left without its row. The caller removes `path`."""
+    digest, size = _hash(path)
+    name = store_local_file(f"{_export_dir(job)}/{job.kind}-{attempt}{Path(filename).suffix}", path)
+    try:
+        done = ExportJob.objects.filter(pk=job.pk, attempt=attempt, status=S.RUNNING).update(
+            status=S.DONE,
+            progress=100,
+            step="已完成",
+            file=name,
+            filename=filename,
+            size=size,
+            sha256=digest,
+            summary=summary,
+            finished_at=timezone.now(),
+        )
+    except BaseException:
+        default_storage.delete(name)
+        raise
+    if not done:  # our file is not referenced
+        default_storage.delete(name)
+        return None
+    _clean_older_files(job, keep=name)
+    _remove_local_parts(job.pk, range(1, attempt))
+    return ExportJob.objects.get(pk=job.pk)
+
+
+def _part_prefix(pk, attempt):
+    return f"ql-export-{pk}-{attempt}-"
+
+
+def _remove_local_parts(pk, attempts):
+    """Half-built files that dead attempts of this job left on this machine's disk (a worker killed in
+    the middle of a build); other machines' are theirs to remove (or their sweeper's)."""
+    folder = temp_upload_dir()
+    for attempt in attempts:
+        for stray in folder.glob(f"{_part_prefix(pk, attempt)}*{PART_SUFFIX}"):
+            stray.unlink(missing_ok=True)
+
+
 def _hash(path):
     h = hashlib.sha256()
     size = 0
@@ -325,12 +359,10 @@ def _hash(path):
 
 
 def _clean_older_files(job, *, keep):
-    """Leftovers of earlier attempts of this job (a killed attempt leaves its .part file)."""
-    for stray in _export_dir().glob(f".job-{job.pk}-*.part"):
-        stray.unlink(missing_ok=True)
-    for old in keep.parent.glob(f"{job.kind}-*"):
-        if old != keep:
-            old.unlink(missing_ok=True)
+    """Files of earlier attempts of this job (a rebuild or a retry stores a new one beside them)."""
+    for old in storage_files(folder=_export_dir(job)):
+        if old != keep and old.rsplit("/", 1)[-1].startswith(f"{job.kind}-"):
+            default_storage.delete(old)
 
 
 def export_retry(*, job, actor, request=None):
@@ -350,7 +382,9 @@ def export_recover(*, node=None, queue=None, now=None):
     `node`: a Celery worker node that has just started: its earlier runs ("celery:<node>:…") are
     orphans at once, whatever their heartbeat. Always: running jobs without a heartbeat for
     STALE_AFTER, and queued jobs whose message has not started for LOST_AFTER. `queue`: where to send
-    them (the restarted worker's own queue; else the default). Leftover .part files of the orphans go.
+    them (the restarted worker's own queue; else the default). A dead attempt's half-built file is on
+    its own machine's disk, never in the storage: removed here when that is this machine (the restarted
+    node), else by the sweeper there.
     """
     from django.db.models import Q
 
@@ -382,9 +416,8 @@ def export_recover(*, node=None, queue=None, now=None):
             requeued.append((job.pk, job.attempt))
         for pk, _ in requeued:
             transaction.on_commit(lambda pk=pk: _enqueue(pk, queue))
-    for pk, last_attempt in requeued:  # the dead attempts' files; the next attempt's has a higher number
-        for attempt in range(1, last_attempt + 1):
-            (_export_dir() / f".job-{pk}-{attempt}.part").unlink(missing_ok=True)
+    for pk, last_attempt in requeued:  # the next attempt's file has a higher number
+        _remove_local_parts(pk, range(1, last_attempt + 1))
     requeued = [pk for pk, _ in requeued]
     if requeued:
         log.warning("export jobs queued again after their runner was lost: %s", requeued)

@@ -309,11 +309,12 @@ def test_cleanup_orphan_files_reports_and_with_delete_removes_orphans_and_stale_
     _old(orphan)
     young = media / "evidence" / "2024" / "01" / "in-flight.pdf"  # a request that has not committed yet
     young.write_bytes(b"x")
-    part = media / "exports" / ".job-1-1.part"
-    part.parent.mkdir(parents=True, exist_ok=True)
+    spool = Path(settings.FILE_UPLOAD_TEMP_DIR)
+    part = spool / "ql-export-1-1-ab12.part"  # a worker killed while it built an export
     part.write_bytes(b"half a package")
     _old(part)
-    spool = Path(settings.FILE_UPLOAD_TEMP_DIR)
+    fresh_part = spool / "ql-export-2-1-cd34.part"  # one being built now
+    fresh_part.write_bytes(b"building")
     stale_tmp = spool / "tmpab12cd.upload.pdf"
     stale_tmp.write_bytes(b"killed mid-request")
     _old(stale_tmp)
@@ -336,7 +337,7 @@ def test_cleanup_orphan_files_reports_and_with_delete_removes_orphans_and_stale_
     call_command("cleanup_orphan_files", "--delete", stdout=out)
     assert "已删除无主文件 1 个" in out.getvalue()
     assert not orphan.exists() and not stale_tmp.exists() and not part.exists()
-    assert (media / kept.file.name).exists() and young.exists() and fresh_tmp.exists()
+    assert (media / kept.file.name).exists() and young.exists() and fresh_tmp.exists() and fresh_part.exists()
     assert orphan_report().orphans == []
 
 

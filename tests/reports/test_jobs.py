@@ -48,7 +48,8 @@ def members(job):
 
 
 def parts():
-    return list((Path(settings.MEDIA_ROOT) / "exports").glob(".job-*.part"))
+    """Half-built export files: on the worker's own disk, never in the (shared) storage."""
+    return list(Path(settings.FILE_UPLOAD_TEMP_DIR).glob("ql-export-*.part"))
 
 
 def test_the_city_package_holds_each_candidates_forms_score_sheets_and_evidence_with_an_index(
@@ -330,8 +331,7 @@ def test_recovery_queues_again_what_a_dead_runner_left_and_leaves_live_runs_alon
     ExportJob.objects.filter(pk=job.pk).update(
         status=S.RUNNING, attempt=1, runner="celery:w2@host:11", heartbeat_at=now, started_at=now
     )
-    (Path(settings.MEDIA_ROOT) / "exports").mkdir(parents=True, exist_ok=True)
-    stray = Path(settings.MEDIA_ROOT) / "exports" / f".job-{job.pk}-1.part"
+    stray = Path(settings.FILE_UPLOAD_TEMP_DIR) / f"ql-export-{job.pk}-1-x1y2.part"
     stray.write_bytes(b"half")
     with django_capture_on_commit_callbacks(execute=True):
         assert export_recover(now=now) == []

@@ -67,8 +67,10 @@ def test_a_worker_killed_mid_build_is_recovered_when_it_restarts():
         "DJANGO_SETTINGS_MODULE": "config.settings.test",
         "DATABASE_URL": database_url(),
         "QL_TEST_MEDIA_ROOT": str(settings.MEDIA_ROOT),
+        "QL_TEST_TEMP_DIR": str(settings.FILE_UPLOAD_TEMP_DIR),  # both workers on one "machine"
     }
-    exports = Path(settings.MEDIA_ROOT) / "exports"
+    # a half-built package lives on the worker machine's disk, never in the shared storage
+    spool = Path(settings.FILE_UPLOAD_TEMP_DIR)
     first = start_worker(queue, env)
     second = None
     try:
@@ -83,7 +85,7 @@ def test_a_worker_killed_mid_build_is_recovered_when_it_restarts():
         first.wait(timeout=30)
         job.refresh_from_db()
         assert job.status == S.RUNNING and job.attempt == 1  # left behind by the dead worker
-        assert list(exports.glob(f".job-{job.pk}-1.part"))
+        assert list(spool.glob(f"ql-export-{job.pk}-1-*.part"))
 
         restarted = time.monotonic()
         second = start_worker(queue, env)
@@ -102,7 +104,7 @@ def test_a_worker_killed_mid_build_is_recovered_when_it_restarts():
     assert job.status == S.DONE, job.error
     assert took < 60, f"the job finished {took:.0f} s after the restart"
     assert job.attempt == 2
-    assert not list(exports.glob(f".job-{job.pk}-*.part"))
+    assert not list(spool.glob(f"ql-export-{job.pk}-*.part"))
     built = Path(settings.MEDIA_ROOT) / job.file.name
     # one package: the second attempt's (the folder is the job's; other tests' jobs may share its id)
     assert [p.name for p in built.parent.glob("city_package-*")] == [built.name] == ["city_package-2.zip"]

@@ -1,14 +1,14 @@
 """Evidence upload (several files at once), download through this view only, delete."""
 
 from django.contrib import messages
-from django.core.files.storage import default_storage
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.template.loader import render_to_string
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from audit.services import audit_log
+from common.storage import download_response
 from common.uploads import UploadError, clean_original_name
 
 from ...forms import EvidenceUploadForm
@@ -82,10 +82,8 @@ def evidence_upload(request, pk):
 @never_cache
 def evidence_download(request, evidence_pk):
     ev = evidence_get_for_user(request.user, evidence_pk)
-    try:
-        fh = default_storage.open(ev.file.name, "rb")
-    except (FileNotFoundError, OSError):
-        raise Http404 from None
+    if not ev.file.storage.exists(ev.file.name):
+        raise Http404
     audit_log(
         action="evidence.download",
         request=request,
@@ -94,9 +92,10 @@ def evidence_download(request, evidence_pk):
         village_id=ev.assessment.village_id,
         message=f"下载 {ev.original_name}",
     )
-    response = FileResponse(fh, as_attachment=True, filename=ev.original_name, content_type=ev.content_type)
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+    try:
+        return download_response(ev.file.name, filename=ev.original_name, content_type=ev.content_type)
+    except (FileNotFoundError, OSError):
+        raise Http404 from None
 
 
 @require_POST
