@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import dashboard_latency as harness  # noqa: E402
+import dashboard_latency as harness
 
 
 def main():
