@@ -34,6 +34,7 @@ from ..selectors import (
     access_unit_by_id,
     entry_get_for_user,
     indicator_codes_for_township,
+    ledger_entry_counts,
     ledger_for_unit_month,
     ledger_list_for_user,
     ledger_units_for_user,
@@ -111,8 +112,10 @@ def ledger_list(request):
     year, month = _previous_month(today)
     own = scope.held(Cap.LEDGER_SUBMIT, "unit")
     own_units = [u for u in units if u.pk in own]
+    page = Paginator(ledgers, PAGE_SIZE).get_page(request.GET.get("page"))
+    page.object_list = ledger_entry_counts(page.object_list)
     context = {
-        "page_obj": Paginator(ledgers, PAGE_SIZE).get_page(request.GET.get("page")),
+        "page_obj": page,
         "units": units,
         "filters": filters,
         "own_units": own_units,
