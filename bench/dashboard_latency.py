@@ -239,6 +239,8 @@ def default_urls():
         ("rectification list (city)", f"{CITY_USER}:/ledgers/rectifications/"),
         ("task list (township)", f"{TOWNSHIP_USER}:/ledgers/tasks/"),
         ("ledger list (township)", f"{TOWNSHIP_USER}:/ledgers/"),
+        ("ledger list (city)", f"{CITY_USER}:/ledgers/"),
+        ("task list (city)", f"{CITY_USER}:/ledgers/tasks/"),
     ]
     published = publish_first_township()
     if published:
