@@ -225,6 +225,8 @@ def default_urls():
             filled = fill(route)
             if filled is not None:
                 query = "" if "<int:year>" in route else f"?{urlencode({'year': year})}"
+                if route.endswith("/list/"):
+                    query = "?figure=ranking"  # a figure's village list needs the figure it lists
                 urls.append((f"dashboards:{p.name}", f"{prefix}{filled}{query}"))
 
     walk(dashboards_urls.urlpatterns, "/dashboard/")

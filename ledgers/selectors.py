@@ -114,8 +114,13 @@ def indicator_codes_for_township(township):
 def township_choices_for_compliance(user):
     """Townships whose whole matrix the user sees, plus those of the user's own units."""
     scope = scope_for(user)
-    q = scope.township_q(Cap.LEDGER_VIEW) | Q(units__id__in=scope.held(Cap.LEDGER_VIEW, "unit"))
-    return Township.objects.filter(q).distinct().order_by("region__name", "name")
+    # the own units' townships as a subquery: a join to the units inside the OR multiplied every township
+    # by its units and needed DISTINCT over the result (issue 16)
+    own_units = ResponsibleUnit.objects.filter(pk__in=scope.held(Cap.LEDGER_VIEW, "unit")).values(
+        "township_id"
+    )
+    q = scope.township_q(Cap.LEDGER_VIEW) | Q(pk__in=own_units)
+    return Township.objects.filter(q).order_by("region__name", "name")
 
 
 # ---- rectification items ----------------------------------------------------------------------------
