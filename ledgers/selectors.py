@@ -41,6 +41,12 @@ def ledger_units_for_user(user):
     )
 
 
+def ledger_townships_for_user(user):
+    """(id, name) of the townships of the units whose ledgers the user may read, by name."""
+    units = ResponsibleUnit.objects.filter(_unit_q(scope_for(user))).values("township_id")
+    return list(Township.objects.filter(pk__in=units).order_by("name").values_list("pk", "name"))
+
+
 def ledger_unit_get_for_user(user, pk):
     try:
         return ledger_units_for_user(user).get(pk=pk)

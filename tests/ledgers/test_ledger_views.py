@@ -220,3 +220,27 @@ def test_list_counts_only_the_page_and_its_queries_do_not_grow_with_history(
     assert page.paginator.count == 36 and len(page.object_list) == PAGE_SIZE < 36
     assert {(lg.row_count, lg.problem_count) for lg in page.object_list} == {(5, 1)}
     assert (page.object_list[0].year, page.object_list[0].month) == (YEAR + 1, 12)  # newest first
+
+
+def test_across_townships_the_unit_picker_lists_the_chosen_townships_units_only(client, org):
+    """A city user picks a township first; its ledgers and units only. Within one township the picker
+    lists every unit as before."""
+    from tests.factories import UnitFactory
+
+    far_unit = UnitFactory(township=org.other_town, name="财政所")
+    LedgerSubmission.objects.create(unit=org.unit, year=YEAR, month=MONTH)
+    LedgerSubmission.objects.create(unit=far_unit, year=YEAR, month=MONTH)
+    client.force_login(user_with_role(Role.CITY_OFFICE, org.city))
+    url = reverse("ledgers:ledger_list")
+    response = client.get(url)
+    assert response.context["townships"] == [(org.other_town.pk, "乙镇"), (org.town.pk, "甲镇")]  # by name
+    assert list(response.context["units"]) == []
+    assert response.context["page_obj"].paginator.count == 2
+    assert "先选镇街再选单位" in response.content.decode()
+    response = client.get(url, {"township": org.other_town.pk})
+    assert [u.name for u in response.context["units"]] == ["财政所"]
+    assert [lg.unit.name for lg in response.context["page_obj"]] == ["财政所"]
+    client.force_login(user_with_role(Role.TOWNSHIP_LEADER, org.town))
+    response = client.get(url)
+    assert response.context["townships"] == []
+    assert sorted(u.name for u in response.context["units"]) == ["民政科", "经管站"]
