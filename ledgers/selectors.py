@@ -189,6 +189,12 @@ def task_townships_q(scope, prefix=""):
     return scope.touched_township_q(Cap.TASKS_VIEW, prefix=prefix)
 
 
+def task_townships_for_user(user):
+    """(id, name) of the townships whose tasks the user sees, by name."""
+    scope = scope_for(user)
+    return list(Township.objects.filter(task_townships_q(scope)).order_by("name").values_list("pk", "name"))
+
+
 def task_list_for_user(user):
     scope = scope_for(user)
     latest = TaskProgress.objects.filter(task=OuterRef("pk")).order_by("-year", "-month", "-pk")
