@@ -72,6 +72,27 @@ def campaign_list_for_user(user):
     )
 
 
+def campaign_rows_for_user(user):
+    """Campaigns in scope without per-campaign aggregates, for a list that pages them first and then counts
+    only the page's assessments (assessment_status_counts_for_user): grouping every assessment of the
+    region's history for each page took 1.7 s at 50,000 villages (issue 16)."""
+    return Campaign.objects.filter(campaign_scope_q(user)).select_related("township", "region", "standard")
+
+
+def assessment_status_counts_for_user(user, campaign_ids):
+    """{campaign id: {status: number of assessments the user may see}} for these campaigns, one query."""
+    counts = {pk: {} for pk in campaign_ids}
+    rows = (
+        Assessment.objects.filter(assessment_scope_q(user), campaign_id__in=campaign_ids)
+        .values("campaign_id", "status")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    for row in rows:
+        counts[row["campaign_id"]][row["status"]] = row["n"]
+    return counts
+
+
 def campaign_get_for_user(user, pk):
     try:
         return campaign_list_for_user(user).get(pk=pk)

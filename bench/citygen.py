@@ -1,10 +1,18 @@
-"""Benchmark data: a city-scale 清廉村居 deployment in PostgreSQL (1 city, 20 townships, 1,500 villages, 5 years).
+"""Benchmark data: a city- or province-scale 清廉村居 deployment in PostgreSQL (default 1 city, 20 townships,
+1,500 villages, 5 years; up to 50,000 villages × 5 years, ~6–7 M score rows).
 
-Run:  .venv/bin/python bench/citygen.py [--reset] [--password PW]
-Database: DATABASE_URL (default postgres://postgres@127.0.0.1:5432/bench_city). The database is created
-when missing and migrated; `--reset` drops and recreates it first. Without `--reset` an existing city is
-reused as it is (generation runs in one transaction, so a city is either complete or absent).
-Refuses the `test`, `test_test`, `postgres` and template databases.
+Run:  .venv/bin/python bench/citygen.py [--reset] [--townships N --villages-per-township M | --villages TOTAL]
+                                        [--years Y] [--database NAME] [--password PW]
+Database: --database NAME (on the server of DATABASE_URL), else DATABASE_URL (default
+postgres://postgres@127.0.0.1:5432/bench_city). The database is created when missing and migrated;
+`--reset` drops and recreates it first. Without `--reset` an existing city is reused as it is (generation
+runs in one transaction, so a city is either complete or absent). Refuses the `test`, `test_test`,
+`postgres` and template databases.
+
+Every bulk table is written with COPY (primary keys reserved from the table's sequence when later rows
+refer to them); the score, veto and history tables get their secondary indexes and foreign keys after the
+load (one index build and one validating join each instead of millions of per-row index inserts and
+deferred foreign-key checks); ANALYZE at the end. Each phase prints its time; row counts at the end.
 
 What it writes (all invented, nothing real): region 基准市 with 20 townships × 75 villages grouped in 党总支,
 6 责任单位 per township, one account per township role (领导, 纪委) plus a unit account and the city office;
@@ -19,6 +27,7 @@ rectifications (open, overdue, responded, closed), plan tasks and annual targets
 
 import argparse
 import datetime as dt
+import importlib
 import io
 import json
 import os
@@ -41,6 +50,7 @@ TOWNSHIPS = 20
 VILLAGES_PER_TOWNSHIP = 75
 BRANCH_SIZE = 8
 YEARS_BACK = 5
+MAX_VILLAGES = 60_000
 HALF = Decimal("0.5")
 ZERO = Decimal("0")
 
@@ -48,6 +58,8 @@ TOWN_NAMES = [
     "青石", "柳河", "桃源", "金山", "白沙", "龙泉", "杏林", "云台", "松岭", "梅溪",
     "兰亭", "竹园", "莲塘", "枫桥", "石门", "双井", "清水", "凤鸣", "麦田", "新安",
 ]  # fmt: skip
+# Beyond the first 20 townships (a province's worth): the same names with a second character.
+TOWN_SUFFIXES = "东西南北中上下新山河湖桥岭湾坪塘溪口坝堡集铺店屯营寨庄坊园台岗埠圩洲港渡"
 VILLAGE_FIRST = "东西南北中上下前后新"
 VILLAGE_SECOND = "庄河坡岭湾桥店屯营寨"
 UNITS = [
@@ -87,16 +99,57 @@ TASKS = [
 ]
 
 
-def parse_args():
+def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--reset", action="store_true", help="drop and recreate the bench database first")
     parser.add_argument("--password", default=DEFAULT_PASSWORD, help="password of every bench account")
     parser.add_argument("--seed", type=int, default=2026)
-    return parser.parse_args()
+    parser.add_argument(
+        "--townships", type=int, default=None, help=f"number of townships (default {TOWNSHIPS})"
+    )
+    parser.add_argument(
+        "--villages-per-township",
+        type=int,
+        default=VILLAGES_PER_TOWNSHIP,
+        help=f"villages in each township (default {VILLAGES_PER_TOWNSHIP})",
+    )
+    parser.add_argument(
+        "--villages",
+        type=int,
+        default=None,
+        help="total villages instead of --townships: that many townships of --villages-per-township "
+        "(the last one smaller when it does not divide)",
+    )
+    parser.add_argument(
+        "--years", type=int, default=YEARS_BACK, help="years up to the current one (default 5)"
+    )
+    parser.add_argument("--database", default=None, help="database name on DATABASE_URL's server")
+    args = parser.parse_args(argv)
+    if args.villages is not None and args.townships is not None:
+        parser.error("give --townships or --villages, not both")
+    per = args.villages_per_township
+    if not 1 <= per <= 1000:
+        parser.error("--villages-per-township must be between 1 and 1000")
+    if args.villages is not None:
+        if not 1 <= args.villages <= MAX_VILLAGES:
+            parser.error(f"--villages must be between 1 and {MAX_VILLAGES:,}")
+        args.townships = -(-args.villages // per)
+        sizes = [per] * (args.villages // per) + ([args.villages % per] if args.villages % per else [])
+    else:
+        args.townships = TOWNSHIPS if args.townships is None else args.townships
+        if not 1 <= args.townships * per <= MAX_VILLAGES:
+            parser.error(f"townships × villages per township must be between 1 and {MAX_VILLAGES:,}")
+        sizes = [per] * args.townships
+    if not 1 <= args.years <= 20:
+        parser.error("--years must be between 1 and 20")
+    args.sizes = sizes
+    return args
 
 
-def database_url():
+def database_url(database=None):
     url = os.environ.get("DATABASE_URL") or DEFAULT_URL
+    if database:
+        url = urlsplit(url)._replace(path=f"/{database}").geturl()
     parts = urlsplit(url)
     if parts.scheme not in ("postgres", "postgresql", "pgsql"):
         sys.exit(f"citygen needs a PostgreSQL DATABASE_URL, got {url!r}")
@@ -167,20 +220,110 @@ def _pg(value):
 
 def copy_rows(model, fields, rows):
     """COPY rows (tuples in `fields` order, attnames) into the model's table: ~10× faster than bulk_create."""
+    return copy_lines(model, fields, ("\t".join(_pg(v) for v in row) + "\n" for row in rows))
+
+
+def copy_lines(model, fields, lines, chunk=200_000):
+    """COPY ready-made text lines (tab-separated, escaped, newline-terminated) in chunks of `chunk` lines,
+    so that a province's 6–7 M score rows never sit in one buffer."""
     from django.db import connection
 
     opts = model._meta
     columns = ", ".join(connection.ops.quote_name(opts.get_field(f).column) for f in fields)
-    buf = io.StringIO()
+    statement = f"COPY {connection.ops.quote_name(opts.db_table)} ({columns}) FROM STDIN"
     count = 0
-    for row in rows:
-        buf.write("\t".join(_pg(v) for v in row))
-        buf.write("\n")
-        count += 1
-    buf.seek(0)
+    buf, pending = io.StringIO(), 0
     with connection.cursor() as cur:
-        cur.copy_expert(f"COPY {connection.ops.quote_name(opts.db_table)} ({columns}) FROM STDIN", buf)
+        for line in lines:
+            buf.write(line)
+            pending += 1
+            if pending >= chunk:
+                buf.seek(0)
+                cur.copy_expert(statement, buf)
+                count += pending
+                buf, pending = io.StringIO(), 0
+        if pending:
+            buf.seek(0)
+            cur.copy_expert(statement, buf)
+            count += pending
     return count
+
+
+def reserve_ids(model, n):
+    """`n` consecutive primary keys taken from the table's sequence (nobody else writes the bench database
+    while it is generated), so that COPY can write rows that later rows refer to."""
+    from django.db import connection
+
+    if n == 0:
+        return []
+    with connection.cursor() as cur:
+        cur.execute("SELECT pg_get_serial_sequence(%s, %s)", [model._meta.db_table, model._meta.pk.column])
+        (sequence,) = cur.fetchone()
+        cur.execute("SELECT nextval(%s)", [sequence])
+        (first,) = cur.fetchone()
+        cur.execute("SELECT setval(%s, %s)", [sequence, first + n - 1])
+    return range(first, first + n)
+
+
+def copy_objects(model, objs):
+    """COPY unsaved model instances (every concrete field, auto_now fields filled as save() would), with
+    primary keys reserved first and set on the instances; returns the instances, now saved."""
+    objs = list(objs)
+    fields = [f for f in model._meta.concrete_fields]
+    for obj, pk in zip(objs, reserve_ids(model, len(objs)), strict=True):
+        obj.pk = pk
+        obj._state.adding = False
+        obj._state.db = "default"
+    copy_rows(
+        model, [f.attname for f in fields], (tuple(f.pre_save(obj, True) for f in fields) for obj in objs)
+    )
+    return objs
+
+
+class DeferredIndexes:
+    """Drop the secondary indexes and the foreign-key/unique constraints of some tables for a bulk load and
+    build them again afterwards (inside the same transaction): one sort per index and one validating
+    join per foreign key instead of millions of index inserts and deferred per-row checks."""
+
+    def __init__(self, models):
+        self.tables = [m._meta.db_table for m in models]
+        self.constraints = []
+        self.indexes = []
+
+    def __enter__(self):
+        from django.db import connection
+
+        with connection.cursor() as cur:
+            cur.execute(
+                "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid) FROM pg_constraint "
+                "WHERE conrelid = ANY(%s::regclass[]) AND contype IN ('f', 'u')",
+                [self.tables],
+            )
+            self.constraints = cur.fetchall()
+            cur.execute(
+                "SELECT i.tablename, i.indexname, i.indexdef FROM pg_indexes i WHERE i.tablename = ANY(%s) "
+                "AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conname = i.indexname)",
+                [self.tables],
+            )
+            self.indexes = cur.fetchall()
+            for table, name, _ in self.constraints:
+                cur.execute(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"')
+            for _, name, _ in self.indexes:
+                cur.execute(f'DROP INDEX "{name}"')
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        from django.db import connection
+
+        if exc_type is not None:
+            return False  # the transaction rolls back and takes the drops with it
+        with connection.cursor() as cur:
+            cur.execute("SET LOCAL maintenance_work_mem = '512MB'")
+            for _, _, definition in self.indexes:
+                cur.execute(definition)
+            for table, name, definition in self.constraints:
+                cur.execute(f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}')
+        return False
 
 
 def spread(leaves, base_target, rnd):
@@ -207,26 +350,45 @@ def spread(leaves, base_target, rnd):
 # --- the city -------------------------------------------------------------------------------------
 
 
-def make_org(rnd):
+def township_name(i):
+    """青石镇 … 新安镇 for the first 20, then 青石东镇, 柳河东镇 … and numbered past the suffixes."""
+    base = TOWN_NAMES[i % len(TOWN_NAMES)]
+    round_ = i // len(TOWN_NAMES)
+    if round_ == 0:
+        return f"{base}镇"
+    if round_ <= len(TOWN_SUFFIXES):
+        return f"{base}{TOWN_SUFFIXES[round_ - 1]}镇"
+    return f"{base}{round_}镇"
+
+
+def village_names(n):
+    base = [f"{a}{b}" for a in VILLAGE_FIRST for b in VILLAGE_SECOND]
+    return [base[i % len(base)] + ("" if i < len(base) else str(i // len(base) + 1)) for i in range(n)]
+
+
+def make_org(rnd, sizes):
     from villages.models import PartyBranch, Region, ResponsibleUnit, Township, Village
 
     region = Region.objects.create(name=REGION_NAME, kind=Region.Kind.CITY)
-    townships = Township.objects.bulk_create(
-        Township(region=region, name=f"{name}镇", ledger_due_day=2) for name in TOWN_NAMES[:TOWNSHIPS]
+    townships = copy_objects(
+        Township,
+        (Township(region=region, name=township_name(i), ledger_due_day=2) for i in range(len(sizes))),
     )
-    n_branches = -(-VILLAGES_PER_TOWNSHIP // BRANCH_SIZE)
-    branches = PartyBranch.objects.bulk_create(
-        PartyBranch(township=t, name=f"第{b + 1}党总支", sort_order=b + 1)
-        for t in townships
-        for b in range(n_branches)
+    size_of = {t.pk: n for t, n in zip(townships, sizes, strict=True)}
+    branches = copy_objects(
+        PartyBranch,
+        (
+            PartyBranch(township=t, name=f"第{b + 1}党总支", sort_order=b + 1)
+            for t in townships
+            for b in range(-(-size_of[t.pk] // BRANCH_SIZE))
+        ),
     )
     by_town = defaultdict(list)
     for b in branches:
         by_town[b.township_id].append(b)
-    names = [f"{a}{b}" for a in VILLAGE_FIRST for b in VILLAGE_SECOND][:VILLAGES_PER_TOWNSHIP]
     villages = []
     for t in townships:
-        for i, name in enumerate(names):
+        for i, name in enumerate(village_names(size_of[t.pk])):
             community = i % 12 == 11
             villages.append(
                 Village(
@@ -238,23 +400,25 @@ def make_org(rnd):
                     sort_order=i + 1,
                 )
             )
-    villages = Village.objects.bulk_create(villages, batch_size=2000)
+    villages = copy_objects(Village, villages)
     v_by_town = defaultdict(list)
     for v in villages:
         v_by_town[v.township_id].append(v)
-    units = ResponsibleUnit.objects.bulk_create(
-        ResponsibleUnit(
-            township=t,
-            name=name,
-            leader_name=f"{name}负责人",
-            contact_name=f"{name}联络员",
-            areas=areas,
-            sort_order=i + 1,
-        )
-        for t in townships
-        for i, (name, areas) in enumerate(UNITS)
+    units = copy_objects(
+        ResponsibleUnit,
+        (
+            ResponsibleUnit(
+                township=t,
+                name=name,
+                leader_name=f"{name}负责人",
+                contact_name=f"{name}联络员",
+                areas=areas,
+                sort_order=i + 1,
+            )
+            for t in townships
+            for i, (name, areas) in enumerate(UNITS)
+        ),
     )
-    through = ResponsibleUnit.villages.through
     links = []
     unit_villages = {}
     for u in units:
@@ -262,8 +426,8 @@ def make_org(rnd):
         # 经管站 supervises every village; the others a third each, in turn.
         chosen = vs if u.sort_order == 1 else [v for k, v in enumerate(vs) if k % 3 == u.sort_order % 3]
         unit_villages[u.pk] = chosen
-        links += [through(responsibleunit_id=u.pk, village_id=v.pk) for v in chosen]
-    through.objects.bulk_create(links, batch_size=5000)
+        links += [(u.pk, v.pk) for v in chosen]
+    copy_rows(ResponsibleUnit.villages.through, ["responsibleunit_id", "village_id"], links)
     return region, townships, v_by_town, units, unit_villages
 
 
@@ -285,12 +449,19 @@ def make_users(region, townships, units, password):
             (f"bench_t{i:02d}_jiwei", f"{t.name}纪委审核员", Role.TOWNSHIP_REVIEWER, {"township": t}),
             (f"bench_t{i:02d}_unit", f"{t.name}经管站人员", Role.UNIT_STAFF, {"unit": first_unit[t.pk]}),
         ]
-    users = User.objects.bulk_create(
-        User(username=name, full_name=full, password=hashed, password_changed_at=now)
-        for name, full, _, _ in spec
+    users = copy_objects(
+        User,
+        (
+            User(username=name, full_name=full, password=hashed, password_changed_at=now, date_joined=now)
+            for name, full, _, _ in spec
+        ),
     )
-    Membership.objects.bulk_create(
-        Membership(user=user, role=role, **node) for user, (_, _, role, node) in zip(users, spec, strict=True)
+    copy_objects(
+        Membership,
+        (
+            Membership(user=user, role=role, **node)
+            for user, (_, _, role, node) in zip(users, spec, strict=True)
+        ),
     )
     return {u.username: u for u in users}
 
@@ -387,7 +558,7 @@ def make_ledgers(townships, units, unit_villages, years, today, rnd):
         for u in units
         if rnd.random() < 0.3
     ]
-    subs = LedgerSubmission.objects.bulk_create(subs, batch_size=2000)
+    subs = copy_objects(LedgerSubmission, subs)
     entries = []
     for s in subs:
         if s.zero_report or s.status != LedgerSubmission.Status.SUBMITTED:
@@ -435,7 +606,7 @@ def make_ledgers(townships, units, unit_villages, years, today, rnd):
                     **base,
                 )
             )
-    entries = LedgerEntry.objects.bulk_create(entries, batch_size=5000)
+    entries = copy_objects(LedgerEntry, entries)
     deductions = defaultdict(list)
     problems = []
     for e in entries:
@@ -477,18 +648,13 @@ def target_scores(n, confirmed, rnd):
     return [rnd.uniform(low, high) for low, high in bands]
 
 
-def make_campaign(*, level, region, township, year, std, facts, subjects, deductions, reviewer, today, rnd):
-    """One campaign with its assessments (totals computed here), scores, veto checks and bonus claims."""
-    from assessments.models import Assessment, BonusClaim, Campaign, IndicatorScore, VetoCheck
-    from assessments.scoring import bonus_total, deduction_total, final_score, propose_grade, q2
+def new_campaign(*, level, region, township, year, std, reviewer, today):
+    """The unsaved campaign row of one township (village level) or of the region (township level)."""
+    from assessments.models import Campaign
 
-    S = Assessment.Status
     confirmed_year = year < today.year
-    if confirmed_year:
-        deadlines = (dt.date(year, 6, 25), dt.date(year, 6, 30), dt.date(year, 7, 10))
-    else:
-        deadlines = tuple(today + dt.timedelta(days=d) for d in (20, 25, 40))
-    campaign = Campaign.objects.create(
+    deadlines = campaign_deadlines(year, today)
+    return Campaign(
         level=level,
         region=region,
         township=township,
@@ -501,6 +667,24 @@ def make_campaign(*, level, region, township, year, std, facts, subjects, deduct
         grades_confirmed_at=aware(dt.date(year, 7, 5)) if confirmed_year else None,
         grades_confirmed_by=reviewer if confirmed_year else None,
     )
+
+
+def campaign_deadlines(year, today):
+    if year < today.year:
+        return (dt.date(year, 6, 25), dt.date(year, 6, 30), dt.date(year, 7, 10))
+    return tuple(today + dt.timedelta(days=d) for d in (20, 25, 40))
+
+
+def make_campaign(*, campaign, facts, subjects, deductions, today, rnd):
+    """One campaign's assessments (unsaved, totals computed here) with their score lines, veto verdicts and
+    bonus claims, as (assessment, score_rows, bonus_claims, veto) tuples: write_assessments stores them."""
+    from assessments.models import Assessment, Campaign
+    from assessments.scoring import bonus_total, deduction_total, final_score, propose_grade, q2
+
+    S = Assessment.Status
+    year = campaign.year
+    confirmed_year = year < today.year
+    deadlines = campaign_deadlines(year, today)
     leaves = facts["leaves"]
     states = plan_states(len(subjects), year, today, rnd)
     targets = target_scores(len(subjects), confirmed_year, rnd)
@@ -565,10 +749,9 @@ def make_campaign(*, level, region, township, year, std, facts, subjects, deduct
             final_grade=grade,
         )
         rows.append((a, score_rows, bonus_claims, veto))
-    assessments = Assessment.objects.bulk_create([r[0] for r in rows], batch_size=1000)
-    if confirmed_year and level == Campaign.Level.VILLAGE:
+    if confirmed_year and campaign.level == Campaign.Level.VILLAGE:
         top, second = facts["grades"][0].code, facts["grades"][1].code
-        candidates = sorted((a for a in assessments if a.final_grade == top), key=lambda a: -a.final_score)
+        candidates = sorted((r[0] for r in rows if r[0].final_grade == top), key=lambda a: -a.final_score)
         for i, a in enumerate(candidates):
             a.city_candidate = True
             keep = i < len(candidates) - 1
@@ -576,65 +759,71 @@ def make_campaign(*, level, region, township, year, std, facts, subjects, deduct
             a.city_grade = top if keep else second
             a.city_reason = "" if keep else "清廉文化品牌特色不够鲜明，认定为达标村。"
             a.city_decided_at = aware(dt.date(year, 8, 15))
-        Assessment.objects.bulk_update(
-            candidates, ["city_candidate", "city_decision", "city_grade", "city_reason", "city_decided_at"]
-        )
-    now = aware(today)
-    reviewed_at = aware(deadlines[1])
-    n_scores = copy_rows(
-        IndicatorScore,
-        [
-            "assessment_id",
-            "indicator_id",
-            "self_score",
-            "self_note",
-            "self_rules",
-            "review_score",
-            "review_note",
-            "review_rules",
-            "reviewed_by_id",
-            "reviewed_at",
-            "version",
-            "updated_by_id",
-            "updated_at",
-        ],
-        (
-            (
-                a.pk,
-                ind,
-                s,
-                "已按要求落实，佐证材料见附件。" if s is not None else "",
-                {},
-                r,
-                "" if r is None or s in (None, r) else "抽查台账发现记录不全，按标准扣分。",
-                {},
-                reviewer.pk if r is not None else None,
-                reviewed_at if r is not None else None,
-                1,
-                None,
-                now,
-            )
-            for a, (_, score_rows, _, _) in zip(assessments, rows, strict=True)
-            for ind, _, s, r in score_rows
-        ),
-    )
+    return rows
+
+
+NULL = "\\N"
+SCORE_FIELDS = [
+    "assessment_id", "indicator_id", "self_score", "self_note", "self_rules", "review_score", "review_note",
+    "review_rules", "reviewed_by_id", "reviewed_at", "version", "updated_by_id", "updated_at",
+    "computed_detail", "override_reason",
+]  # fmt: skip
+EVENT_FIELDS = [
+    "assessment_id",
+    "at",
+    "actor_id",
+    "action",
+    "subject",
+    "from_value",
+    "to_value",
+    "reason",
+    "round",
+]
+
+
+def write_assessments(rows, reviewers, vetoes, today):
+    """Store a year's assessments (COPY, keys reserved) and, by COPY, their score lines, veto verdicts,
+    bonus claims and the history rows of the steps that led to each state. Returns the row counts."""
+    from assessments.demo.batch import PATH, STEPS
+    from assessments.models import Assessment, AssessmentEvent, BonusClaim, IndicatorScore, VetoCheck
+
+    S = Assessment.Status
+    assessments = copy_objects(Assessment, (r[0] for r in rows))
+    now = _pg(aware(today))
+    note = "已按要求落实，佐证材料见附件。"
+    review_note = "抽查台账发现记录不全，按标准扣分。"
+
+    def score_lines():
+        for a, score_rows, _, _ in rows:
+            reviewer = reviewers[a.campaign_id]
+            reviewed_at = _pg(aware(campaign_deadlines(a.campaign.year, today)[1]))
+            head = f"{a.pk}\t"
+            for ind, _, s, r in score_rows:
+                yield (
+                    f"{head}{ind}\t{NULL if s is None else s}\t{note if s is not None else ''}\t{{}}\t"
+                    f"{NULL if r is None else r}\t{'' if r is None or s in (None, r) else review_note}\t{{}}\t"
+                    f"{NULL if r is None else reviewer}\t{NULL if r is None else reviewed_at}\t1\t{NULL}\t{now}\t{{}}\t\n"
+                )
+
+    counts = {"assessments": len(assessments)}
+    counts["scores"] = copy_lines(IndicatorScore, SCORE_FIELDS, score_lines())
     veto_rows = []
-    for a, (_, _, _, veto) in zip(assessments, rows, strict=True):
+    for a, _, _, veto in rows:
         answered = a.status != S.DRAFT
-        for k, v in enumerate(facts["vetoes"]):
+        for k, v in enumerate(vetoes[a.campaign_id]):
             if a.status in (S.REVIEWED, S.CONFIRMED):
                 review = VetoCheck.Review.CONFIRMED if veto and k == 0 else VetoCheck.Review.CLEARED
             else:
                 review = VetoCheck.Review.PENDING
             reason = "经核实属实。" if review == VetoCheck.Review.CONFIRMED else ""
             veto_rows.append((a.pk, v, False if answered else None, "", review, reason, 1))
-    n_vetoes = copy_rows(
+    counts["vetoes"] = copy_rows(
         VetoCheck,
         ["assessment_id", "veto_item_id", "self_answer", "self_note", "review", "review_reason", "version"],
         veto_rows,
     )
     claims = []
-    for a, (_, _, bonus_claims, _) in zip(assessments, rows, strict=True):
+    for a, _, bonus_claims, _ in rows:
         reviewed = a.status in (S.REVIEWED, S.CONFIRMED, S.IN_REVIEW)
         for pk, points in bonus_claims:
             claims.append(
@@ -647,8 +836,33 @@ def make_campaign(*, level, region, township, year, std, facts, subjects, deduct
                     accepted_points=points if reviewed else None,
                 )
             )
-    BonusClaim.objects.bulk_create(claims)
-    return campaign, assessments, n_scores, n_vetoes
+    counts["bonus claims"] = len(copy_objects(BonusClaim, claims))
+
+    def event_rows():
+        for a, _, _, _ in rows:
+            if a.status == S.RETURNED:
+                steps = [*STEPS[:3], ("return", "退回修改", S.IN_REVIEW, S.RETURNED)]
+            else:
+                steps = STEPS[: PATH.index(a.status)]
+            at = {
+                "submit": a.submitted_at,
+                "forward": a.forwarded_at,
+                "start_review": a.forwarded_at,
+                "return": a.forwarded_at,
+                "complete_review": a.reviewed_at,
+                "confirm_grade": a.campaign.grades_confirmed_at,
+            }
+            village_step = {"submit", "forward"}
+            for action, label, source, target in steps:
+                when = at[action] or a.submitted_at
+                if action in ("start_review", "return"):
+                    when = when + dt.timedelta(days=1 if action == "start_review" else 3)
+                actor = None if action in village_step else reviewers[a.campaign_id]
+                reason = "佐证材料不全，请补充后重新提交。" if action == "return" else ""
+                yield (a.pk, when, actor, action, label, S(source).label, S(target).label, reason, a.round)
+
+    counts["events"] = copy_rows(AssessmentEvent, EVENT_FIELDS, event_rows())
+    return assessments, counts
 
 
 def make_rectifications(problems, assessments_by_year, today, rnd):
@@ -708,7 +922,7 @@ def make_rectifications(problems, assessments_by_year, today, rnd):
                     verified_at=aware(deadline) if closed else None,
                 )
             )
-    Rectification.objects.bulk_create(items, batch_size=2000)
+    copy_objects(Rectification, items)
     from django.db import connection
 
     with connection.cursor() as cur:  # when they were raised, not when this script ran
@@ -716,7 +930,7 @@ def make_rectifications(problems, assessments_by_year, today, rnd):
     return len(items)
 
 
-def make_plan(townships, units, years, today, rnd):
+def make_plan(townships, units, years, today, rnd, villages_per_township):
     from ledgers.models import PlanTask
     from villages.models import AnnualTarget, AnnualTargetGrade
 
@@ -756,42 +970,45 @@ def make_plan(townships, units, years, today, rnd):
                     )
                 )
     leads = [by_name[task.township_id][task.lead_text] for task in tasks]
-    tasks = PlanTask.objects.bulk_create(tasks, batch_size=2000)
+    tasks = copy_objects(PlanTask, tasks)
     for through in (PlanTask.units.through, PlanTask.lead_units.through):
-        through.objects.bulk_create(
-            (
-                through(plantask_id=task.pk, responsibleunit_id=lead.pk)
-                for task, lead in zip(tasks, leads, strict=True)
-            ),
-            batch_size=5000,
+        copy_rows(
+            through,
+            ["plantask_id", "responsibleunit_id"],
+            ((task.pk, lead.pk) for task, lead in zip(tasks, leads, strict=True)),
         )
-    targets = AnnualTarget.objects.bulk_create(
-        AnnualTarget(township=t, year=year, mode=AnnualTarget.Mode.COUNTS, note="基准测试目标")
-        for t in townships
-        for year in years
+    targets = copy_objects(
+        AnnualTarget,
+        (
+            AnnualTarget(township=t, year=year, mode=AnnualTarget.Mode.COUNTS, note="基准测试目标")
+            for t in townships
+            for year in years
+        ),
     )
-    per = VILLAGES_PER_TOWNSHIP / sum(c for _, c, _, _ in GRADE_BANDS)
+    per = villages_per_township / sum(c for _, c, _, _ in GRADE_BANDS)
     names = {"SHIFAN": "示范村", "DABIAO": "达标村", "TISHENG": "提升村", "CUJIN": "促进村"}
-    AnnualTargetGrade.objects.bulk_create(
-        AnnualTargetGrade(
-            target=tg, grade_code=code, grade_name=names[code], count=round(count * per), sort_order=i
-        )
-        for tg in targets
-        for i, (code, count, _, _) in enumerate(GRADE_BANDS[:3])
+    copy_objects(
+        AnnualTargetGrade,
+        (
+            AnnualTargetGrade(
+                target=tg, grade_code=code, grade_name=names[code], count=round(count * per), sort_order=i
+            )
+            for tg in targets
+            for i, (code, count, _, _) in enumerate(GRADE_BANDS[:3])
+        ),
     )
     return len(tasks)
 
 
-def generate(password, seed):
+def generate(password, seed, sizes, years_back):
     from django.db import transaction
     from django.utils import timezone
 
-    from assessments.models import Campaign
-    from ledgers.models import LedgerEntry
+    from assessments.models import AssessmentEvent, Campaign, IndicatorScore, VetoCheck
 
     rnd = random.Random(seed)
     today = timezone.localdate()
-    years = list(range(today.year - YEARS_BACK + 1, today.year + 1))
+    years = list(range(today.year - years_back + 1, today.year + 1))
     timings = {}
 
     def step(label, started):
@@ -800,8 +1017,14 @@ def generate(password, seed):
         return time.perf_counter()
 
     with transaction.atomic():
+        from django.db import connection
+
+        with connection.cursor() as cur:
+            # Foreign keys are DEFERRABLE INITIALLY DEFERRED: checked per statement instead, no queue of
+            # millions of pending checks at commit, and tables can be altered for DeferredIndexes.
+            cur.execute("SET CONSTRAINTS ALL IMMEDIATE")
         t0 = time.perf_counter()
-        region, townships, v_by_town, units, unit_villages = make_org(rnd)
+        region, townships, v_by_town, units, unit_villages = make_org(rnd, sizes)
         t0 = step("organisation", t0)
         users = make_users(region, townships, units, password)
         t0 = step("users", t0)
@@ -811,41 +1034,78 @@ def generate(password, seed):
         _, _, problems, deductions = make_ledgers(townships, units, unit_villages, years, today, rnd)
         t0 = step("ledgers", t0)
         by_year = defaultdict(list)
-        for year in years:
-            for index, t in enumerate(townships, start=1):
-                _, assessments, _, _ = make_campaign(
-                    level=Campaign.Level.VILLAGE,
-                    region=region,
-                    township=t,
-                    year=year,
-                    std=standards["village", year],
-                    facts=facts["village", year],
-                    subjects=[(v, t) for v in v_by_town[t.pk]],
-                    deductions=deductions,
-                    reviewer=users[f"bench_t{index:02d}_jiwei"],
-                    today=today,
-                    rnd=rnd,
+        totals = defaultdict(int)
+        with DeferredIndexes([IndicatorScore, VetoCheck, AssessmentEvent]):
+            for year in years:
+                jiwei = {t.pk: users[f"bench_t{i:02d}_jiwei"] for i, t in enumerate(townships, start=1)}
+                campaigns = [
+                    new_campaign(
+                        level=Campaign.Level.VILLAGE,
+                        region=region,
+                        township=t,
+                        year=year,
+                        std=standards["village", year],
+                        reviewer=jiwei[t.pk],
+                        today=today,
+                    )
+                    for t in townships
+                ]
+                campaigns.append(
+                    new_campaign(
+                        level=Campaign.Level.TOWNSHIP,
+                        region=region,
+                        township=None,
+                        year=year,
+                        std=standards["township", year],
+                        reviewer=users["bench_city"],
+                        today=today,
+                    )
                 )
-                by_year[year] += assessments
-            make_campaign(
-                level=Campaign.Level.TOWNSHIP,
-                region=region,
-                township=None,
-                year=year,
-                std=standards["township", year],
-                facts=facts["township", year],
-                subjects=[(None, t) for t in townships],
-                deductions={},
-                reviewer=users["bench_city"],
-                today=today,
-                rnd=rnd,
-            )
-            t0 = step(f"campaigns {year}", t0)
-        problems = list(LedgerEntry.objects.filter(pk__in=[p.pk for p in problems]).select_related("village"))
+                campaigns = copy_objects(Campaign, campaigns)
+                rows, reviewers, vetoes = [], {}, {}
+                for c in campaigns:
+                    level = "village" if c.township_id else "township"
+                    reviewers[c.pk] = (jiwei[c.township_id] if c.township_id else users["bench_city"]).pk
+                    vetoes[c.pk] = facts[level, year]["vetoes"]
+                    rows += make_campaign(
+                        campaign=c,
+                        facts=facts[level, year],
+                        subjects=[(v, c.township) for v in v_by_town[c.township_id]]
+                        if c.township_id
+                        else [(None, t) for t in townships],
+                        deductions=deductions if c.township_id else {},
+                        today=today,
+                        rnd=rnd,
+                    )
+                assessments, counts = write_assessments(rows, reviewers, vetoes, today)
+                by_year[year] += [a for a in assessments if a.village_id]
+                for k, n in counts.items():
+                    totals[k] += n
+                t0 = step(f"campaigns {year} ({counts['scores']:,} scores)", t0)
+        t0 = step("indexes + foreign keys of scores", t0)
         make_rectifications(problems, by_year, today, rnd)
-        make_plan(townships, units, years, today, rnd)
+        make_plan(townships, units, years, today, rnd, max(sizes))
         step("rectifications, tasks, targets", t0)
+        # Read models (issue 16, another branch): filled from the generated rows when the codebase has them.
+        # MERGE HOOK: wire the real import path here once `rebuild_read_models` exists; skipped while absent.
+        rebuild = find_rebuild_read_models()
+        if rebuild is None:
+            print("  read models                        skipped (no rebuild_read_models in this codebase)")
+        else:
+            t0 = time.perf_counter()
+            rebuild()
+            step("read models (rebuild_read_models)", t0)
     return region
+
+
+def find_rebuild_read_models():
+    """`rebuild_read_models` from whichever app defines it (dashboards is where it is expected), or None."""
+    for module in ("dashboards.services", "dashboards.read_models", "dashboards.readmodels"):
+        try:
+            return importlib.import_module(module).rebuild_read_models
+        except (ImportError, AttributeError):
+            continue
+    return None
 
 
 def analyze():
@@ -867,7 +1127,8 @@ def report(region, password):
         "villages.Township", "villages.PartyBranch", "villages.Village", "villages.ResponsibleUnit",
         "accounts.User", "indices.IndexStandard", "indices.Indicator", "assessments.Campaign",
         "assessments.Assessment", "assessments.IndicatorScore", "assessments.VetoCheck", "assessments.BonusClaim",
-        "ledgers.LedgerSubmission", "ledgers.LedgerEntry", "ledgers.Rectification", "ledgers.PlanTask",
+        "assessments.AssessmentEvent", "ledgers.LedgerSubmission", "ledgers.LedgerEntry",
+        "ledgers.Rectification", "ledgers.PlanTask",
         "villages.AnnualTarget",
     ]  # fmt: skip
     for label in labels:
@@ -905,7 +1166,7 @@ def report(region, password):
 
 def main():
     args = parse_args()
-    url, parts, name = database_url()
+    url, parts, name = database_url(args.database)
     started = time.perf_counter()
     ensure_database(parts, name, args.reset)
     setup_django(url)
@@ -919,8 +1180,12 @@ def main():
     if region is not None:
         print(f"database {name} already holds {REGION_NAME}: reusing it (use --reset to regenerate)")
     else:
-        print(f"generating {REGION_NAME} into {name} ...", flush=True)
-        region = generate(args.password, args.seed)
+        print(
+            f"generating {REGION_NAME} into {name}: {len(args.sizes)} townships, {sum(args.sizes):,} villages, "
+            f"{args.years} years ...",
+            flush=True,
+        )
+        region = generate(args.password, args.seed, args.sizes, args.years)
         analyze()
         print(f"generation took {time.perf_counter() - started:.1f} s")
     report(region, args.password)

@@ -1,14 +1,19 @@
-"""Latency of the dashboards (and other heavy pages) under concurrent requests, next to minimal pages.
+"""Latency of the dashboards (and every other heavy page) under concurrent requests, next to reference pages
+measured in the same run and the same gunicorn.
 
 Run after bench/citygen.py:
-    .venv/bin/python bench/dashboard_latency.py [--concurrency 8] [--duration 20] [--url [USER:]PATH ...]
+    .venv/bin/python bench/dashboard_latency.py [--database bench_city] [--concurrency 8] [--duration 20]
+                                                [--url [USER:]PATH ...]
+    .venv/bin/python bench/dashboard_latency.py --compare RESULT_1500.json RESULT_50000.json
 
-Starts gunicorn the way the Dockerfile does (sync workers, default 2 × cores) with
-config.settings.production against DATABASE_URL (default the bench_city database), with DEBUG off, a random
-DJANGO_SECRET_KEY, DJANGO_ALLOWED_HOSTS=127.0.0.1,localhost and DJANGO_SECURE_SSL_REDIRECT=false (the
-benchmark speaks plain HTTP on the loopback; everything else, HSTS and secure cookies included, stays as in
-production; the client keeps cookies itself, so Secure cookies still travel). Static files are collected
-into a cache directory first because production uses the whitenoise manifest storage.
+Starts gunicorn the way the Dockerfile does (sync workers, default 2 × cores) with config.settings.bench —
+production as it is plus the bare reference page /bench/bare/ — against --database (a name on
+DATABASE_URL's server; default the bench_city database), with DEBUG off, a random DJANGO_SECRET_KEY,
+DJANGO_ALLOWED_HOSTS=127.0.0.1,localhost and DJANGO_SECURE_SSL_REDIRECT=false (the benchmark speaks plain
+HTTP on the loopback; everything else, HSTS and secure cookies included, stays as in production; the client
+keeps cookies itself, so Secure cookies still travel). Static files are collected into a cache directory
+first because production uses the whitenoise manifest storage. Clients send `Accept-Encoding: gzip` as
+browsers do (`--no-gzip` to turn it off); the bytes column is what travelled.
 
 Each user logs in once through the real login form (CSRF token, django-axes); all client threads of a URL
 share that session. Per URL: a warm-up, then C threads with keep-alive http.client connections fire
@@ -16,14 +21,20 @@ requests for T seconds (or until R requests). Sync gunicorn workers close the co
 response, so each request also pays a loopback TCP connect, as it would behind a non-keep-alive proxy.
 The SQL query count of one request is measured in-process with Django's test client on the same database.
 
-Without --url: the dashboards found in dashboards/urls.py (routes filled in with the first township, the
-region and the current year), the grading board of the first township's current campaign, the ledger
-compliance page, the city's 示范村 board, plus the baselines /healthz (no DB, no auth) and the user's
-notification list (a minimal logged-in page). A URL is `PATH` or `USER:PATH`; a PATH on its own is fetched
-as the default user of its kind (bench_city for city/region routes and /assessments/city/, bench_t01_leader
-otherwise, anonymous for /healthz).
+Without --url: the two references first — /bench/bare/ (a plain template with a 66-row table: no database,
+no login) and /accounts/notifications/ (the minimal logged-in page: session, user, menu) — and /healthz,
+then the dashboards found in dashboards/urls.py (routes filled in with the first township, the region and
+the current year), the grading board of the first township's current campaign, the ledger compliance page,
+the city's 示范村 board, the campaign list (township and city), the rectification and task lists, the
+ledger list and the first township's public page (its latest confirmed year is published first when
+nothing is). Every row gets its throughput as a ratio of the bare page's and of the minimal logged-in
+page's, and the 1-minute load average before and after it. A URL is `PATH` or `USER:PATH` (`-:PATH` for
+anonymous); a PATH on its own is fetched as the default user of its kind (bench_city for city/region routes
+and /assessments/city/, bench_t01_leader otherwise, anonymous for /healthz and /bench/bare/).
 
-Prints a table and writes JSON to bench/results/.
+Prints a table and writes JSON to bench/results/. --compare prints, per page (matched by its label, as ids
+differ between databases), the time per request of the second file over the first — median under load
+and the single in-process request — against the issue's target of at most 1.5×.
 """
 
 import argparse
@@ -52,9 +63,13 @@ DEFAULT_PASSWORD = "Bench-lantern-2468"
 CITY_USER = "bench_city"
 TOWNSHIP_USER = "bench_t01_leader"
 ANONYMOUS = "-"
+BARE = "/bench/bare/"
+MINIMAL = "/accounts/notifications/"
+ANONYMOUS_PREFIXES = ("/healthz", BARE, "/public/")
+TARGET_GROWTH = 1.5  # issue 16: each page's time per request at 50,000 villages ≤ 1.5× its time at 1,500
 
 
-def parse_args():
+def parse_args(argv=None):
     cores = os.cpu_count() or 1
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--url", action="append", default=[], help="[USER:]PATH to benchmark (repeatable)")
@@ -66,7 +81,15 @@ def parse_args():
     p.add_argument("--password", default=DEFAULT_PASSWORD, help="password of the bench accounts")
     p.add_argument("--port", type=int, default=0, help="port for gunicorn (default: a free one)")
     p.add_argument("--no-queries", action="store_true", help="skip the in-process SQL query count")
-    return p.parse_args()
+    p.add_argument(
+        "--database", default=None, help="database name on DATABASE_URL's server (default bench_city)"
+    )
+    p.add_argument("--no-gzip", action="store_true", help="do not send Accept-Encoding: gzip")
+    p.add_argument("--tag", default="", help="a word added to the result file's name (e.g. city, province)")
+    p.add_argument(
+        "--compare", nargs=2, metavar=("FIRST.json", "SECOND.json"), help="compare two result files and exit"
+    )
+    return p.parse_args(argv)
 
 
 def free_port():
@@ -75,11 +98,17 @@ def free_port():
         return s.getsockname()[1]
 
 
-def server_env():
+def server_env(database=None):
     env = dict(os.environ)
+    url = os.environ.get("DATABASE_URL") or DEFAULT_URL
+    if database:
+        url = urlsplit(url)._replace(path=f"/{database}").geturl()
+    # All bench clients come from one address: the per-client limit of public pages stays on (its cost is
+    # in the figures) but high enough not to refuse them.
+    env.setdefault("QL_PUBLIC_REQUESTS_PER_MINUTE", "100000000")
     env.update(
-        DATABASE_URL=os.environ.get("DATABASE_URL") or DEFAULT_URL,
-        DJANGO_SETTINGS_MODULE="config.settings.production",
+        DATABASE_URL=url,
+        DJANGO_SETTINGS_MODULE="config.settings.bench",
         DJANGO_SECRET_KEY=secrets.token_urlsafe(64),
         DJANGO_ALLOWED_HOSTS="127.0.0.1,localhost",
         DJANGO_SECURE_SSL_REDIRECT="false",
@@ -107,14 +136,46 @@ def split_url(spec):
         user, path = spec.split(":", 1)
         return user, path
     path = spec
-    if path.startswith("/healthz"):
+    if path.startswith(ANONYMOUS_PREFIXES):
         return ANONYMOUS, path
     city = any(word in path for word in ("/city", "region"))
     return (CITY_USER if city else TOWNSHIP_USER), path
 
 
+def publish_first_township():
+    """The first township's latest confirmed year, published through the service (as its 镇纪委 account)
+    when nothing of it is published yet; returns (township, year, first village) or None."""
+    from django.db import transaction
+
+    from accounts.models import User
+    from assessments.models import Campaign
+    from publication.models import Publication
+    from publication.selectors import publication_blockers
+    from publication.services import publication_publish
+    from villages.models import Township
+
+    township = Township.objects.order_by("pk").first()
+    if township is None:
+        sys.exit("no data: run bench/citygen.py first")
+    campaigns = Campaign.objects.filter(
+        township=township, level="village", kind="annual", grades_confirmed_at__isnull=False
+    ).order_by("-year")
+    for campaign in campaigns:
+        if Publication.objects.filter(campaign=campaign, status=Publication.Status.PUBLISHED).exists():
+            break
+        if not publication_blockers(campaign):
+            with transaction.atomic():
+                publication_publish(campaign=campaign, actor=User.objects.get(username="bench_t01_jiwei"))
+            break
+    else:
+        return None
+    village = campaign.assessments.select_related("village").order_by("village__sort_order").first().village
+    return township, campaign.year, village
+
+
 def default_urls():
-    """Dashboards from dashboards/urls.py, the existing heavy pages, and the two baselines."""
+    """(label, [USER:]PATH) of the references, the dashboards from dashboards/urls.py and the other heavy
+    pages. Labels name the page independently of the database's ids, for --compare."""
     from django.urls import URLPattern, URLResolver
     from django.utils import timezone
 
@@ -137,7 +198,7 @@ def default_urls():
     }
     if campaign:
         ids["campaign"] = campaign.pk
-    urls = []
+    urls = [("bare 66-row page", BARE), ("minimal logged-in page", MINIMAL), ("healthz", "/healthz")]
     dashboards_urls = importlib.import_module("dashboards.urls")
 
     def fill(route):
@@ -164,20 +225,39 @@ def default_urls():
             filled = fill(route)
             if filled is not None:
                 query = "" if "<int:year>" in route else f"?{urlencode({'year': year})}"
-                urls.append(f"{prefix}{filled}{query}")
+                if route.endswith("/list/"):
+                    query = "?figure=ranking"  # a figure's village list needs the figure it lists
+                urls.append((f"dashboards:{p.name}", f"{prefix}{filled}{query}"))
 
     walk(dashboards_urls.urlpatterns, "/dashboard/")
     if campaign:
-        urls.append(f"/assessments/{campaign.pk}/grading/")
-    urls.append(f"/ledgers/compliance/?{urlencode({'township': township.pk, 'year': year})}")
-    urls.append("/assessments/city/")
-    urls += ["/accounts/notifications/", "/healthz"]
+        urls.append(("grading board (one township)", f"/assessments/{campaign.pk}/grading/"))
+    urls += [
+        ("ledger compliance", f"/ledgers/compliance/?{urlencode({'township': township.pk, 'year': year})}"),
+        ("city 示范村 board", "/assessments/city/"),
+        ("campaign list (township)", f"{TOWNSHIP_USER}:/assessments/"),
+        ("campaign list (city)", f"{CITY_USER}:/assessments/"),
+        ("rectification list (township)", f"{TOWNSHIP_USER}:/ledgers/rectifications/"),
+        ("rectification list (city)", f"{CITY_USER}:/ledgers/rectifications/"),
+        ("task list (township)", f"{TOWNSHIP_USER}:/ledgers/tasks/"),
+        ("ledger list (township)", f"{TOWNSHIP_USER}:/ledgers/"),
+        ("ledger list (city)", f"{CITY_USER}:/ledgers/"),
+        ("task list (city)", f"{CITY_USER}:/ledgers/tasks/"),
+    ]
+    published = publish_first_township()
+    if published:
+        town, pub_year, first_village = published
+        urls += [
+            ("public township page", f"{ANONYMOUS}:/public/t/{town.public_key}/{pub_year}/"),
+            ("public village card", f"{ANONYMOUS}:/public/v/{first_village.public_key}/"),
+        ]
     return urls
 
 
 def query_counts(targets):
     """Status, SQL query count, time and time spent in SQL of one (warm, unloaded) request per URL,
     through Django's test client in this process."""
+    from django.conf import settings
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
@@ -189,9 +269,8 @@ def query_counts(targets):
     for user, path in targets:
         client = Client(HTTP_HOST="127.0.0.1", raise_request_exception=False)
         if user != ANONYMOUS:
-            client.force_login(
-                User.objects.get(username=user), backend="django.contrib.auth.backends.ModelBackend"
-            )
+            # the project's own backend (the last one; axes' is first and authenticates nobody)
+            client.force_login(User.objects.get(username=user), backend=settings.AUTHENTICATION_BACKENDS[-1])
         client.get(path)  # the first request loads templates and warms caches
         with CaptureQueriesContext(connection) as ctx:
             started = time.perf_counter()
@@ -265,7 +344,7 @@ def wait_for(port, proc, seconds=60):
     sys.exit("gunicorn did not answer /healthz in time")
 
 
-def fire(port, path, cookie, *, concurrency, seconds, max_requests):
+def fire(port, path, cookie, *, concurrency, seconds, max_requests, gzip=True):
     """C threads, each with its own keep-alive connection, until the deadline or max_requests in all."""
     deadline = time.perf_counter() + seconds
     lock = threading.Lock()
@@ -275,6 +354,8 @@ def fire(port, path, cookie, *, concurrency, seconds, max_requests):
     def client():
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
         headers = {"Host": f"127.0.0.1:{port}", "Accept": "text/html"}
+        if gzip:
+            headers["Accept-Encoding"] = "gzip"
         if cookie:
             headers["Cookie"] = cookie
         mine, bad = [], []
@@ -335,10 +416,11 @@ def summarise(samples, errors, sizes, wall):
 
 def table(rows):
     cols = [
-        ("url", "URL", "<"), ("user", "user", "<"), ("requests", "req", ">"), ("errors", "err", ">"),
-        ("throughput_rps", "req/s", ">"), ("median_ms", "median", ">"), ("p90_ms", "p90", ">"),
-        ("p99_ms", "p99", ">"), ("max_ms", "max", ">"), ("queries", "queries", ">"),
+        ("page", "page", "<"), ("url", "URL", "<"), ("requests", "req", ">"), ("errors", "err", ">"),
+        ("throughput_rps", "req/s", ">"), ("vs_bare", "×bare", ">"), ("vs_minimal", "×login", ">"),
+        ("median_ms", "median", ">"), ("p99_ms", "p99", ">"), ("queries", "queries", ">"),
         ("single_ms", "1 req", ">"), ("single_sql_ms", "in SQL", ">"), ("bytes", "bytes", ">"),
+        ("load_1m_before", "load<", ">"), ("load_1m_after", "load>", ">"),
     ]  # fmt: skip
     cells = [[str(r.get(k, "")) for k, _, _ in cols] for r in rows]
     widths = [max(len(h), *(len(c[i]) for c in cells)) for i, (_, h, _) in enumerate(cols)]
@@ -347,6 +429,59 @@ def table(rows):
     print("-" * len(line))
     for c in cells:
         print("  ".join(f"{v:{a}{w}}" for v, (_, _, a), w in zip(c, cols, widths, strict=True)))
+
+
+def add_ratios(rows):
+    """Each row's throughput over the bare page's and the minimal logged-in page's, from the same run."""
+    by_url = {r["url"]: r for r in rows}
+    bare = by_url.get(BARE, {}).get("throughput_rps")
+    minimal = by_url.get(MINIMAL, {}).get("throughput_rps")
+    for r in rows:
+        rps = r.get("throughput_rps")
+        if rps and bare:
+            r["vs_bare"] = round(rps / bare, 3)
+        if rps and minimal:
+            r["vs_minimal"] = round(rps / minimal, 3)
+    return rows
+
+
+def compare(first_path, second_path):
+    """Per page label: time per request in the second result over the first (median under load and one
+    in-process request), against TARGET_GROWTH. Returns the comparison rows."""
+    first, second = (json.loads(Path(p).read_text(encoding="utf-8")) for p in (first_path, second_path))
+    a_rows = {r.get("page", r["url"]): r for r in first["results"]}
+    out = []
+    for r in second["results"]:
+        label = r.get("page", r["url"])
+        a = a_rows.get(label)
+        if a is None or not a.get("median_ms") or not r.get("median_ms"):
+            continue
+        row = {"page": label, "first_median": a["median_ms"], "second_median": r["median_ms"]}
+        row["median_ratio"] = round(r["median_ms"] / a["median_ms"], 2)
+        if a.get("single_ms") and r.get("single_ms"):
+            row["first_single"], row["second_single"] = a["single_ms"], r["single_ms"]
+            row["single_ratio"] = round(r["single_ms"] / a["single_ms"], 2)
+        worst = max(row["median_ratio"], row.get("single_ratio", 0))
+        row["within_target"] = worst <= TARGET_GROWTH
+        out.append(row)
+    for name, result in (("first", first), ("second", second)):
+        data = result.get("data", {})
+        print(
+            f"{name}: {Path(first_path if name == 'first' else second_path).name} — {data.get('database')}, "
+            f"{data.get('villages', 0):,} villages, {data.get('indicator_scores', 0):,} score rows, "
+            f"load average at start {' '.join(f'{x:.2f}' for x in result.get('load_average_at_start', []))}"
+        )
+    print(f"time per request, second ÷ first (target ≤ {TARGET_GROWTH}×); ms")
+    head = f"{'page':<34} {'median 1st':>10} {'2nd':>8} {'ratio':>6}   {'1 req 1st':>9} {'2nd':>8} {'ratio':>6}  ok"
+    print(head)
+    print("-" * len(head))
+    for row in out:
+        print(
+            f"{row['page']:<34} {row['first_median']:>10} {row['second_median']:>8} {row['median_ratio']:>5}×   "
+            f"{row.get('first_single', ''):>9} {row.get('second_single', ''):>8} "
+            f"{str(row.get('single_ratio', '')) + '×':>6}  {'yes' if row['within_target'] else 'NO'}"
+        )
+    return out
 
 
 def db_facts():
@@ -376,10 +511,14 @@ def git_commit():
 
 def main():
     args = parse_args()
-    env = server_env()
+    if args.compare:
+        compare(*args.compare)
+        return
+    env = server_env(args.database)
     setup_django(env)
-    specs = args.url or default_urls()
-    targets = [split_url(s) for s in specs]
+    labelled = [(spec, spec) for spec in args.url] if args.url else default_urls()
+    targets = [split_url(spec) for _, spec in labelled]
+    labels = {target: label for (label, _), target in zip(labelled, targets, strict=True)}
     print(f"collectstatic into {env['QL_STATIC_ROOT']} ...", flush=True)
     subprocess.run(
         [sys.executable, "manage.py", "collectstatic", "--noinput", "-v", "0"], cwd=ROOT, env=env, check=True
@@ -396,7 +535,7 @@ def main():
             )
         targets = [t for t in targets if t not in dropped]
     RESULTS.mkdir(parents=True, exist_ok=True)
-    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S") + (f"-{args.tag}" if args.tag else "")
     port = args.port or free_port()
     log_path = RESULTS / f"gunicorn-{stamp}.log"
     cmd = [
@@ -411,6 +550,7 @@ def main():
         proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     rows = []
     load_at_start = os.getloadavg()
+    gzip = not args.no_gzip
     try:
         wait_for(port, proc)
         sessions = {}
@@ -419,14 +559,31 @@ def main():
                 sessions[user] = Session(port).login(user, args.password)
         for user, path in targets:
             cookie = sessions[user].header() if user in sessions else ""
-            check = fire(port, path, cookie, concurrency=1, seconds=60, max_requests=1)
+            check = fire(port, path, cookie, concurrency=1, seconds=60, max_requests=1, gzip=gzip)
             if check[1]:
                 print(f"skip {path} as {user}: {check[1][0]}")
-                rows.append({"url": path, "user": user, "requests": 1, "errors": 1, "error_kinds": check[1]})
+                rows.append(
+                    {
+                        "page": labels[user, path],
+                        "url": path,
+                        "user": user,
+                        "requests": 1,
+                        "errors": 1,
+                        "error_kinds": check[1],
+                    }
+                )
                 continue
             load_before = round(os.getloadavg()[0], 2)
-            fire(port, path, cookie, concurrency=args.concurrency, seconds=args.warmup, max_requests=0)
-            print(f"measuring {path} as {user} ...", flush=True)
+            fire(
+                port,
+                path,
+                cookie,
+                concurrency=args.concurrency,
+                seconds=args.warmup,
+                max_requests=0,
+                gzip=gzip,
+            )
+            print(f"measuring {labels[user, path]}: {path} as {user} ...", flush=True)
             samples, errors, sizes, wall = fire(
                 port,
                 path,
@@ -434,12 +591,15 @@ def main():
                 concurrency=args.concurrency,
                 seconds=args.duration if not args.requests else 3600,
                 max_requests=args.requests,
+                gzip=gzip,
             )
             row = {
+                "page": labels[user, path],
                 "url": path,
                 "user": user,
                 **summarise(samples, errors, sizes, wall),
                 "load_1m_before": load_before,
+                "load_1m_after": round(os.getloadavg()[0], 2),
             }
             if (user, path) in counts:
                 _, row["queries"], inproc, sql = counts[user, path]
@@ -451,16 +611,27 @@ def main():
             proc.wait(timeout=30)
         except subprocess.TimeoutExpired:
             proc.kill()
+    add_ratios(rows)
+    load_at_end = os.getloadavg()
+    facts = db_facts()
     print()
+    print(
+        f"{facts['database']}: {facts['townships']:,} townships, {facts['villages']:,} villages, "
+        f"{facts['indicator_scores']:,} score rows"
+    )
     print(
         f"gunicorn {args.workers} sync workers, {args.concurrency} concurrent clients, "
         f"{args.requests or args.duration} {'requests' if args.requests else 's'} per URL, "
-        f"{os.cpu_count()} cores shared by server, PostgreSQL and client; latencies in ms"
+        f"{os.cpu_count()} cores shared by server, PostgreSQL and client; latencies in ms; "
+        f"{'gzip' if gzip else 'no gzip'}"
     )
     print("queries, 1 req, in SQL: one warm request through the test client in this process, without load")
+    print("×bare, ×login: req/s over the bare 66-row page's and the minimal logged-in page's, same run")
     print(
-        "load average before the run (other processes on the machine): "
+        "load average at the start: "
         + " ".join(f"{x:.2f}" for x in load_at_start)
+        + "; at the end: "
+        + " ".join(f"{x:.2f}" for x in load_at_end)
     )
     table(rows)
     for r in rows:
@@ -469,16 +640,18 @@ def main():
     result = {
         "when": datetime.now().astimezone().isoformat(timespec="seconds"),
         "commit": git_commit(),
-        "settings": "config.settings.production (DJANGO_SECURE_SSL_REDIRECT=false)",
+        "settings": "config.settings.bench (production + /bench/bare/; DJANGO_SECURE_SSL_REDIRECT=false)",
         "workers": args.workers,
         "worker_class": "sync",
         "concurrency": args.concurrency,
         "duration_s": args.duration,
         "max_requests": args.requests,
         "warmup_s": args.warmup,
+        "gzip": gzip,
         "cores": os.cpu_count(),
         "load_average_at_start": load_at_start,
-        "data": db_facts(),
+        "load_average_at_end": load_at_end,
+        "data": facts,
         "results": rows,
     }
     out = RESULTS / f"dashboard_latency-{stamp}.json"

@@ -49,6 +49,8 @@ class LedgerSubmission(models.Model):
             models.UniqueConstraint(fields=["unit", "year", "month"], name="ledger_one_per_unit_month"),
             models.CheckConstraint(condition=Q(month__gte=1, month__lte=12), name="ledger_month_1_12"),
         ]
+        # the ledger list's newest-first order and its year/month filters across many units
+        indexes = [models.Index(fields=["year", "month", "unit"], name="ledger_year_month_unit")]
 
     def __str__(self):
         return f"{self.unit} {self.year}年{self.month}月台账"
@@ -181,7 +183,12 @@ class Rectification(models.Model):
         verbose_name = "整改事项"
         verbose_name_plural = verbose_name
         ordering = ["deadline", "id"]
-        indexes = [models.Index(fields=["township", "status", "deadline"])]
+        indexes = [
+            models.Index(fields=["township", "status", "deadline"]),
+            # the list across many townships: by due date (the default order), and by status then due date
+            models.Index(fields=["deadline", "id"], name="rectification_due"),
+            models.Index(fields=["status", "deadline"], name="rectification_status_due"),
+        ]
 
     def __str__(self):
         return f"{self.village} {self.problem[:20]}"

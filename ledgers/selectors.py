@@ -41,6 +41,12 @@ def ledger_units_for_user(user):
     )
 
 
+def ledger_townships_for_user(user):
+    """(id, name) of the townships of the units whose ledgers the user may read, by name."""
+    units = ResponsibleUnit.objects.filter(_unit_q(scope_for(user))).values("township_id")
+    return list(Township.objects.filter(pk__in=units).order_by("name").values_list("pk", "name"))
+
+
 def ledger_unit_get_for_user(user, pk):
     try:
         return ledger_units_for_user(user).get(pk=pk)
@@ -49,16 +55,31 @@ def ledger_unit_get_for_user(user, pk):
 
 
 def ledger_list_for_user(user):
+    """Ledgers in scope, newest first, without per-ledger aggregates: the list pages them first and counts
+    only the page's entries (ledger_entry_counts). Grouping every entry of a city's history for each
+    page took 2 s at 50,000 villages (issue 16)."""
     q = _unit_q(scope_for(user), prefix="unit__")
     return (
         LedgerSubmission.objects.filter(q)
         .select_related("unit", "unit__township")
-        .annotate(
-            row_count=Count("entries", distinct=True),
-            problem_count=Count("entries", filter=~Q(entries__level=""), distinct=True),
-        )
         .order_by("-year", "-month", "unit__township_id", "unit__sort_order", "unit__name")
     )
+
+
+def ledger_entry_counts(ledgers):
+    """Set `row_count` and `problem_count` on these ledgers (already scoped) in one grouped query."""
+    ledgers = list(ledgers)
+    counts = {
+        row["submission_id"]: row
+        for row in LedgerEntry.objects.filter(submission__in=[lg.pk for lg in ledgers])
+        .values("submission_id")
+        .annotate(rows=Count("pk"), problems=Count("pk", filter=~Q(level="")))
+        .order_by()
+    }
+    for lg in ledgers:
+        row = counts.get(lg.pk, {})
+        lg.row_count, lg.problem_count = row.get("rows", 0), row.get("problems", 0)
+    return ledgers
 
 
 def ledger_for_unit_month(unit, year, month):
@@ -99,8 +120,13 @@ def indicator_codes_for_township(township):
 def township_choices_for_compliance(user):
     """Townships whose whole matrix the user sees, plus those of the user's own units."""
     scope = scope_for(user)
-    q = scope.township_q(Cap.LEDGER_VIEW) | Q(units__id__in=scope.held(Cap.LEDGER_VIEW, "unit"))
-    return Township.objects.filter(q).distinct().order_by("region__name", "name")
+    # the own units' townships as a subquery: a join to the units inside the OR multiplied every township
+    # by its units and needed DISTINCT over the result (issue 16)
+    own_units = ResponsibleUnit.objects.filter(pk__in=scope.held(Cap.LEDGER_VIEW, "unit")).values(
+        "township_id"
+    )
+    q = scope.township_q(Cap.LEDGER_VIEW) | Q(pk__in=own_units)
+    return Township.objects.filter(q).order_by("region__name", "name")
 
 
 # ---- rectification items ----------------------------------------------------------------------------
@@ -161,6 +187,12 @@ def access_rectification_by_id(user, pk, *, need=None, request=None, today=None)
 def task_townships_q(scope, prefix=""):
     """Townships whose task list the user sees: township-wide roles, plus the townships of their units."""
     return scope.touched_township_q(Cap.TASKS_VIEW, prefix=prefix)
+
+
+def task_townships_for_user(user):
+    """(id, name) of the townships whose tasks the user sees, by name."""
+    scope = scope_for(user)
+    return list(Township.objects.filter(task_townships_q(scope)).order_by("name").values_list("pk", "name"))
 
 
 def task_list_for_user(user):

@@ -75,6 +75,8 @@ class Campaign(models.Model):
                 name="campaign_township_level_is_annual",
             ),
         ]
+        # year pickers, the city's pages and the dashboards filter a region's campaigns by year and kind
+        indexes = [models.Index(fields=["region", "year", "kind"], name="campaign_region_year_kind")]
 
     def __str__(self):
         return self.name
@@ -184,7 +186,15 @@ class Assessment(models.Model):
                 name="assessment_one_per_township",
             ),
         ]
-        indexes = [models.Index(fields=["campaign", "status"])]
+        indexes = [
+            models.Index(fields=["campaign", "status"]),
+            # the city's 示范村 board and its year summary read only the candidates (~7 % of the rows)
+            models.Index(
+                fields=["campaign", "city_decision"],
+                condition=Q(city_candidate=True),
+                name="assessment_city_candidates",
+            ),
+        ]
 
     def __str__(self):
         return f"{self.campaign.year}年 {self.subject_name}"

@@ -34,8 +34,10 @@ from ..selectors import (
     access_unit_by_id,
     entry_get_for_user,
     indicator_codes_for_township,
+    ledger_entry_counts,
     ledger_for_unit_month,
     ledger_list_for_user,
+    ledger_townships_for_user,
     ledger_units_for_user,
     township_choices_for_compliance,
 )
@@ -99,7 +101,21 @@ def _due(unit, year, month, submission, today):
 def ledger_list(request):
     ledgers = ledger_list_for_user(request.user)
     units = ledger_units_for_user(request.user)
-    filters = {"unit": _int(request, "unit"), "year": _int(request, "year"), "month": _int(request, "month")}
+    townships = ledger_townships_for_user(request.user)
+    filters = {
+        "township": _int(request, "township"),
+        "unit": _int(request, "unit"),
+        "year": _int(request, "year"),
+        "month": _int(request, "month"),
+    }
+    if filters["township"]:
+        ledgers = ledgers.filter(unit__township_id=filters["township"])
+    # Across several townships the unit picker lists the chosen township's units only: a city's every
+    # unit (4,000 at 50,000 villages) made the page grow with the city (issue 16).
+    if len(townships) > 1:
+        unit_choices = units.filter(township_id=filters["township"]) if filters["township"] else units.none()
+    else:
+        unit_choices = units
     if filters["unit"]:
         ledgers = ledgers.filter(unit_id=filters["unit"])
     if filters["year"]:
@@ -110,10 +126,13 @@ def ledger_list(request):
     today = timezone.localdate()
     year, month = _previous_month(today)
     own = scope.held(Cap.LEDGER_SUBMIT, "unit")
-    own_units = [u for u in units if u.pk in own]
+    own_units = list(units.filter(pk__in=own)) if own else []
+    page = Paginator(ledgers, PAGE_SIZE).get_page(request.GET.get("page"))
+    page.object_list = ledger_entry_counts(page.object_list)
     context = {
-        "page_obj": Paginator(ledgers, PAGE_SIZE).get_page(request.GET.get("page")),
-        "units": units,
+        "page_obj": page,
+        "townships": townships if len(townships) > 1 else [],
+        "units": unit_choices,
         "filters": filters,
         "own_units": own_units,
         "open_months": _open_months(own_units, today),

@@ -32,6 +32,28 @@ SORTS = {
 }
 
 
+class _CountedPaginator(Paginator):
+    """A paginator told its total, so that it does not count the scope's items a second time."""
+
+    def __init__(self, object_list, per_page, *, count):
+        super().__init__(object_list, per_page)
+        self._known_count = count
+
+    @property
+    def count(self):
+        return self._known_count
+
+
+def _page(items, counts, *, status, overdue, narrowed, number):
+    """The requested page. The counts above the list already hold the size of the list when it is
+    filtered by at most one of 状态 and 逾期 (not by source or name): no second pass over every item of
+    the scope's history (a city's 131,000 整改 at 50,000 villages, issue 16)."""
+    if narrowed or (status and overdue):
+        return Paginator(items, PAGE_SIZE).get_page(number)
+    total = counts[status] if status else (counts["overdue"] if overdue else counts["total"])
+    return _CountedPaginator(items, PAGE_SIZE, count=total).get_page(number)
+
+
 def _error_text(exc):
     return "；".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
 
@@ -66,7 +88,14 @@ def rectification_list(request):
     items = items.order_by(*SORTS.get(sort, SORTS["deadline"]))
     if request.GET.get("export") == "xlsx":
         return _export(request, items)
-    page = Paginator(items, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = _page(
+        items,
+        counts,
+        status=status if status in Rectification.Status.values else "",
+        overdue=overdue,
+        narrowed=bool(source in Rectification.Source.values or q),
+        number=request.GET.get("page"),
+    )
     context = {
         "page_obj": page,
         "counts": counts,

@@ -3,7 +3,7 @@
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Count, Q
+from django.db.models import Count, Min, Q
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -29,12 +29,19 @@ PAGE_SIZE = 50
 @require_http_methods(["GET"])
 def task_list(request):
     tasks = sel.task_list_for_user(request.user)
-    years = sorted(set(tasks.values_list("year", flat=True)), reverse=True)
+    # years and 工作要点 grouped in SQL: a city holds a plan of every township for every year (issue 16)
+    years = list(tasks.order_by("-year").values_list("year", flat=True).distinct())
     year = request.GET.get("year", "")
     year = int(year) if year.isdigit() else (years[0] if years else None)
     if year:
         tasks = tasks.filter(year=year)
-    key_points = list(dict.fromkeys(tasks.order_by("number").values_list("key_point", flat=True)))
+    key_points = list(
+        tasks.order_by()
+        .values("key_point")
+        .annotate(first=Min("number"))
+        .order_by("first", "key_point")
+        .values_list("key_point", flat=True)
+    )
     key_point = request.GET.get("key_point", "")
     if key_point:
         tasks = tasks.filter(key_point=key_point)
@@ -63,13 +70,20 @@ def task_list(request):
     )
     tasks = tasks.order_by("township__name", "year", "number")
     page = Paginator(tasks, PAGE_SIZE).get_page(request.GET.get("page"))
-    units = (
-        ResponsibleUnit.objects.filter(
-            plan_tasks__in=sel.task_list_for_user(request.user).filter(year=year).values("pk")
+    townships = sel.task_townships_for_user(request.user)
+    # Across several townships the unit picker lists the chosen township's units only: a city's every
+    # unit (4,000 at 50,000 villages) made the page grow with the city.
+    if len(townships) > 1 and not township.isdigit():
+        units = ResponsibleUnit.objects.none()
+    else:
+        in_year = sel.task_list_for_user(request.user).filter(year=year)
+        if township.isdigit():
+            in_year = in_year.filter(township_id=int(township))
+        units = (
+            ResponsibleUnit.objects.filter(plan_tasks__in=in_year.values("pk"))
+            .distinct()
+            .order_by("sort_order", "name")
         )
-        .distinct()
-        .order_by("sort_order", "name")
-    )
     context = {
         "page_obj": page,
         "years": years,
@@ -83,6 +97,7 @@ def task_list(request):
         "closed": closed,
         "overdue": request.GET.get("overdue", ""),
         "township": township,
+        "townships": townships if len(townships) > 1 else [],
         "export_township": township if township.isdigit() else _single_township(page),
         "statuses": PlanTask.Status.choices,
         "today": timezone.localdate(),

@@ -180,3 +180,81 @@ def test_list_shows_own_ledgers_with_counts_and_shortcut(client, org, staff):
     ledgers = list(response.context["page_obj"])
     assert [(lg.unit.name, lg.row_count, lg.problem_count) for lg in ledgers] == [("经管站", 1, 1)]
     assert "本月台账" in response.content.decode()
+
+
+def _ledgers_with_entries(org, months, entries_each):
+    """Submitted ledgers of 经管站 for `months` months from January of YEAR-1, each with entries, one a problem."""
+    created = []
+    for k in range(months):
+        sub = LedgerSubmission.objects.create(
+            unit=org.unit, year=YEAR - 1 + k // 12, month=k % 12 + 1, status="submitted"
+        )
+        LedgerEntry.objects.bulk_create(
+            LedgerEntry(
+                submission=sub,
+                seq=i + 1,
+                village=org.village,
+                category="sanzi",
+                method="routine",
+                checked_on=dt.date(sub.year, sub.month, 1),
+                checker="张三",
+                level="general" if i == 0 else "",
+            )
+            for i in range(entries_each)
+        )
+        created.append(sub)
+    return created
+
+
+def test_list_counts_only_the_page_and_its_queries_do_not_grow_with_history(
+    client, org, django_assert_num_queries
+):
+    """2 ledgers or 36 (more than a page) with more entries each: the same number of queries, and each
+    row's entries and problems counted."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from ledgers.views.ledger import PAGE_SIZE
+
+    client.force_login(user_with_role(Role.TOWNSHIP_LEADER, org.town))
+    url = reverse("ledgers:ledger_list")
+    _ledgers_with_entries(org, 2, 2)
+    client.get(url)
+    with CaptureQueriesContext(connection) as few:
+        response = client.get(url)
+    assert [(lg.row_count, lg.problem_count) for lg in response.context["page_obj"]] == [(2, 1), (2, 1)]
+    LedgerSubmission.objects.all().delete()
+    _ledgers_with_entries(org, 36, 5)
+    with django_assert_num_queries(len(few.captured_queries)) as many:
+        response = client.get(url)
+    page = response.context["page_obj"]
+    # entries are counted for the page's ledgers only, never joined to the whole list to be grouped
+    entry_sql = [q["sql"] for q in many.captured_queries if "ledgers_ledgerentry" in q["sql"]]
+    assert len(entry_sql) == 1 and 'FROM "ledgers_ledgerentry"' in entry_sql[0]
+    assert page.paginator.count == 36 and len(page.object_list) == PAGE_SIZE < 36
+    assert {(lg.row_count, lg.problem_count) for lg in page.object_list} == {(5, 1)}
+    assert (page.object_list[0].year, page.object_list[0].month) == (YEAR + 1, 12)  # newest first
+
+
+def test_across_townships_the_unit_picker_lists_the_chosen_townships_units_only(client, org):
+    """A city user picks a township first; its ledgers and units only. Within one township the picker
+    lists every unit as before."""
+    from tests.factories import UnitFactory
+
+    far_unit = UnitFactory(township=org.other_town, name="财政所")
+    LedgerSubmission.objects.create(unit=org.unit, year=YEAR, month=MONTH)
+    LedgerSubmission.objects.create(unit=far_unit, year=YEAR, month=MONTH)
+    client.force_login(user_with_role(Role.CITY_OFFICE, org.city))
+    url = reverse("ledgers:ledger_list")
+    response = client.get(url)
+    assert response.context["townships"] == [(org.other_town.pk, "乙镇"), (org.town.pk, "甲镇")]  # by name
+    assert list(response.context["units"]) == []
+    assert response.context["page_obj"].paginator.count == 2
+    assert "先选镇街再选单位" in response.content.decode()
+    response = client.get(url, {"township": org.other_town.pk})
+    assert [u.name for u in response.context["units"]] == ["财政所"]
+    assert [lg.unit.name for lg in response.context["page_obj"]] == ["财政所"]
+    client.force_login(user_with_role(Role.TOWNSHIP_LEADER, org.town))
+    response = client.get(url)
+    assert response.context["townships"] == []
+    assert sorted(u.name for u in response.context["units"]) == ["民政科", "经管站"]

@@ -349,3 +349,31 @@ def test_the_village_share_list_query_count_does_not_grow(client, org, reviewer,
     with django_assert_num_queries(len(one.captured_queries)):
         response = client.get(url)
     assert len(response.context["page_obj"]) == 10
+
+
+def test_a_city_user_picks_a_township_before_its_units_and_years_are_grouped_in_sql(
+    client, org, reviewer, django_assert_num_queries
+):
+    """Across townships the unit picker waits for a township; years and 工作要点 come grouped from SQL, so
+    the page reads the same number of queries for one township-year or several."""
+    _tasks(org, reviewer, 2022, 1)
+    client.force_login(user_with_role(Role.CITY_OFFICE, org.city))
+    url = reverse("ledgers:task_list")
+    client.get(url)
+    with CaptureQueriesContext(connection) as few:
+        response = client.get(url)
+    assert response.context["townships"] == [(org.other_town.pk, "乙镇"), (org.town.pk, "甲镇")]
+    assert list(response.context["units"]) == []
+    assert response.context["years"] == [2022] and response.context["key_points"] == [FORM["key_point"]]
+    _tasks(org, reviewer, 2023, 3)
+    other_reviewer = user_with_role(Role.TOWNSHIP_REVIEWER, org.other_town, username="jiwei_yi")
+    UnitFactory(township=org.other_town, name="经管站")
+    data = FORM | {"key_point": "（一）其他要点", "units_text": "经管站"}
+    svc.task_create(township=org.other_town, year=2023, actor=other_reviewer, data=data)
+    with django_assert_num_queries(len(few.captured_queries)):
+        response = client.get(url)
+    assert response.context["years"] == [2023, 2022] and response.context["year"] == 2023
+    assert response.context["key_points"] == ["（一）其他要点", FORM["key_point"]]  # both first as number 1
+    response = client.get(url, {"township": org.town.pk})
+    assert {u.name for u in response.context["units"]} == {"民政科"}
+    assert "先选镇街再选单位" not in response.content.decode()
