@@ -25,22 +25,9 @@ SIZES = [int(a) for a in sys.argv[1:]] or [66, 1000]
 STAMPED_KB, BONUS_KB = 800, 250  # a scanned A4 page, a photo of a certificate
 
 
-def run_one(n):
-    """Runs in a child process so each size has its own database, settings and peak memory."""
-    tmp = tempfile.mkdtemp(prefix="ql-bench-pkg-")
-    os.environ.update(
-        QL_VAR_DIR=tmp,
-        QL_MEDIA_ROOT=f"{tmp}/media",
-        DATABASE_URL=f"sqlite:///{tmp}/bench.sqlite3",
-        DJANGO_SETTINGS_MODULE="config.settings.local",
-        DJANGO_DEBUG="false",
-    )
-    sys.path.insert(0, str(ROOT))
-    import django
-
-    django.setup()
+def make_city(n):
+    """A township of n confirmed 示范村 candidates with forms, scores and evidence; returns the campaign."""
     from django.core.files.base import ContentFile
-    from django.core.management import call_command
     from django.db import transaction
     from django.utils import timezone
 
@@ -54,13 +41,8 @@ def run_one(n):
     )
     from assessments.services.campaigns import campaign_create
     from indices.services import standard_import
-    from reports.models import ExportJob
-    from reports.services.fingerprint import export_fingerprint
-    from reports.services.jobs import export_run
     from villages.models import PartyBranch, Region, Township, Village
 
-    call_command("migrate", verbosity=0)
-    t0 = time.perf_counter()
     rnd = random.Random(n)
     with open(ROOT / "fixtures" / "standards" / "village_index_standard.sample.yaml", "rb") as fh:
         standard = standard_import(source=fh, fmt="yaml", actor=None, year=2024)
@@ -141,6 +123,34 @@ def run_one(n):
         achievements="坚持“四议两公开”，三资管理全部进入平台。" * 10,
     )
     type(campaign).objects.filter(pk=campaign.pk).update(grades_confirmed_at=timezone.now())
+    campaign.refresh_from_db()
+    return campaign
+
+
+def run_one(n):
+    """Runs in a child process so each size has its own database, settings and peak memory."""
+    tmp = tempfile.mkdtemp(prefix="ql-bench-pkg-")
+    os.environ.update(
+        QL_VAR_DIR=tmp,
+        QL_MEDIA_ROOT=f"{tmp}/media",
+        DATABASE_URL=f"sqlite:///{tmp}/bench.sqlite3",
+        DJANGO_SETTINGS_MODULE="config.settings.local",
+        DJANGO_DEBUG="false",
+    )
+    sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    from reports.models import ExportJob
+    from reports.services.fingerprint import export_fingerprint
+    from reports.services.jobs import export_run
+
+    call_command("migrate", verbosity=0)
+    t0 = time.perf_counter()
+    campaign = make_city(n)
+    town = campaign.township
     setup = time.perf_counter() - t0
 
     kind = ExportJob.Kind.CITY_PACKAGE
