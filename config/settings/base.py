@@ -235,6 +235,11 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# A worker's children are recycled so that no worker's memory grows with the work it has done (WeasyPrint
+# and Pango keep caches per process): after this many tasks (a city package is one task per village), or
+# once a child passes this resident size in KB after a task. The prefork pool only; `--pool=solo` ignores it.
+CELERY_WORKER_MAX_TASKS_PER_CHILD = env.int("QL_WORKER_MAX_TASKS_PER_CHILD", default=200)
+CELERY_WORKER_MAX_MEMORY_PER_CHILD = env.int("QL_WORKER_MAX_MEMORY_PER_CHILD_KB", default=500_000)
 CELERY_TASK_SOFT_TIME_LIMIT = 30 * 60
 CELERY_TASK_TIME_LIMIT = 35 * 60
 # Redis redelivers an unacknowledged message after the visibility timeout: longer than the longest task
