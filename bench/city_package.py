@@ -1,28 +1,35 @@
-"""Benchmark: build the city package (示范村报市材料包) for N candidate villages with evidence.
+"""Benchmark: build the city package (示范村报市材料包) for N candidate villages with evidence, on real
+Celery workers sharing the village tasks.
 
 Run: .venv/bin/python bench/city_package.py [villages ...]     (default: 66 1000)
-Each size runs on a throw-away SQLite file under config.settings.local (QL_VAR_DIR and DATABASE_URL
-point at a temp dir). Every village is a confirmed 示范村 candidate with the 申请表 fields, review
-scores, a stamped application form scan and two bonus claims with evidence files, so the package holds
-3 PDFs + 1 workbook + 3 evidence files per village. Reports the build time (the job as the worker runs
-it, in-process), the time per village, the zip size and the process's peak RSS (before and after the build).
+     QL_BENCH_WORKERS=2 (workers, each `--pool=prefork --concurrency 1`), QL_BENCH_PG=postgres://… (the
+     server, default postgres://postgres@127.0.0.1:5432), REDIS_URL (default redis://127.0.0.1:6379/0).
+Each size gets a fresh PostgreSQL database (ql_bench_pkg) and media folder under config.settings.local.
+Every village is a confirmed 示范村 candidate with the 申请表 fields, review scores, a stamped application
+form scan and two bonus claims with evidence files, so the package holds 3 PDFs + 1 workbook + 3 evidence
+files per village. The workers listen on a queue of their own (the machine's Redis may be shared).
+Prints the build time (request to finished zip), the time per village, the zip size, each worker's
+peak RSS (VmHWM of the worker and its pool children, sampled every 0.5 s) and the load average; the
+first size is the reference of the others (ratios of time per village and of peak RSS).
 """
 
 import hashlib
 import os
 import random
-import resource
-import shutil
+import signal
 import subprocess
 import sys
-import tempfile
 import time
+import uuid
 from decimal import Decimal
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 SIZES = [int(a) for a in sys.argv[1:]] or [66, 1000]
 STAMPED_KB, BONUS_KB = 800, 250  # a scanned A4 page, a photo of a certificate
+WORKERS = int(os.environ.get("QL_BENCH_WORKERS", "2"))
+PG = os.environ.get("QL_BENCH_PG", "postgres://postgres@127.0.0.1:5432")
+DB = "ql_bench_pkg"
 
 
 def make_city(n):
@@ -127,65 +134,147 @@ def make_city(n):
     return campaign
 
 
-def run_one(n):
-    """Runs in a child process so each size has its own database, settings and peak memory."""
-    tmp = tempfile.mkdtemp(prefix="ql-bench-pkg-")
-    os.environ.update(
-        QL_VAR_DIR=tmp,
-        QL_MEDIA_ROOT=f"{tmp}/media",
-        DATABASE_URL=f"sqlite:///{tmp}/bench.sqlite3",
-        DJANGO_SETTINGS_MODULE="config.settings.local",
-        DJANGO_DEBUG="false",
-    )
-    sys.path.insert(0, str(ROOT))
+def hwm_kb(pid):
+    """Peak resident size (VmHWM, KB) of a process and its children, as far as they are alive now."""
+    total = {}
+    pids = [pid]
+    try:
+        pids += [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        pass
+    for p in pids:
+        try:
+            for line in Path(f"/proc/{p}/status").read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    total[p] = int(line.split()[1])
+        except OSError:
+            pass
+    return total
+
+
+def run_one(n, tmp):
+    """Runs in a child process so each size has its own database, settings and workers."""
     import django
 
     django.setup()
     from django.core.management import call_command
 
-    from reports.models import ExportJob
+    from reports.models import ExportJob, PackagePart
     from reports.services.fingerprint import export_fingerprint
-    from reports.services.jobs import export_run
 
     call_command("migrate", verbosity=0)
     t0 = time.perf_counter()
     campaign = make_city(n)
     town = campaign.township
     setup = time.perf_counter() - t0
+    queue = f"ql-bench-{uuid.uuid4().hex[:8]}"
+    celery = str(Path(sys.executable).parent / "celery")
+    workers = []
+    for w in range(WORKERS):
+        command = [celery, "-A", "config", "worker", "--pool=prefork", "--concurrency=1", "-Q", queue]
+        command += ["-l", "warning", "-n", f"{queue}-{w}@%h"]
+        log = open(f"{tmp}/worker-{w}.log", "w")
+        workers.append(
+            subprocess.Popen(command, cwd=ROOT, env=os.environ.copy(), stdout=log, stderr=subprocess.STDOUT)
+        )
+    from celery import Celery
 
-    kind = ExportJob.Kind.CITY_PACKAGE
-    job = ExportJob.objects.create(
-        kind=kind,
-        township=town,
-        year=2024,
-        campaign=campaign,
-        fingerprint=export_fingerprint(kind=kind, township=town, year=2024, campaign=campaign),
-    )
-    # No tracemalloc here: tracing every allocation made WeasyPrint 2-3x slower and the timing meaningless.
-    # Memory is the process's peak RSS, next to its RSS before the build.
-    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    t1 = time.perf_counter()
-    job = export_run(job_id=job.pk)
-    elapsed = time.perf_counter() - t1
-    assert job.status == "done", job.error
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    broker = Celery(broker=os.environ["REDIS_URL"])
+    # the workers are up when they answer a ping
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and len(broker.control.ping(timeout=1.0) or []) < WORKERS:
+        pass
+    peaks = [{} for _ in workers]
+    try:
+        kind = ExportJob.Kind.CITY_PACKAGE
+        job = ExportJob.objects.create(
+            kind=kind,
+            township=town,
+            year=2024,
+            campaign=campaign,
+            fingerprint=export_fingerprint(kind=kind, township=town, year=2024, campaign=campaign),
+        )
+        t1 = time.perf_counter()
+        broker.send_task("reports.export_build", args=[job.pk], queue=queue)
+        while True:
+            for w, worker in enumerate(workers):
+                for pid, kb in hwm_kb(worker.pid).items():
+                    peaks[w][pid] = max(peaks[w].get(pid, 0), kb)
+            job.refresh_from_db()
+            if job.status in ("done", "failed"):
+                break
+            time.sleep(0.5)
+        elapsed = time.perf_counter() - t1
+        assert job.status == "done", job.error
+    finally:
+        for worker in workers:
+            worker.send_signal(signal.SIGTERM)
+        for worker in workers:
+            worker.wait(timeout=60)
+    by_node = {}
+    for runner in PackagePart.objects.filter(job=job).values_list("runner", flat=True):
+        node = runner.split(":")[1].split("@")[0].rsplit("-", 1)[-1]
+        by_node[node] = by_node.get(node, 0) + 1
+    load = os.getloadavg()
+    rss = [max(p.values(), default=0) / 1024 for p in peaks]
     print(
         f"{n:>5} 村 | 文件 {job.summary['files']:>5} 个 | 包 {job.size / 1048576:7.1f} MB | 生成 {elapsed:7.1f} s "
-        f"| 每村 {elapsed / n:5.2f} s | 进程 RSS 峰值 {rss:6.0f} MB（生成前 {before:.0f} MB）"
-        f"| 准备数据 {setup:5.1f} s",
+        f"| 每村 {elapsed / n:5.2f} s | 各worker RSS峰值 {' / '.join(f'{r:.0f}' for r in rss)} MB "
+        f"| 各worker村数 {' / '.join(str(by_node[k]) for k in sorted(by_node))} "
+        f"| 负载 {load[0]:.1f} {load[1]:.1f} {load[2]:.1f} | 准备数据 {setup:5.1f} s",
         flush=True,
     )
-    shutil.rmtree(tmp, ignore_errors=True)
+    print(f"RESULT {n} {elapsed:.3f} {max(rss):.1f}", flush=True)
+
+
+def main():
+    import shutil
+    import tempfile
+
+    print(
+        f"城市材料包基准（{WORKERS} 个 worker，各 --concurrency 1；每村：3 个 PDF、1 个 Excel、"
+        f"盖章申请表 {STAMPED_KB} KB、加分佐证 2×{BONUS_KB} KB）"
+    )
+    results = []
+    for size in SIZES:
+        tmp = tempfile.mkdtemp(prefix="ql-bench-pkg-")
+        subprocess.run(["psql", PG + "/postgres", "-qc", f"DROP DATABASE IF EXISTS {DB}"], check=True)
+        subprocess.run(["psql", PG + "/postgres", "-qc", f"CREATE DATABASE {DB}"], check=True)
+        env = {
+            **os.environ,
+            "QL_BENCH_CHILD": str(size),
+            "QL_BENCH_TMP": tmp,
+            "QL_VAR_DIR": tmp,
+            "QL_MEDIA_ROOT": f"{tmp}/media",
+            "DATABASE_URL": f"{PG}/{DB}",
+            "REDIS_URL": os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"),
+            "DJANGO_SETTINGS_MODULE": "config.settings.local",
+            "DJANGO_DEBUG": "false",
+            "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
+        }
+        out = subprocess.run(
+            [sys.executable, __file__], env=env, check=True, capture_output=True, text=True
+        ).stdout
+        for line in out.splitlines():
+            if line.startswith("RESULT "):
+                _, n, elapsed, rss = line.split()
+                results.append((int(n), float(elapsed), float(rss)))
+            else:
+                print(line, flush=True)
+        shutil.rmtree(tmp, ignore_errors=True)
+    subprocess.run(["psql", PG + "/postgres", "-qc", f"DROP DATABASE IF EXISTS {DB}"], check=False)
+    if len(results) > 1:
+        n0, t0, r0 = results[0]
+        for n, t, r in results[1:]:
+            print(
+                f"{n} 村相对 {n0} 村：每村时间 {t / n:.2f} s / {t0 / n0:.2f} s = {(t / n) / (t0 / n0):.2f}×，"
+                f"worker RSS 峰值 {r:.0f} MB / {r0:.0f} MB = {r / r0:.2f}×"
+            )
 
 
 if __name__ == "__main__":
     if os.environ.get("QL_BENCH_CHILD"):
-        run_one(int(os.environ["QL_BENCH_CHILD"]))
+        sys.path.insert(0, str(ROOT))
+        run_one(int(os.environ["QL_BENCH_CHILD"]), os.environ["QL_BENCH_TMP"])
     else:
-        print(
-            f"城市材料包基准（每村：3 个 PDF、1 个 Excel、盖章申请表 {STAMPED_KB} KB、加分佐证 2×{BONUS_KB} KB）"
-        )
-        for size in SIZES:
-            subprocess.run(
-                [sys.executable, __file__], env={**os.environ, "QL_BENCH_CHILD": str(size)}, check=True
-            )
+        main()
