@@ -185,6 +185,8 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+# The forms' smaller CJK font file, made once per machine from the system font (reports/pdf/fonts.py).
+QL_FONT_CACHE_DIR = Path(env("QL_FONT_CACHE_DIR", default=str(VAR_DIR / "fonts")))
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 DATA_UPLOAD_MAX_NUMBER_FILES = 20
 QL_UPLOAD_MAX_BYTES = env.int("QL_UPLOAD_MAX_BYTES", default=20 * 1024 * 1024)

@@ -17,6 +17,8 @@ from weasyprint.urls import URLFetcher
 from assessments.models import Assessment
 from common.dates import cn_date
 
+from .fonts import FULL_FAMILY, SUBSET_FAMILY, register, subset_fonts
+
 __all__ = [
     "application_form_pdf",
     "demonstration_form_pdf",
@@ -32,22 +34,30 @@ TEMPLATES = "reports/pdf/"
 
 # One font configuration per process, reused by every document: building it loads fontconfig's view of
 # the system fonts, and a fresh one per document also drops Pango's font caches (measured: 0.96x the time
-# per village on a loaded machine). The forms declare no @font-face, so nothing accumulates in it.
+# per village on a loaded machine). The forms declare no @font-face; the subset family (fonts.py) is
+# registered in it once.
 _font_config = None
+_has_subset = False
 
 
 def font_config():
-    global _font_config
+    global _font_config, _has_subset
     if _font_config is None:
-        _font_config = FontConfiguration()
+        config = FontConfiguration()
+        _has_subset = register(config)
+        _font_config = config
     return _font_config
 
 
 def render_pdf(template, context):
     """Render one template of reports/templates/reports/pdf/ to PDF bytes."""
-    html = render_to_string(TEMPLATES + template, context)
+    config = font_config()
+    html = render_to_string(TEMPLATES + template, {**context, "pdf_font": SUBSET_FAMILY})
+    if not (_has_subset and subset_fonts.covers(html)):
+        # a character outside the subset (a rare character in a name): the whole document in the full font
+        html = html.replace(f'"{SUBSET_FAMILY}"', f'"{FULL_FAMILY}"')
     fetcher = URLFetcher(allowed_protocols={"data"}, allow_redirects=False)
-    return HTML(string=html, base_url=None, url_fetcher=fetcher).write_pdf(font_config=font_config())
+    return HTML(string=html, base_url=None, url_fetcher=fetcher).write_pdf(font_config=config)
 
 
 # --- per village --------------------------------------------------------------------------------------
