@@ -10,6 +10,7 @@ document is set in the full font: a name with a rare character (𠮷, 鿏) is ne
 missing-glyph box. Without fontTools or the system font, every document uses the full font.
 """
 
+import fcntl
 import hashlib
 import logging
 import os
@@ -163,7 +164,11 @@ class SubsetFonts:
             target = _cache_dir() / f"ql-serif-sc-{style.lower()}-{key}.otf"
             if not target.exists():
                 target.parent.mkdir(parents=True, exist_ok=True)
-                _make_subset(source, index, style, target)
+                # one process makes it (a minute or two); the others on the machine wait for it
+                with open(target.with_suffix(".lock"), "w") as lock:
+                    fcntl.flock(lock, fcntl.LOCK_EX)
+                    if not target.exists():
+                        _make_subset(source, index, style, target)
             font = TTFont(target, lazy=True)
             cmaps.append(frozenset(font.getBestCmap()))
             font.close()
