@@ -427,3 +427,65 @@ def test_recovery_queues_again_what_a_dead_runner_left_and_leaves_live_runs_alon
     export_run(job_id=job.pk, runner="celery:w2@host:13")
     job.refresh_from_db()
     assert (job.status, job.attempt) == (S.DONE, 2)
+
+
+def test_recovery_of_a_fanned_out_package_sends_again_only_a_dead_runners_village_then_its_assembly(
+    confirmed, django_capture_on_commit_callbacks, monkeypatch
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from reports.models import STALE_AFTER, PackagePart
+    from reports.services import jobs
+    from reports.services.jobs import export_assemble, export_part_run, export_recover
+
+    sent = []
+    monkeypatch.setattr(jobs, "_eager", lambda: False)  # as with real workers: messages, not inline calls
+    monkeypatch.setattr(jobs, "_send_parts", lambda ids, queue: sent.append(("villages", list(ids), queue)))
+    monkeypatch.setattr(
+        jobs, "_send_assemble", lambda pk, attempt, queue: sent.append(("zip", pk, attempt, queue))
+    )
+    with django_capture_on_commit_callbacks(execute=False):
+        job, _ = request_package(confirmed)
+    export_run(job_id=job.pk, runner="celery:w1@host:1", queue="q")
+    south, east = PackagePart.objects.filter(job=job, attempt=1).order_by("position")
+    assert (south.assessment_id, east.assessment_id) == (confirmed.a["南村"].pk, confirmed.a["东村"].pk)
+    assert sent == [("villages", [south.pk, east.pk], "q")]
+    # w1 takes 南村 and dies while rendering it; w2 records 东村
+    now = timezone.now()
+    PackagePart.objects.filter(pk=south.pk).update(
+        runner="celery:w1@host:1", started_at=now, heartbeat_at=now
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        export_part_run(part_id=east.pk, runner="celery:w2@host:2", queue="q")
+    job.refresh_from_db()
+    assert (job.status, job.progress, job.step) == (S.RUNNING, 47, "已生成第1/2个村（东村）")
+    with django_capture_on_commit_callbacks(execute=True):
+        assert export_recover(now=now) == []  # 南村's runner still beats
+    later = now + STALE_AFTER + timedelta(seconds=1)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert export_recover(now=later) == [job.pk]
+    assert sent[-1] == ("villages", [south.pk], None)
+    job.refresh_from_db()
+    assert (job.status, job.attempt) == (S.RUNNING, 1)  # not started over: 东村 is kept
+    # the message sent again runs; as the last village it queues the assembly
+    with django_capture_on_commit_callbacks(execute=True):
+        export_part_run(part_id=south.pk, runner="celery:w2@host:2", queue="q")
+    assert sent[-1] == ("zip", job.pk, 1, "q")
+    # the assembler dies: once its heartbeat is STALE_AFTER old, the assembly is sent again
+    ExportJob.objects.filter(pk=job.pk).update(runner="assemble:celery:w2@host:2", heartbeat_at=later)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert export_recover(now=later + timedelta(seconds=1)) == []
+        assert export_recover(now=later + STALE_AFTER + timedelta(seconds=2)) == [job.pk]
+    assert sent[-1] == ("zip", job.pk, 1, None) and len(sent) == 4
+    export_assemble(job_id=job.pk, attempt=1, runner="celery:w3@host:3")
+    job.refresh_from_db()
+    assert (job.status, job.attempt, job.summary["villages"]) == (S.DONE, 1, 2)
+    assert [p.runs for p in PackagePart.objects.filter(job=job).order_by("position")] == [1, 1]
+    assert set(members(job)) >= {f"{ROOT}/01_南村/评分表.pdf", f"{ROOT}/02_东村/评分表.pdf"}
+    requeues = AuditEvent.objects.filter(action="export.requeue", object_id=str(job.pk)).order_by("pk")
+    assert [e.message for e in requeues] == [
+        "2024年 示范村报市材料包：执行进程中断，已重新分派1个村",
+        "2024年 示范村报市材料包：打包进程中断，已重新打包",
+    ]
