@@ -9,7 +9,9 @@ Every village is a confirmed 示范村 candidate with the 申请表 fields, revi
 form scan and two bonus claims with evidence files, so the package holds 3 PDFs + 1 workbook + 3 evidence
 files per village. The workers listen on a queue of their own (the machine's Redis may be shared).
 Prints the build time (request to finished zip), the time per village, the zip size, each worker's
-peak RSS (VmHWM of the worker and its pool children, sampled every 0.5 s) and the load average; the
+peak RSS (VmHWM of the worker and its pool children, sampled every 0.5 s), the workers' CPU seconds
+(user + system, children included: the cost per village whatever else loads the machine) and the load
+average; the
 first size is the reference of the others (ratios of time per village and of peak RSS).
 """
 
@@ -152,6 +154,24 @@ def hwm_kb(pid):
     return total
 
 
+def cpu_seconds(pid):
+    """CPU time (user + system) of a worker: its own, its reaped children's and its live children's."""
+    tick = os.sysconf("SC_CLK_TCK")
+
+    def fields(p):
+        raw = Path(f"/proc/{p}/stat").read_text()
+        return raw[raw.rindex(")") + 2 :].split()
+
+    try:
+        f = fields(pid)
+        total = sum(int(x) for x in f[11:15])  # utime stime cutime cstime
+        for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split():
+            total += sum(int(x) for x in fields(child)[11:13])
+    except (OSError, ValueError):
+        return None
+    return total / tick
+
+
 def run_one(n, tmp):
     """Runs in a child process so each size has its own database, settings and workers."""
     import django
@@ -185,6 +205,8 @@ def run_one(n, tmp):
     while time.monotonic() < deadline and len(broker.control.ping(timeout=1.0) or []) < WORKERS:
         pass
     peaks = [{} for _ in workers]
+    cpu_before = [cpu_seconds(w.pid) or 0.0 for w in workers]
+    cpu = list(cpu_before)
     try:
         kind = ExportJob.Kind.CITY_PACKAGE
         job = ExportJob.objects.create(
@@ -200,6 +222,7 @@ def run_one(n, tmp):
             for w, worker in enumerate(workers):
                 for pid, kb in hwm_kb(worker.pid).items():
                     peaks[w][pid] = max(peaks[w].get(pid, 0), kb)
+                cpu[w] = max(cpu[w], cpu_seconds(worker.pid) or 0.0)
             job.refresh_from_db()
             if job.status in ("done", "failed"):
                 break
@@ -217,14 +240,16 @@ def run_one(n, tmp):
         by_node[node] = by_node.get(node, 0) + 1
     load = os.getloadavg()
     rss = [max(p.values(), default=0) / 1024 for p in peaks]
+    used = sum(c - b for c, b in zip(cpu, cpu_before, strict=True))
     print(
         f"{n:>5} 村 | 文件 {job.summary['files']:>5} 个 | 包 {job.size / 1048576:7.1f} MB | 生成 {elapsed:7.1f} s "
         f"| 每村 {elapsed / n:5.2f} s | 各worker RSS峰值 {' / '.join(f'{r:.0f}' for r in rss)} MB "
         f"| 各worker村数 {' / '.join(str(by_node[k]) for k in sorted(by_node))} "
+        f"| worker CPU {used:6.1f} s（每村 {used / n:4.2f} s）"
         f"| 负载 {load[0]:.1f} {load[1]:.1f} {load[2]:.1f} | 准备数据 {setup:5.1f} s",
         flush=True,
     )
-    print(f"RESULT {n} {elapsed:.3f} {max(rss):.1f}", flush=True)
+    print(f"RESULT {n} {elapsed:.3f} {max(rss):.1f} {used:.2f}", flush=True)
 
 
 def main():
@@ -257,17 +282,18 @@ def main():
         ).stdout
         for line in out.splitlines():
             if line.startswith("RESULT "):
-                _, n, elapsed, rss = line.split()
-                results.append((int(n), float(elapsed), float(rss)))
+                _, n, elapsed, rss, used = line.split()
+                results.append((int(n), float(elapsed), float(rss), float(used)))
             else:
                 print(line, flush=True)
         shutil.rmtree(tmp, ignore_errors=True)
     subprocess.run(["psql", PG + "/postgres", "-qc", f"DROP DATABASE IF EXISTS {DB}"], check=False)
     if len(results) > 1:
-        n0, t0, r0 = results[0]
-        for n, t, r in results[1:]:
+        n0, t0, r0, c0 = results[0]
+        for n, t, r, c in results[1:]:
             print(
                 f"{n} 村相对 {n0} 村：每村时间 {t / n:.2f} s / {t0 / n0:.2f} s = {(t / n) / (t0 / n0):.2f}×，"
+                f"每村 CPU {c / n:.2f} s / {c0 / n0:.2f} s = {(c / n) / (c0 / n0):.2f}×，"
                 f"worker RSS 峰值 {r:.0f} MB / {r0:.0f} MB = {r / r0:.2f}×"
             )
 
