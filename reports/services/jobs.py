@@ -491,7 +491,14 @@ def export_assemble(*, job_id, attempt, runner=""):
     tmp = _export_dir() / f".job-{job.pk}-{attempt}.part"
     try:
         with Heartbeat(job.pk, attempt):
-            filename, summary = package_assemble(job, parts, tmp, Progress(job, attempt))
+            progress = Progress(job, attempt)
+            # the villages took the bar to 95 %; the zip fills the rest
+            filename, summary = package_assemble(
+                job,
+                parts,
+                tmp,
+                lambda pct, step, force=False: progress(95 + pct * 4 / 100, step, force=force),
+            )
         if _finish(job, attempt, tmp, filename, summary):
             parts_clean(job.pk)
     except OperationalError:
