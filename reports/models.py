@@ -124,7 +124,10 @@ class PackagePart(models.Model):
     job = models.ForeignKey(ExportJob, on_delete=models.CASCADE, related_name="parts")
     attempt = models.PositiveSmallIntegerField("执行次数")
     position = models.PositiveIntegerField("序号")
-    assessment = models.ForeignKey("assessments.Assessment", on_delete=models.CASCADE, related_name="+")
+    # none: the township's part (its 定级名册), position 0
+    assessment = models.ForeignKey(
+        "assessments.Assessment", on_delete=models.CASCADE, related_name="+", null=True, blank=True
+    )
     runner = models.CharField("执行进程", max_length=200, blank=True)
     started_at = models.DateTimeField("开始时间", null=True, blank=True)
     heartbeat_at = models.DateTimeField("最近进展", null=True, blank=True)

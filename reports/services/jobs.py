@@ -32,7 +32,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import IntegrityError, OperationalError, transaction
-from django.db.models import Exists, F, OuterRef, Q
+from django.db.models import Count, Exists, F, OuterRef, Q
 from django.urls import reverse
 from django.utils import timezone
 
@@ -43,7 +43,14 @@ from ..models import HEARTBEAT_EVERY, LOST_AFTER, STALE_AFTER, STUCK_AFTER, Expo
 from .builders import BUILDERS
 from .errors import ExportError
 from .fingerprint import export_fingerprint
-from .package import package_assemble, package_plan, parts_clean, stored_delete, village_part_render
+from .package import (
+    package_assemble,
+    package_plan,
+    parts_clean,
+    stored_delete,
+    township_part_render,
+    village_part_render,
+)
 
 log = logging.getLogger(__name__)
 STUCK_MINUTES = int(STUCK_AFTER.total_seconds() // 60)
@@ -345,7 +352,7 @@ def _fail(job, attempt, exc):
 
 
 def _fanout_start(job, attempt, queue):
-    """Write the attempt's plan (one part per village) and queue the villages."""
+    """Write the attempt's plan (the township's 定级名册 and one part per village) and queue them."""
     try:
         chosen = package_plan(job.campaign)
     except ExportError as exc:
@@ -353,7 +360,13 @@ def _fanout_start(job, attempt, queue):
         return ExportJob.objects.get(pk=job.pk)
     with transaction.atomic():
         PackagePart.objects.bulk_create(
-            PackagePart(job=job, attempt=attempt, position=n, assessment=a) for n, a in enumerate(chosen, 1)
+            [
+                PackagePart(job=job, attempt=attempt, position=0, assessment=None),
+                *(
+                    PackagePart(job=job, attempt=attempt, position=n, assessment=a)
+                    for n, a in enumerate(chosen, 1)
+                ),
+            ]
         )
         ExportJob.objects.filter(pk=job.pk, attempt=attempt).update(
             progress=1, step=f"已分派{len(chosen)}个村的生成任务", heartbeat_at=timezone.now()
@@ -428,7 +441,8 @@ def export_part_run(*, part_id, runner="", queue=None):
     )
     try:
         with PartHeartbeat(part.pk, job.pk, part.attempt):
-            manifest = village_part_render(job=job, part=part)
+            render = township_part_render if part.assessment_id is None else village_part_render
+            manifest = render(job=job, part=part)
     except OperationalError:
         raise
     except Exception as exc:
@@ -449,14 +463,22 @@ def export_part_run(*, part_id, runner="", queue=None):
         )
         if won:
             parts = PackagePart.objects.filter(job=job, attempt=part.attempt)
-            done = parts.filter(finished_at__isnull=False).count()
-            total = parts.count()
+            counts = parts.aggregate(
+                done=Count("pk", filter=Q(finished_at__isnull=False)),
+                total=Count("pk"),
+                villages_done=Count("pk", filter=Q(finished_at__isnull=False, assessment__isnull=False)),
+                villages=Count("pk", filter=Q(assessment__isnull=False)),
+            )
+            if part.assessment_id is None:
+                step = "已生成定级名册"
+            else:
+                step = f"已生成第{counts['villages_done']}/{counts['villages']}个村（{part.assessment.village.name}）"
             ExportJob.objects.filter(pk=job.pk, attempt=part.attempt).update(
-                progress=max(1, min(95 * done // total, 95)),
-                step=f"已生成第{done}/{total}个村（{part.assessment.village.name}）"[:200],
+                progress=max(1, min(95 * counts["done"] // counts["total"], 95)),
+                step=step[:200],
                 heartbeat_at=timezone.now(),
             )
-            last = done == total
+            last = counts["done"] == counts["total"]
             if last and not _eager():
                 transaction.on_commit(lambda: _send_assemble(job.pk, part.attempt, queue))
     if not won:  # another run of this village recorded it first, or the attempt is over

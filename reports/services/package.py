@@ -180,6 +180,24 @@ VILLAGE_FILES = (
 )
 
 
+def township_part_render(*, job, part):
+    """The township's part: its 定级名册, one document listing every village of the campaign."""
+    from ..pdf import grade_roster_pdf
+
+    payload = grade_roster_pdf(campaign_table(job.campaign))
+    folder = f"{parts_prefix(job.pk, part.attempt)}/township/{uuid.uuid4().hex[:12]}"
+    saved = default_storage.save(f"{folder}/grade_roster.pdf", ContentFile(payload))
+    return [
+        {
+            "name": "01_定级名册.pdf",
+            "kind": "定级名册",
+            "storage": saved,
+            "size": len(payload),
+            "sha256": hashlib.sha256(payload).hexdigest(),
+        }
+    ]
+
+
 def village_part_render(*, job, part):
     """Render one village's four documents into storage; returns their manifest (name, kind, storage
     name, size, sha256). Every run writes under a folder of its own, so two runs of the same village (a
@@ -247,9 +265,9 @@ def parts_clean(job_id):
 def package_assemble(job, parts, path, progress):
     """Zip the finished parts (in their order), the evidence (re-hashed) and the index into `path`."""
     from ..excel import package_index_xlsx
-    from ..pdf import grade_roster_pdf
 
-    campaign = job.campaign
+    township = [p for p in parts if p.assessment_id is None]
+    parts = [p for p in parts if p.assessment_id is not None]
     evidence = {}
     for e in (
         Evidence.objects.filter(
@@ -266,10 +284,10 @@ def package_assemble(job, parts, path, progress):
     created = timezone.localtime(job.created_at)
     with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=6) as zf:
         w = PackageWriter(zf, created.timetuple()[:6])
-        progress(1, "生成定级名册", force=True)
-        w.add_bytes(
-            f"{root}/01_定级名册.pdf", grade_roster_pdf(campaign_table(campaign)), village="", kind="定级名册"
-        )
+        progress(1, "打包定级名册", force=True)
+        for part in township:
+            for stored in part.files:
+                w.add_stored(f"{root}/{stored['name']}", stored, village="")
         done += 1
         for n, part in enumerate(parts, start=1):
             name = part.assessment.village.name

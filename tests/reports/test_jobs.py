@@ -186,11 +186,12 @@ def test_a_village_killed_half_way_is_rendered_again_and_is_in_the_package_once(
         export_run(job_id=job.pk, runner="celery:w1@host:1")
     job.refresh_from_db()
     assert (job.status, job.attempt) == (S.RUNNING, 1)
-    assert (job.progress, job.step) == (47, "已生成第1/2个村（南村）")
-    first, second = PackagePart.objects.filter(job=job, attempt=1).order_by("position")
+    assert (job.progress, job.step) == (63, "已生成第1/2个村（南村）")
+    roster, first, second = PackagePart.objects.filter(job=job, attempt=1).order_by("position")
+    assert roster.assessment_id is None and roster.finished_at and len(roster.files) == 1
     assert first.finished_at and len(first.files) == 4 and second.finished_at is None and second.runs == 1
     assert (
-        len(stored_parts(job)) == 4
+        len(stored_parts(job)) == 5
     )  # the dying village removed its PDFs (after a kill -9 its job's folder goes at the end)
     # Celery redelivers the village's message (acks_late + reject_on_worker_lost); the first village's
     # message arriving again is a no-op
@@ -449,9 +450,10 @@ def test_recovery_of_a_fanned_out_package_sends_again_only_a_dead_runners_villag
     with django_capture_on_commit_callbacks(execute=False):
         job, _ = request_package(confirmed)
     export_run(job_id=job.pk, runner="celery:w1@host:1", queue="q")
-    south, east = PackagePart.objects.filter(job=job, attempt=1).order_by("position")
+    roster, south, east = PackagePart.objects.filter(job=job, attempt=1).order_by("position")
+    assert roster.assessment_id is None
     assert (south.assessment_id, east.assessment_id) == (confirmed.a["南村"].pk, confirmed.a["东村"].pk)
-    assert sent == [("villages", [south.pk, east.pk], "q")]
+    assert sent == [("villages", [roster.pk, south.pk, east.pk], "q")]
     # w1 takes 南村 and dies while rendering it; w2 records 东村
     now = timezone.now()
     PackagePart.objects.filter(pk=south.pk).update(
@@ -460,7 +462,11 @@ def test_recovery_of_a_fanned_out_package_sends_again_only_a_dead_runners_villag
     with django_capture_on_commit_callbacks(execute=True):
         export_part_run(part_id=east.pk, runner="celery:w2@host:2", queue="q")
     job.refresh_from_db()
-    assert (job.status, job.progress, job.step) == (S.RUNNING, 47, "已生成第1/2个村（东村）")
+    assert (job.status, job.progress, job.step) == (S.RUNNING, 31, "已生成第1/2个村（东村）")
+    with django_capture_on_commit_callbacks(execute=True):
+        export_part_run(part_id=roster.pk, runner="celery:w2@host:2", queue="q")
+    job.refresh_from_db()
+    assert (job.progress, job.step) == (63, "已生成定级名册")
     with django_capture_on_commit_callbacks(execute=True):
         assert export_recover(now=now) == []  # 南村's runner still beats
     later = now + STALE_AFTER + timedelta(seconds=1)
@@ -482,8 +488,12 @@ def test_recovery_of_a_fanned_out_package_sends_again_only_a_dead_runners_villag
     export_assemble(job_id=job.pk, attempt=1, runner="celery:w3@host:3")
     job.refresh_from_db()
     assert (job.status, job.attempt, job.summary["villages"]) == (S.DONE, 1, 2)
-    assert [p.runs for p in PackagePart.objects.filter(job=job).order_by("position")] == [1, 1]
-    assert set(members(job)) >= {f"{ROOT}/01_南村/评分表.pdf", f"{ROOT}/02_东村/评分表.pdf"}
+    assert [p.runs for p in PackagePart.objects.filter(job=job).order_by("position")] == [1, 1, 1]
+    assert set(members(job)) >= {
+        f"{ROOT}/01_定级名册.pdf",
+        f"{ROOT}/01_南村/评分表.pdf",
+        f"{ROOT}/02_东村/评分表.pdf",
+    }
     requeues = AuditEvent.objects.filter(action="export.requeue", object_id=str(job.pk)).order_by("pk")
     assert [e.message for e in requeues] == [
         "2024年 示范村报市材料包：执行进程中断，已重新分派1个村",

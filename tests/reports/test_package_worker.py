@@ -156,7 +156,7 @@ def test_two_real_workers_share_the_demo_townships_city_package_village_by_villa
         step.startswith("已生成第") and step.endswith("）") and "/7个村（" in step for step in steps
     ), seen
     parts = list(PackagePart.objects.filter(job=job, attempt=1).order_by("position"))
-    assert [p.assessment_id for p in parts] == [a.pk for a in candidates]
+    assert [p.assessment_id for p in parts] == [None] + [a.pk for a in candidates]  # the roster first
     nodes = {p.runner.split(":")[1] for p in parts}
     assert nodes == {f"{queue}-a@{socket.gethostname()}", f"{queue}-b@{socket.gethostname()}"}, nodes
     assert all(p.runs == 1 for p in parts)

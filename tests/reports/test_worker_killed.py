@@ -79,11 +79,12 @@ def test_a_worker_killed_mid_package_has_its_village_redone_and_the_package_hold
         stop(first, other, restarted)
     assert job.status == S.DONE, job.error
     assert job.attempt == 1  # the package was not started over: only the lost village was redone
-    parts = list(PackagePart.objects.filter(job=job, attempt=1))
-    assert len(parts) == job.summary["villages"] == 7
+    parts = list(PackagePart.objects.filter(job=job, attempt=1).order_by("position"))
+    assert len(parts) == 1 + job.summary["villages"] == 8  # the township's roster and seven villages
     assert {p.pk: p.runs for p in parts} == {p.pk: 2 if p.pk == killed_part else 1 for p in parts}
     files = read_package(job)
-    for p in parts:
+    assert sum(1 for f in files if f.endswith("/01_定级名册.pdf")) == 1
+    for p in parts[1:]:
         name = p.assessment.village.name
         assert sum(1 for f in files if f.endswith(f"_{name}/评分表.pdf")) == 1
     assert not list(exports.glob(f".job-{job.pk}-*.part"))
