@@ -30,6 +30,9 @@ COPY manage.py ./
 RUN pip install --no-cache-dir . \
  && useradd --system --home /app qinglian \
  && mkdir -p /data/media /app/staticfiles && chown -R qinglian /data /app/staticfiles
+# the PDF forms' subset font, made once at build time rather than on the first PDF
+ENV QL_FONT_CACHE_DIR=/app/fonts
+RUN DJANGO_SECRET_KEY=build-only python manage.py prepare_fonts && chown -R qinglian /app/fonts
 USER qinglian
 EXPOSE 8000
 CMD ["gunicorn", "config.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "4", "--timeout", "120"]

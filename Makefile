@@ -22,6 +22,8 @@ dev: install migrate
 
 ## Install everything and run the whole test suite on SQLite, then on PostgreSQL when one is reachable.
 test: install-dev
+	mkdir -p var
+	$(BIN)/python manage.py prepare_fonts
 	$(MAKE) --no-print-directory test-sqlite
 	$(MAKE) --no-print-directory test-postgres
 
@@ -40,6 +42,7 @@ install-dev: $(BIN)/python
 migrate:
 	mkdir -p var
 	$(BIN)/python manage.py migrate --noinput -v 0
+	$(BIN)/python manage.py prepare_fonts
 
 demo:
 	$(BIN)/python manage.py seed_demo

@@ -1,46 +1,42 @@
-"""Benchmark: build the city package (示范村报市材料包) for N candidate villages with evidence.
+"""Benchmark: build the city package (示范村报市材料包) for N candidate villages with evidence, on real
+Celery workers sharing the village tasks.
 
 Run: .venv/bin/python bench/city_package.py [villages ...]     (default: 66 1000)
-Each size runs on a throw-away SQLite file under config.settings.local (QL_VAR_DIR and DATABASE_URL
-point at a temp dir). Every village is a confirmed 示范村 candidate with the 申请表 fields, review
-scores, a stamped application form scan and two bonus claims with evidence files, so the package holds
-3 PDFs + 1 workbook + 3 evidence files per village. Reports the build time (the job as the worker runs
-it, in-process), the time per village, the zip size and the process's peak RSS (before and after the build).
+     QL_BENCH_WORKERS=2 (workers, each `--pool=prefork --concurrency 1`), QL_BENCH_PG=postgres://… (the
+     server, default postgres://postgres@127.0.0.1:5432), REDIS_URL (default redis://127.0.0.1:6379/0).
+Each size gets a fresh PostgreSQL database (ql_bench_pkg) and media folder under config.settings.local.
+Every village is a confirmed 示范村 candidate with the 申请表 fields, review scores, a stamped application
+form scan and two bonus claims with evidence files, so the package holds 3 PDFs + 1 workbook + 3 evidence
+files per village. The workers listen on a queue of their own (the machine's Redis may be shared).
+Prints the build time (request to finished zip), the time per village, the zip size, each worker's
+peak RSS (VmHWM of the worker and its pool children, sampled every 0.5 s), the workers' CPU seconds
+(user + system, children included: the cost per village whatever else loads the machine) and the load
+average; the
+first size is the reference of the others (ratios of time per village and of peak RSS).
 """
 
 import hashlib
 import os
 import random
-import resource
-import shutil
+import signal
 import subprocess
 import sys
-import tempfile
 import time
+import uuid
 from decimal import Decimal
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 SIZES = [int(a) for a in sys.argv[1:]] or [66, 1000]
 STAMPED_KB, BONUS_KB = 800, 250  # a scanned A4 page, a photo of a certificate
+WORKERS = int(os.environ.get("QL_BENCH_WORKERS", "2"))
+PG = os.environ.get("QL_BENCH_PG", "postgres://postgres@127.0.0.1:5432")
+DB = "ql_bench_pkg"
 
 
-def run_one(n):
-    """Runs in a child process so each size has its own database, settings and peak memory."""
-    tmp = tempfile.mkdtemp(prefix="ql-bench-pkg-")
-    os.environ.update(
-        QL_VAR_DIR=tmp,
-        QL_MEDIA_ROOT=f"{tmp}/media",
-        DATABASE_URL=f"sqlite:///{tmp}/bench.sqlite3",
-        DJANGO_SETTINGS_MODULE="config.settings.local",
-        DJANGO_DEBUG="false",
-    )
-    sys.path.insert(0, str(ROOT))
-    import django
-
-    django.setup()
+def make_city(n):
+    """A township of n confirmed 示范村 candidates with forms, scores and evidence; returns the campaign."""
     from django.core.files.base import ContentFile
-    from django.core.management import call_command
     from django.db import transaction
     from django.utils import timezone
 
@@ -54,13 +50,8 @@ def run_one(n):
     )
     from assessments.services.campaigns import campaign_create
     from indices.services import standard_import
-    from reports.models import ExportJob
-    from reports.services.fingerprint import export_fingerprint
-    from reports.services.jobs import export_run
     from villages.models import PartyBranch, Region, Township, Village
 
-    call_command("migrate", verbosity=0)
-    t0 = time.perf_counter()
     rnd = random.Random(n)
     with open(ROOT / "fixtures" / "standards" / "village_index_standard.sample.yaml", "rb") as fh:
         standard = standard_import(source=fh, fmt="yaml", actor=None, year=2024)
@@ -141,41 +132,175 @@ def run_one(n):
         achievements="坚持“四议两公开”，三资管理全部进入平台。" * 10,
     )
     type(campaign).objects.filter(pk=campaign.pk).update(grades_confirmed_at=timezone.now())
-    setup = time.perf_counter() - t0
+    campaign.refresh_from_db()
+    return campaign
 
-    kind = ExportJob.Kind.CITY_PACKAGE
-    job = ExportJob.objects.create(
-        kind=kind,
-        township=town,
-        year=2024,
-        campaign=campaign,
-        fingerprint=export_fingerprint(kind=kind, township=town, year=2024, campaign=campaign),
-    )
-    # No tracemalloc here: tracing every allocation made WeasyPrint 2-3x slower and the timing meaningless.
-    # Memory is the process's peak RSS, next to its RSS before the build.
-    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    t1 = time.perf_counter()
-    job = export_run(job_id=job.pk)
-    elapsed = time.perf_counter() - t1
-    assert job.status == "done", job.error
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+def hwm_kb(pid):
+    """Peak resident size (VmHWM, KB) of a process and its children, as far as they are alive now."""
+    total = {}
+    pids = [pid]
+    try:
+        pids += [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        pass
+    for p in pids:
+        try:
+            for line in Path(f"/proc/{p}/status").read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    total[p] = int(line.split()[1])
+        except OSError:
+            pass
+    return total
+
+
+def cpu_seconds(pid):
+    """CPU time (user + system) of a worker: its own, its reaped children's and its live children's."""
+    tick = os.sysconf("SC_CLK_TCK")
+
+    def fields(p):
+        raw = Path(f"/proc/{p}/stat").read_text()
+        return raw[raw.rindex(")") + 2 :].split()
+
+    try:
+        f = fields(pid)
+        total = sum(int(x) for x in f[11:15])  # utime stime cutime cstime
+        for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split():
+            total += sum(int(x) for x in fields(child)[11:13])
+    except (OSError, ValueError):
+        return None
+    return total / tick
+
+
+def run_one(n, tmp):
+    """Runs in a child process so each size has its own database, settings and workers."""
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    from reports.models import ExportJob, PackagePart
+    from reports.services.fingerprint import export_fingerprint
+
+    call_command("migrate", verbosity=0)
+    t0 = time.perf_counter()
+    campaign = make_city(n)
+    town = campaign.township
+    setup = time.perf_counter() - t0
+    queue = f"ql-bench-{uuid.uuid4().hex[:8]}"
+    celery = str(Path(sys.executable).parent / "celery")
+    workers = []
+    for w in range(WORKERS):
+        command = [celery, "-A", "config", "worker", "--pool=prefork", "--concurrency=1", "-Q", queue]
+        command += ["-l", "warning", "-n", f"{queue}-{w}@%h"]
+        log = open(f"{tmp}/worker-{w}.log", "w")
+        workers.append(
+            subprocess.Popen(command, cwd=ROOT, env=os.environ.copy(), stdout=log, stderr=subprocess.STDOUT)
+        )
+    from celery import Celery
+
+    broker = Celery(broker=os.environ["REDIS_URL"])
+    # the workers are up when they answer a ping
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and len(broker.control.ping(timeout=1.0) or []) < WORKERS:
+        pass
+    peaks = [{} for _ in workers]
+    cpu_before = [cpu_seconds(w.pid) or 0.0 for w in workers]
+    cpu = list(cpu_before)
+    try:
+        kind = ExportJob.Kind.CITY_PACKAGE
+        job = ExportJob.objects.create(
+            kind=kind,
+            township=town,
+            year=2024,
+            campaign=campaign,
+            fingerprint=export_fingerprint(kind=kind, township=town, year=2024, campaign=campaign),
+        )
+        t1 = time.perf_counter()
+        broker.send_task("reports.export_build", args=[job.pk], queue=queue)
+        while True:
+            for w, worker in enumerate(workers):
+                for pid, kb in hwm_kb(worker.pid).items():
+                    peaks[w][pid] = max(peaks[w].get(pid, 0), kb)
+                cpu[w] = max(cpu[w], cpu_seconds(worker.pid) or 0.0)
+            job.refresh_from_db()
+            if job.status in ("done", "failed"):
+                break
+            time.sleep(0.5)
+        elapsed = time.perf_counter() - t1
+        assert job.status == "done", job.error
+    finally:
+        for worker in workers:
+            worker.send_signal(signal.SIGTERM)
+        for worker in workers:
+            worker.wait(timeout=60)
+    by_node = {}
+    for runner in PackagePart.objects.filter(job=job).values_list("runner", flat=True):
+        node = runner.split(":")[1].split("@")[0].rsplit("-", 1)[-1]
+        by_node[node] = by_node.get(node, 0) + 1
+    load = os.getloadavg()
+    rss = [max(p.values(), default=0) / 1024 for p in peaks]
+    used = sum(c - b for c, b in zip(cpu, cpu_before, strict=True))
     print(
         f"{n:>5} 村 | 文件 {job.summary['files']:>5} 个 | 包 {job.size / 1048576:7.1f} MB | 生成 {elapsed:7.1f} s "
-        f"| 每村 {elapsed / n:5.2f} s | 进程 RSS 峰值 {rss:6.0f} MB（生成前 {before:.0f} MB）"
-        f"| 准备数据 {setup:5.1f} s",
+        f"| 每村 {elapsed / n:5.2f} s | 各worker RSS峰值 {' / '.join(f'{r:.0f}' for r in rss)} MB "
+        f"| 各worker村数 {' / '.join(str(by_node[k]) for k in sorted(by_node))} "
+        f"| worker CPU {used:6.1f} s（每村 {used / n:4.2f} s）"
+        f"| 负载 {load[0]:.1f} {load[1]:.1f} {load[2]:.1f} | 准备数据 {setup:5.1f} s",
         flush=True,
     )
-    shutil.rmtree(tmp, ignore_errors=True)
+    print(f"RESULT {n} {elapsed:.3f} {max(rss):.1f} {used:.2f}", flush=True)
+
+
+def main():
+    import shutil
+    import tempfile
+
+    print(
+        f"城市材料包基准（{WORKERS} 个 worker，各 --concurrency 1；每村：3 个 PDF、1 个 Excel、"
+        f"盖章申请表 {STAMPED_KB} KB、加分佐证 2×{BONUS_KB} KB）"
+    )
+    results = []
+    for size in SIZES:
+        tmp = tempfile.mkdtemp(prefix="ql-bench-pkg-")
+        subprocess.run(["psql", PG + "/postgres", "-qc", f"DROP DATABASE IF EXISTS {DB}"], check=True)
+        subprocess.run(["psql", PG + "/postgres", "-qc", f"CREATE DATABASE {DB}"], check=True)
+        env = {
+            **os.environ,
+            "QL_BENCH_CHILD": str(size),
+            "QL_BENCH_TMP": tmp,
+            "QL_VAR_DIR": tmp,
+            "QL_MEDIA_ROOT": f"{tmp}/media",
+            "DATABASE_URL": f"{PG}/{DB}",
+            "REDIS_URL": os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"),
+            "DJANGO_SETTINGS_MODULE": "config.settings.local",
+            "DJANGO_DEBUG": "false",
+            "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
+        }
+        out = subprocess.run(
+            [sys.executable, __file__], env=env, check=True, capture_output=True, text=True
+        ).stdout
+        for line in out.splitlines():
+            if line.startswith("RESULT "):
+                _, n, elapsed, rss, used = line.split()
+                results.append((int(n), float(elapsed), float(rss), float(used)))
+            else:
+                print(line, flush=True)
+        shutil.rmtree(tmp, ignore_errors=True)
+    subprocess.run(["psql", PG + "/postgres", "-qc", f"DROP DATABASE IF EXISTS {DB}"], check=False)
+    if len(results) > 1:
+        n0, t0, r0, c0 = results[0]
+        for n, t, r, c in results[1:]:
+            print(
+                f"{n} 村相对 {n0} 村：每村时间 {t / n:.2f} s / {t0 / n0:.2f} s = {(t / n) / (t0 / n0):.2f}×，"
+                f"每村 CPU {c / n:.2f} s / {c0 / n0:.2f} s = {(c / n) / (c0 / n0):.2f}×，"
+                f"worker RSS 峰值 {r:.0f} MB / {r0:.0f} MB = {r / r0:.2f}×"
+            )
 
 
 if __name__ == "__main__":
     if os.environ.get("QL_BENCH_CHILD"):
-        run_one(int(os.environ["QL_BENCH_CHILD"]))
+        sys.path.insert(0, str(ROOT))
+        run_one(int(os.environ["QL_BENCH_CHILD"]), os.environ["QL_BENCH_TMP"])
     else:
-        print(
-            f"城市材料包基准（每村：3 个 PDF、1 个 Excel、盖章申请表 {STAMPED_KB} KB、加分佐证 2×{BONUS_KB} KB）"
-        )
-        for size in SIZES:
-            subprocess.run(
-                [sys.executable, __file__], env={**os.environ, "QL_BENCH_CHILD": str(size)}, check=True
-            )
+        main()

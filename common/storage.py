@@ -212,9 +212,23 @@ class OrphanReport:
         )
 
 
+_REFERENCE_SOURCES = []
+
+
+def register_file_references(source):
+    """Name another source of referenced storage names: `source()` returns an iterable of names that live
+    outside FileField columns (the city package's parts, listed in a JSON column while a package builds).
+    Apps above this package register theirs in AppConfig.ready(), so the sweeper never takes them."""
+    if source not in _REFERENCE_SOURCES:
+        _REFERENCE_SOURCES.append(source)
+
+
 def referenced_files():
-    """Every file name stored in any FileField column of any installed model (one query per field)."""
+    """Every file name stored in any FileField column of any installed model (one query per field), and
+    the names the registered sources give."""
     names = set()
+    for source in _REFERENCE_SOURCES:
+        names.update(source())
     for model in apps.get_models():
         for f in model._meta.concrete_fields:
             if isinstance(f, models.FileField):

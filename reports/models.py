@@ -113,3 +113,41 @@ class ExportJob(models.Model):
     @property
     def is_done(self):
         return self.status == self.Status.DONE
+
+
+class PackagePart(models.Model):
+    """One village's share of one attempt of a city package: its own Celery task renders the village's
+    forms into storage (exports/parts/<job>/<attempt>/<assessment>/) and records them here; the final
+    task zips the parts in `position` order. The rows are the attempt's plan (made when it starts), its
+    progress (the finished ones) and what the recovery re-sends (started by a dead runner, or lost)."""
+
+    job = models.ForeignKey(ExportJob, on_delete=models.CASCADE, related_name="parts")
+    attempt = models.PositiveSmallIntegerField("执行次数")
+    position = models.PositiveIntegerField("序号")
+    # none: the township's part (its 定级名册), position 0
+    assessment = models.ForeignKey(
+        "assessments.Assessment", on_delete=models.CASCADE, related_name="+", null=True, blank=True
+    )
+    runner = models.CharField("执行进程", max_length=200, blank=True)
+    started_at = models.DateTimeField("开始时间", null=True, blank=True)
+    heartbeat_at = models.DateTimeField("最近进展", null=True, blank=True)
+    finished_at = models.DateTimeField("完成时间", null=True, blank=True)
+    runs = models.PositiveSmallIntegerField("执行次数（含重做）", default=0)
+    # [{"name": file name in the village's folder, "kind", "storage": storage name, "size", "sha256"}]
+    files = models.JSONField("文件清单", default=list, blank=True)
+
+    class Meta:
+        verbose_name = "材料包分片"
+        verbose_name_plural = verbose_name
+        ordering = ["job", "attempt", "position"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["job", "attempt", "assessment"], name="package_part_one_per_village"
+            ),
+            models.UniqueConstraint(
+                fields=["job", "attempt", "position"], name="package_part_unique_position"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.job_id}/{self.attempt}/{self.position}"

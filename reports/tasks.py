@@ -14,7 +14,7 @@ from django.db import OperationalError
 from common.storage import orphan_cleanup
 
 from .services.integrity import evidence_verify_all
-from .services.jobs import export_recover, export_run
+from .services.jobs import export_assemble, export_part_run, export_recover, export_run
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +29,49 @@ log = logging.getLogger(__name__)
     max_retries=3,
 )
 def export_build(self, job_id):
-    job = export_run(job_id=job_id, runner=f"celery:{self.request.hostname}:{os.getpid()}")
+    job = export_run(job_id=job_id, runner=_runner(self), queue=_queue(self))
+    return job.status if job else "missing"
+
+
+def _runner(task):
+    return f"celery:{task.request.hostname}:{os.getpid()}"
+
+
+def _queue(task):
+    """The queue this message came from: a package's village tasks follow their job there (a worker
+    started for one queue, as the tests do, gets its package's villages)."""
+    info = task.request.delivery_info or {}
+    return info.get("routing_key") or None
+
+
+# One village of a city package. acks_late + reject_on_worker_lost: a village whose worker dies is
+# delivered again; the part row makes a second run a no-op once the village is recorded.
+@shared_task(
+    name="reports.package_village",
+    bind=True,
+    acks_late=True,
+    reject_on_worker_lost=True,
+    autoretry_for=(OperationalError,),
+    retry_backoff=5,
+    max_retries=3,
+    ignore_result=True,
+)
+def package_village(self, part_id):
+    part = export_part_run(part_id=part_id, runner=_runner(self), queue=_queue(self))
+    return part.pk if part else None
+
+
+@shared_task(
+    name="reports.package_assemble",
+    bind=True,
+    acks_late=True,
+    reject_on_worker_lost=True,
+    autoretry_for=(OperationalError,),
+    retry_backoff=5,
+    max_retries=3,
+)
+def package_assemble(self, job_id, attempt):
+    job = export_assemble(job_id=job_id, attempt=attempt, runner=_runner(self))
     return job.status if job else "missing"
 
 

@@ -226,6 +226,8 @@ QL_S3_PRESIGNED_SECONDS = env.int("QL_S3_PRESIGNED_SECONDS", default=60)
 # that warns about several machines on local file storage (common/checks.py).
 QL_MEDIA_ROOT_SHARED = env.bool("QL_MEDIA_ROOT_SHARED", default=False)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+# The forms' smaller CJK font file, made once per machine from the system font (reports/pdf/fonts.py).
+QL_FONT_CACHE_DIR = Path(env("QL_FONT_CACHE_DIR", default=str(VAR_DIR / "fonts")))
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 DATA_UPLOAD_MAX_NUMBER_FILES = 20
 QL_UPLOAD_MAX_BYTES = env.int("QL_UPLOAD_MAX_BYTES", default=20 * 1024 * 1024)
@@ -276,6 +278,11 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# A worker's children are recycled so that no worker's memory grows with the work it has done (WeasyPrint
+# and Pango keep caches per process): after this many tasks (a city package is one task per village), or
+# once a child passes this resident size in KB after a task. The prefork pool only; `--pool=solo` ignores it.
+CELERY_WORKER_MAX_TASKS_PER_CHILD = env.int("QL_WORKER_MAX_TASKS_PER_CHILD", default=200)
+CELERY_WORKER_MAX_MEMORY_PER_CHILD = env.int("QL_WORKER_MAX_MEMORY_PER_CHILD_KB", default=500_000)
 CELERY_TASK_SOFT_TIME_LIMIT = 30 * 60
 CELERY_TASK_TIME_LIMIT = 35 * 60
 # Redis redelivers an unacknowledged message after the visibility timeout: longer than the longest task

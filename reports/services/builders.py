@@ -7,7 +7,6 @@ from ledgers.models import Rectification
 
 from ..data import campaign_matrix, campaign_table
 from ..models import ExportJob
-from .package import build_city_package
 from .record import build_village_record
 
 K = ExportJob.Kind
@@ -111,8 +110,8 @@ def build_year_summary_pdf(job, path, progress):
     return f"{document.title}.pdf", {"sections": len(document.sections)}
 
 
+# The city package is not here: it fans out into one task per village (jobs.FANOUT, services.package).
 BUILDERS = {
-    K.CITY_PACKAGE: build_city_package,
     K.SCORE_MATRIX_XLSX: build_score_matrix,
     K.GRADE_ROSTER_XLSX: build_grade_roster_xlsx,
     K.GRADE_ROSTER_PDF: build_grade_roster_pdf,

@@ -11,6 +11,16 @@ and names its runner. `export_recover` queues again what a dead process left: jo
 that has just restarted (at once, from the worker_ready signal), jobs without a heartbeat for
 STALE_AFTER and queued jobs whose message was lost (on a short beat). A message that arrives for a job
 another live runner is building is dropped, so what users see is built once.
+
+The city package fans out (FANOUT): its run writes the attempt's plan (one PackagePart row per village)
+and queues one task per village; each village task renders into storage and records its part; the task
+that records the last part queues the assembly, which zips the parts and finishes the job like any other
+build (`_finish`). A chord counted in the database rather than Celery's: the part rows survive a killed
+worker, give the page its per-village progress, and make a redelivered village task a no-op once its part
+is recorded, so each village is in the zip exactly once. While it fans out, the job is alive as long as
+its villages progress: every village task beats its part and the job; the recovery re-sends only the
+villages of a dead runner (or all unfinished ones if none progressed for LOST_AFTER), and the assembly
+if its runner died.
 """
 
 import hashlib
@@ -24,6 +34,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, OperationalError, transaction
+from django.db.models import Count, Exists, F, OuterRef, Q
 from django.urls import reverse
 from django.utils import timezone
 
@@ -31,14 +42,25 @@ from accounts.services import notify
 from audit.services import audit_log
 from common.storage import PART_SUFFIX, local_temp_file, storage_files, store_local_file, temp_upload_dir
 
-from ..models import HEARTBEAT_EVERY, LOST_AFTER, STALE_AFTER, STUCK_AFTER, ExportJob
+from ..models import HEARTBEAT_EVERY, LOST_AFTER, STALE_AFTER, STUCK_AFTER, ExportJob, PackagePart
 from .builders import BUILDERS
 from .errors import ExportError
 from .fingerprint import export_fingerprint
+from .package import (
+    package_assemble,
+    package_plan,
+    parts_clean,
+    stored_delete,
+    township_part_render,
+    village_part_render,
+)
 
 log = logging.getLogger(__name__)
 STUCK_MINUTES = int(STUCK_AFTER.total_seconds() // 60)
 S = ExportJob.Status
+# kinds built as one task per village plus a final assembly
+FANOUT = {ExportJob.Kind.CITY_PACKAGE}
+ASSEMBLER = "assemble:"  # the runner prefix of a fanned-out job while its zip is being assembled
 
 
 def job_is_stale(job):
@@ -53,11 +75,17 @@ def job_is_stale(job):
 # The Celery task that builds a queued job. reports.tasks wraps these services, so they never import it:
 # ReportsConfig.ready() hands the task over with set_build_task() when Django starts.
 _build_task = None
+_part_tasks = {}
 
 
-def set_build_task(task):
+def set_build_task(task, *, village=None, assemble=None):
     global _build_task
     _build_task = task
+    _part_tasks.update(village=village, assemble=assemble)
+
+
+def _eager():
+    return bool(settings.CELERY_TASK_ALWAYS_EAGER)
 
 
 def _enqueue(job_id, queue=None):
@@ -206,7 +234,7 @@ def _alive(job, now):
     return job.status == S.RUNNING and seen is not None and now - seen < STALE_AFTER
 
 
-def export_run(*, job_id, runner=""):
+def export_run(*, job_id, runner="", queue=None):
     """Build the job's file. Safe to call again for the same job: a finished job is left alone, and so
     is a job another runner is building right now (its heartbeat is fresh)."""
     with transaction.atomic():
@@ -242,6 +270,8 @@ def export_run(*, job_id, runner=""):
             ),
         )
     job.refresh_from_db()
+    if job.kind in FANOUT:
+        return _fanout_start(job, attempt, queue)
     progress = Progress(job, attempt)
     builder = BUILDERS[job.kind]
     # The builder writes on this machine's disk (named for the sweeper: common.storage.TEMP_EXPORT_PREFIX);
@@ -250,37 +280,53 @@ def export_run(*, job_id, runner=""):
     try:
         with Heartbeat(job.pk, attempt):
             filename, summary = builder(job, tmp, progress)
-        stored = export_store(job=job, attempt=attempt, path=tmp, filename=filename, summary=summary)
-        tmp.unlink(missing_ok=True)
-        if stored is None:  # a newer attempt owns the row now
-            return ExportJob.objects.get(pk=job.pk)
-        digest, size = stored.sha256, stored.size
-        audit_log(
-            action="export.build",
-            actor=job.created_by,
-            obj=job,
-            township_id=job.township_id,
-            message=f"已生成{job}",
-            detail={"sha256": digest, "size": size, "attempt": attempt, **summary},
-        )
-        if job.created_by_id:
-            with transaction.atomic():
-                notify(
-                    users=[job.created_by],
-                    title=f"{job}已生成",
-                    body=f"{filename}（{size // 1024} KB）可以下载了。",
-                    url=_job_page(job),
-                )
+        _finish(job, attempt, tmp, filename, summary)
     except OperationalError:
         # a transient database error: leave the row running so that the task's retry builds it again
         tmp.unlink(missing_ok=True)
         raise
     except Exception as exc:
         tmp.unlink(missing_ok=True)
-        message = str(exc) if isinstance(exc, ExportError) else f"生成失败：{type(exc).__name__}: {exc}"
-        ExportJob.objects.filter(pk=job.pk, attempt=attempt).update(
-            status=S.FAILED, step="失败", error=message[:2000], finished_at=timezone.now()
-        )
+        _fail(job, attempt, exc)
+        if not isinstance(exc, ExportError):
+            raise
+    return ExportJob.objects.get(pk=job.pk)
+
+
+def _finish(job, attempt, tmp, filename, summary):
+    """Store a built local file as the job's result (if this attempt still owns the row), remove the local
+    file, audit, notify. False when a newer attempt owns the row."""
+    try:
+        stored = export_store(job=job, attempt=attempt, path=tmp, filename=filename, summary=summary)
+    finally:
+        tmp.unlink(missing_ok=True)
+    if stored is None:
+        return False
+    audit_log(
+        action="export.build",
+        actor=job.created_by,
+        obj=job,
+        township_id=job.township_id,
+        message=f"已生成{job}",
+        detail={"sha256": stored.sha256, "size": stored.size, "attempt": attempt, **summary},
+    )
+    if job.created_by_id:
+        with transaction.atomic():
+            notify(
+                users=[job.created_by],
+                title=f"{job}已生成",
+                body=f"{stored.filename}（{stored.size // 1024} KB）可以下载了。",
+                url=_job_page(job),
+            )
+    return True
+
+
+def _fail(job, attempt, exc):
+    message = str(exc) if isinstance(exc, ExportError) else f"生成失败：{type(exc).__name__}: {exc}"
+    failed = ExportJob.objects.filter(pk=job.pk, attempt=attempt, status=S.RUNNING).update(
+        status=S.FAILED, step="失败", error=message[:2000], finished_at=timezone.now()
+    )
+    if failed:
         audit_log(
             action="export.build",
             actor=job.created_by,
@@ -289,6 +335,194 @@ def export_run(*, job_id, runner=""):
             result="failure",
             message=message[:300],
         )
+        if job.kind in FANOUT:
+            parts_clean(job.pk)
+
+
+# --- the city package as one task per village plus an assembly ------------------------------------------
+
+
+def _fanout_start(job, attempt, queue):
+    """Write the attempt's plan (the township's 定级名册 and one part per village) and queue them."""
+    try:
+        chosen = package_plan(job.campaign)
+    except ExportError as exc:
+        _fail(job, attempt, exc)
+        return ExportJob.objects.get(pk=job.pk)
+    with transaction.atomic():
+        PackagePart.objects.bulk_create(
+            [
+                PackagePart(job=job, attempt=attempt, position=0, assessment=None),
+                *(
+                    PackagePart(job=job, attempt=attempt, position=n, assessment=a)
+                    for n, a in enumerate(chosen, 1)
+                ),
+            ]
+        )
+        ExportJob.objects.filter(pk=job.pk, attempt=attempt).update(
+            progress=1, step=f"已分派{len(chosen)}个村的生成任务", heartbeat_at=timezone.now()
+        )
+    ids = list(
+        PackagePart.objects.filter(job=job, attempt=attempt).order_by("position").values_list("pk", flat=True)
+    )
+    if _eager():
+        # the embedded default (no worker): the same steps, one after another in this process
+        for pk in ids:
+            export_part_run(part_id=pk, runner=job.runner)
+        export_assemble(job_id=job.pk, attempt=attempt, runner=job.runner)
+    else:
+        _send_parts(ids, queue)
+    return ExportJob.objects.get(pk=job.pk)
+
+
+def _send_parts(part_ids, queue):
+    task = _part_tasks.get("village")
+    if task is None:
+        raise RuntimeError("reports: no village task registered (ReportsConfig.ready() has not run)")
+    for pk in part_ids:
+        task.apply_async(args=[pk], queue=queue) if queue else task.delay(pk)
+
+
+def _send_assemble(job_id, attempt, queue):
+    task = _part_tasks.get("assemble")
+    if task is None:
+        raise RuntimeError("reports: no assembly task registered (ReportsConfig.ready() has not run)")
+    task.apply_async(args=[job_id, attempt], queue=queue) if queue else task.delay(job_id, attempt)
+
+
+class PartHeartbeat(Heartbeat):
+    """Beats the village's part and its job while the village renders."""
+
+    def __init__(self, part_id, job_id, attempt):
+        super().__init__(job_id, attempt)
+        self.part_id = part_id
+
+    def _beat(self):
+        from django.db import connection
+
+        try:
+            while not self.stop.wait(HEARTBEAT_EVERY.total_seconds()):
+                now = timezone.now()
+                PackagePart.objects.filter(pk=self.part_id, finished_at__isnull=True).update(heartbeat_at=now)
+                ExportJob.objects.filter(pk=self.job_id, attempt=self.attempt, status=S.RUNNING).update(
+                    heartbeat_at=now
+                )
+        except Exception:
+            log.warning("heartbeat of package part %s stopped", self.part_id, exc_info=True)
+        finally:
+            connection.close()
+
+
+def export_part_run(*, part_id, runner="", queue=None):
+    """Render one village of a fanned-out job and record its part. Safe to run twice: a recorded part,
+    a finished job or an older attempt's part is left alone (the message is dropped)."""
+    part = (
+        PackagePart.objects.select_related("job", "job__township", "job__campaign", "assessment__village")
+        .filter(pk=part_id)
+        .first()
+    )
+    if part is None or part.finished_at is not None:
+        return part
+    job = part.job
+    if job.status != S.RUNNING or job.attempt != part.attempt:
+        return part
+    now = timezone.now()
+    PackagePart.objects.filter(pk=part.pk).update(
+        runner=runner[:200], started_at=now, heartbeat_at=now, runs=F("runs") + 1
+    )
+    try:
+        with PartHeartbeat(part.pk, job.pk, part.attempt):
+            render = township_part_render if part.assessment_id is None else village_part_render
+            manifest = render(job=job, part=part)
+    except OperationalError:
+        raise
+    except Exception as exc:
+        _fail(job, part.attempt, exc)
+        if not isinstance(exc, ExportError):
+            raise
+        return part
+    last = False
+    with transaction.atomic():
+        # the job row serialises the parts' ends: exactly one task sees the last part recorded
+        alive = (
+            ExportJob.objects.select_for_update()
+            .filter(pk=job.pk, attempt=part.attempt, status=S.RUNNING)
+            .exists()
+        )
+        won = alive and PackagePart.objects.filter(pk=part.pk, finished_at__isnull=True).update(
+            finished_at=timezone.now(), heartbeat_at=timezone.now(), files=manifest, runner=runner[:200]
+        )
+        if won:
+            parts = PackagePart.objects.filter(job=job, attempt=part.attempt)
+            counts = parts.aggregate(
+                done=Count("pk", filter=Q(finished_at__isnull=False)),
+                total=Count("pk"),
+                villages_done=Count("pk", filter=Q(finished_at__isnull=False, assessment__isnull=False)),
+                villages=Count("pk", filter=Q(assessment__isnull=False)),
+            )
+            if part.assessment_id is None:
+                step = "已生成定级名册"
+            else:
+                step = f"已生成第{counts['villages_done']}/{counts['villages']}个村（{part.assessment.village.name}）"
+            ExportJob.objects.filter(pk=job.pk, attempt=part.attempt).update(
+                progress=max(1, min(95 * counts["done"] // counts["total"], 95)),
+                step=step[:200],
+                heartbeat_at=timezone.now(),
+            )
+            last = counts["done"] == counts["total"]
+            if last and not _eager():
+                transaction.on_commit(lambda: _send_assemble(job.pk, part.attempt, queue))
+    if not won:  # another run of this village recorded it first, or the attempt is over
+        stored_delete(manifest)
+    return part
+
+
+def export_assemble(*, job_id, attempt, runner=""):
+    """Zip the recorded parts of a fanned-out attempt and finish the job. A message for an attempt
+    that is over, or that a live assembler is zipping, is dropped."""
+    with transaction.atomic():
+        job = (
+            ExportJob.objects.select_for_update(of=("self",))
+            .select_related("township", "campaign", "campaign__standard", "created_by")
+            .filter(pk=job_id, attempt=attempt, status=S.RUNNING)
+            .first()
+        )
+        if job is None:
+            return None
+        me = f"{ASSEMBLER}{runner}"[:200]
+        if job.runner.startswith(ASSEMBLER) and job.runner != me and _alive(job, timezone.now()):
+            log.info("export job %s is being assembled by %s; message dropped", job.pk, job.runner)
+            return job
+        parts = list(
+            PackagePart.objects.filter(job=job, attempt=attempt)
+            .select_related("assessment__village")
+            .order_by("position")
+        )
+        if not parts or any(p.finished_at is None for p in parts):
+            return job  # not all villages are in yet; the last one queues the assembly again
+        ExportJob.objects.filter(pk=job.pk).update(runner=me, heartbeat_at=timezone.now(), step="开始打包")
+    # the zip is written on this machine's disk and only the finished file is stored (as export_run); an
+    # assembly of this attempt killed here before left its half-built zip: this run takes over from it
+    _remove_local_parts(job.pk, [attempt])
+    tmp = local_temp_file(prefix=_part_prefix(job.pk, attempt))
+    try:
+        with Heartbeat(job.pk, attempt):
+            progress = Progress(job, attempt)
+            # the villages took the bar to 95 %; the zip fills the rest
+            filename, summary = package_assemble(
+                job,
+                parts,
+                tmp,
+                lambda pct, step, force=False: progress(95 + pct * 4 / 100, step, force=force),
+            )
+        if _finish(job, attempt, tmp, filename, summary):
+            parts_clean(job.pk)
+    except OperationalError:
+        tmp.unlink(missing_ok=True)
+        raise
+    except Exception as exc:
+        tmp.unlink(missing_ok=True)
+        _fail(job, attempt, exc)
         if not isinstance(exc, ExportError):
             raise
     return ExportJob.objects.get(pk=job.pk)
@@ -384,11 +618,11 @@ def export_recover(*, node=None, queue=None, now=None):
     STALE_AFTER, and queued jobs whose message has not started for LOST_AFTER. `queue`: where to send
     them (the restarted worker's own queue; else the default). A dead attempt's half-built file is on
     its own machine's disk, never in the storage: removed here when that is this machine (the restarted
-    node), else by the sweeper there.
+    node), else by the sweeper there. A fanned-out job (the city package) is not built again: only its
+    villages whose runner died, or the assembly whose runner died, are sent again (`_recover_fanout`).
     """
-    from django.db.models import Q
-
     now = now or timezone.now()
+    fanned = Exists(PackagePart.objects.filter(job=OuterRef("pk"), attempt=OuterRef("attempt")))
     orphaned = Q(status=S.RUNNING) & (
         Q(heartbeat_at__lt=now - STALE_AFTER) | Q(heartbeat_at__isnull=True, started_at__lt=now - STALE_AFTER)
     )
@@ -398,7 +632,9 @@ def export_recover(*, node=None, queue=None, now=None):
     requeued = []
     with transaction.atomic():
         for job in (
-            ExportJob.objects.select_for_update(skip_locked=True).filter(orphaned | lost).order_by("pk")
+            ExportJob.objects.select_for_update(skip_locked=True)
+            .filter((orphaned & ~fanned) | lost)
+            .order_by("pk")
         ):
             was = job.status
             ExportJob.objects.filter(pk=job.pk, status=was).update(
@@ -419,6 +655,56 @@ def export_recover(*, node=None, queue=None, now=None):
     for pk, last_attempt in requeued:  # the next attempt's file has a higher number
         _remove_local_parts(pk, range(1, last_attempt + 1))
     requeued = [pk for pk, _ in requeued]
+    requeued += _recover_fanout(node=node, queue=queue, now=now, fanned=fanned)
     if requeued:
         log.warning("export jobs queued again after their runner was lost: %s", requeued)
     return requeued
+
+
+def _recover_fanout(*, node, queue, now, fanned):
+    """Send again the villages (or the assembly) of fanned-out jobs whose runner is gone."""
+    recovered = []
+    dead_runner = Q(heartbeat_at__lt=now - STALE_AFTER) | Q(heartbeat_at__isnull=True)
+    if node:
+        dead_runner |= Q(runner__startswith=f"celery:{node}:")
+    with transaction.atomic():
+        for job in ExportJob.objects.select_for_update(skip_locked=True).filter(fanned, status=S.RUNNING):
+            open_parts = PackagePart.objects.filter(job=job, attempt=job.attempt, finished_at__isnull=True)
+            silent = job.heartbeat_at is None or job.heartbeat_at < now - LOST_AFTER
+            if silent:  # nothing progressed for long: the messages themselves are gone
+                resend = list(open_parts.values_list("pk", flat=True))
+            else:
+                resend = list(
+                    open_parts.filter(started_at__isnull=False)
+                    .filter(dead_runner)
+                    .values_list("pk", flat=True)
+                )
+            assembler_dead = job.runner.startswith(ASSEMBLER) and (
+                (node and job.runner.startswith(f"{ASSEMBLER}celery:{node}:"))
+                or job.heartbeat_at is None
+                or job.heartbeat_at < now - STALE_AFTER
+            )
+            reassemble = not open_parts.exists() and (
+                assembler_dead or (not job.runner.startswith(ASSEMBLER) and silent)
+            )
+            if not resend and not reassemble:
+                continue
+            PackagePart.objects.filter(pk__in=resend).update(started_at=None, runner="", heartbeat_at=now)
+            ExportJob.objects.filter(pk=job.pk).update(
+                heartbeat_at=now, runner=job.runner.removeprefix(ASSEMBLER) if reassemble else job.runner
+            )
+            audit_log(
+                action="export.requeue",
+                obj=job,
+                township_id=job.township_id,
+                message=f"{job}：执行进程中断，已重新分派{len(resend)}个村"
+                if resend
+                else f"{job}：打包进程中断，已重新打包",
+                detail={"was": "running", "runner": job.runner, "attempt": job.attempt, "parts": resend},
+            )
+            if resend:
+                transaction.on_commit(lambda ids=resend: _send_parts(ids, queue))
+            if reassemble:
+                transaction.on_commit(lambda pk=job.pk, a=job.attempt: _send_assemble(pk, a, queue))
+            recovered.append(job.pk)
+    return recovered

@@ -146,9 +146,84 @@ class Killed(BaseException):
     """Stands for kill -9: nothing in the process gets to handle it."""
 
 
-def test_a_build_killed_half_way_runs_again_to_the_same_result_and_leaves_no_temporary_file(
+def stored_parts(job):
+    folder = Path(settings.MEDIA_ROOT) / "exports" / "parts" / str(job.pk)
+    return sorted(p for p in folder.rglob("*") if p.is_file()) if folder.exists() else []
+
+
+def same_package(files, clean_files):
+    assert sorted(files) == sorted(clean_files)
+    for name, payload in files.items():
+        if name.endswith(".pdf") and "/加分佐证/" not in name and "盖章" not in name:
+            assert pdf_text(payload) == pdf_text(clean_files[name]), name
+        elif not name.endswith((".xlsx", ".pdf")) or "/加分佐证/" in name or "盖章" in name:
+            assert payload == clean_files[name], name
+
+
+def test_a_village_killed_half_way_is_rendered_again_and_is_in_the_package_once(
     confirmed, django_capture_on_commit_callbacks, monkeypatch
 ):
+    from reports.models import PackagePart
+    from reports.services.jobs import export_assemble, export_part_run
+
+    clean, _ = build(confirmed, django_capture_on_commit_callbacks)
+    clean_files = members(clean)
+    assert stored_parts(clean) == []  # the parts go once the zip is stored
+    with django_capture_on_commit_callbacks(execute=False):
+        job, _ = request_package(confirmed, rebuild=True)
+    from reports import excel
+
+    real = excel.score_sheet_xlsx
+    calls = []
+
+    def dies_in_the_second_village(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 2:
+            raise Killed
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(excel, "score_sheet_xlsx", dies_in_the_second_village)
+    with pytest.raises(Killed):
+        export_run(job_id=job.pk, runner="celery:w1@host:1")
+    job.refresh_from_db()
+    assert (job.status, job.attempt) == (S.RUNNING, 1)
+    assert (job.progress, job.step) == (63, "已生成第1/2个村（南村）")
+    roster, first, second = PackagePart.objects.filter(job=job, attempt=1).order_by("position")
+    assert roster.assessment_id is None and roster.finished_at and len(roster.files) == 1
+    assert first.finished_at and len(first.files) == 4 and second.finished_at is None and second.runs == 1
+    assert (
+        len(stored_parts(job)) == 5
+    )  # the dying village removed its PDFs (after a kill -9 its job's folder goes at the end)
+    # Celery redelivers the village's message (acks_late + reject_on_worker_lost); the first village's
+    # message arriving again is a no-op
+    monkeypatch.setattr(excel, "score_sheet_xlsx", real)
+    export_part_run(part_id=first.pk, runner="celery:w2@host:2")
+    export_part_run(part_id=second.pk, runner="celery:w2@host:2")
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert (first.runs, first.runner, second.runs, second.runner) == (
+        1,
+        "celery:w1@host:1",
+        2,
+        "celery:w2@host:2",
+    )
+    export_assemble(job_id=job.pk, attempt=1, runner="celery:w2@host:2")
+    job.refresh_from_db()
+    assert (job.status, job.attempt, job.progress) == (S.DONE, 1, 100)
+    assert parts() == [] and stored_parts(job) == []
+    same_package(members(job), clean_files)
+    # running a finished job or village again changes nothing
+    export_run(job_id=job.pk)
+    export_part_run(part_id=second.pk)
+    job.refresh_from_db()
+    assert job.attempt == 1 and stored_parts(job) == []
+
+
+def test_an_assembly_killed_half_way_runs_again_to_the_same_result_and_leaves_no_temporary_file(
+    confirmed, django_capture_on_commit_callbacks, monkeypatch
+):
+    from reports.services.jobs import export_assemble
+
     clean, _ = build(confirmed, django_capture_on_commit_callbacks)
     clean_files = members(clean)
     with django_capture_on_commit_callbacks(execute=False):
@@ -164,27 +239,18 @@ def test_a_build_killed_half_way_runs_again_to_the_same_result_and_leaves_no_tem
 
     monkeypatch.setattr(package_module.PackageWriter, "add_evidence", dies_on_the_second_file)
     with pytest.raises(Killed):
-        export_run(job_id=job.pk)
+        export_run(job_id=job.pk, runner="celery:w1@host:1")
     job.refresh_from_db()
-    assert (job.status, job.attempt) == (S.RUNNING, 1) and 0 < job.progress < 100
-    assert len(parts()) == 1
-    # Celery redelivers the message (acks_late + reject_on_worker_lost): the task runs again
+    assert (job.status, job.attempt, job.runner) == (S.RUNNING, 1, "assemble:celery:w1@host:1")
+    assert 95 <= job.progress < 100 and len(parts()) == 1
     monkeypatch.setattr(package_module.PackageWriter, "add_evidence", real)
-    export_run(job_id=job.pk)
+    # another runner's message is dropped while the assembler beats; its own redelivery runs
+    assert export_assemble(job_id=job.pk, attempt=1, runner="celery:w2@host:2").status == S.RUNNING
+    export_assemble(job_id=job.pk, attempt=1, runner="celery:w1@host:1")
     job.refresh_from_db()
-    assert (job.status, job.attempt, job.progress) == (S.DONE, 2, 100)
-    assert parts() == []
-    files = members(job)
-    assert sorted(files) == sorted(clean_files)
-    for name, payload in files.items():
-        if name.endswith(".pdf") and "/加分佐证/" not in name and "盖章" not in name:
-            assert pdf_text(payload) == pdf_text(clean_files[name]), name
-        elif not name.endswith((".xlsx", ".pdf")) or "/加分佐证/" in name or "盖章" in name:
-            assert payload == clean_files[name], name
-    # running a finished job again changes nothing
-    export_run(job_id=job.pk)
-    job.refresh_from_db()
-    assert job.attempt == 2
+    assert (job.status, job.attempt, job.progress) == (S.DONE, 1, 100)
+    assert parts() == [] and stored_parts(job) == []
+    same_package(members(job), clean_files)
 
 
 def test_evidence_changed_on_disk_stops_the_build_naming_the_file(
@@ -362,3 +428,74 @@ def test_recovery_queues_again_what_a_dead_runner_left_and_leaves_live_runs_alon
     export_run(job_id=job.pk, runner="celery:w2@host:13")
     job.refresh_from_db()
     assert (job.status, job.attempt) == (S.DONE, 2)
+
+
+def test_recovery_of_a_fanned_out_package_sends_again_only_a_dead_runners_village_then_its_assembly(
+    confirmed, django_capture_on_commit_callbacks, monkeypatch
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from reports.models import STALE_AFTER, PackagePart
+    from reports.services import jobs
+    from reports.services.jobs import export_assemble, export_part_run, export_recover
+
+    sent = []
+    monkeypatch.setattr(jobs, "_eager", lambda: False)  # as with real workers: messages, not inline calls
+    monkeypatch.setattr(jobs, "_send_parts", lambda ids, queue: sent.append(("villages", list(ids), queue)))
+    monkeypatch.setattr(
+        jobs, "_send_assemble", lambda pk, attempt, queue: sent.append(("zip", pk, attempt, queue))
+    )
+    with django_capture_on_commit_callbacks(execute=False):
+        job, _ = request_package(confirmed)
+    export_run(job_id=job.pk, runner="celery:w1@host:1", queue="q")
+    roster, south, east = PackagePart.objects.filter(job=job, attempt=1).order_by("position")
+    assert roster.assessment_id is None
+    assert (south.assessment_id, east.assessment_id) == (confirmed.a["南村"].pk, confirmed.a["东村"].pk)
+    assert sent == [("villages", [roster.pk, south.pk, east.pk], "q")]
+    # w1 takes 南村 and dies while rendering it; w2 records 东村
+    now = timezone.now()
+    PackagePart.objects.filter(pk=south.pk).update(
+        runner="celery:w1@host:1", started_at=now, heartbeat_at=now
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        export_part_run(part_id=east.pk, runner="celery:w2@host:2", queue="q")
+    job.refresh_from_db()
+    assert (job.status, job.progress, job.step) == (S.RUNNING, 31, "已生成第1/2个村（东村）")
+    with django_capture_on_commit_callbacks(execute=True):
+        export_part_run(part_id=roster.pk, runner="celery:w2@host:2", queue="q")
+    job.refresh_from_db()
+    assert (job.progress, job.step) == (63, "已生成定级名册")
+    with django_capture_on_commit_callbacks(execute=True):
+        assert export_recover(now=now) == []  # 南村's runner still beats
+    later = now + STALE_AFTER + timedelta(seconds=1)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert export_recover(now=later) == [job.pk]
+    assert sent[-1] == ("villages", [south.pk], None)
+    job.refresh_from_db()
+    assert (job.status, job.attempt) == (S.RUNNING, 1)  # not started over: 东村 is kept
+    # the message sent again runs; as the last village it queues the assembly
+    with django_capture_on_commit_callbacks(execute=True):
+        export_part_run(part_id=south.pk, runner="celery:w2@host:2", queue="q")
+    assert sent[-1] == ("zip", job.pk, 1, "q")
+    # the assembler dies: once its heartbeat is STALE_AFTER old, the assembly is sent again
+    ExportJob.objects.filter(pk=job.pk).update(runner="assemble:celery:w2@host:2", heartbeat_at=later)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert export_recover(now=later + timedelta(seconds=1)) == []
+        assert export_recover(now=later + STALE_AFTER + timedelta(seconds=2)) == [job.pk]
+    assert sent[-1] == ("zip", job.pk, 1, None) and len(sent) == 4
+    export_assemble(job_id=job.pk, attempt=1, runner="celery:w3@host:3")
+    job.refresh_from_db()
+    assert (job.status, job.attempt, job.summary["villages"]) == (S.DONE, 1, 2)
+    assert [p.runs for p in PackagePart.objects.filter(job=job).order_by("position")] == [1, 1, 1]
+    assert set(members(job)) >= {
+        f"{ROOT}/01_定级名册.pdf",
+        f"{ROOT}/01_南村/评分表.pdf",
+        f"{ROOT}/02_东村/评分表.pdf",
+    }
+    requeues = AuditEvent.objects.filter(action="export.requeue", object_id=str(job.pk)).order_by("pk")
+    assert [e.message for e in requeues] == [
+        "2024年 示范村报市材料包：执行进程中断，已重新分派1个村",
+        "2024年 示范村报市材料包：打包进程中断，已重新打包",
+    ]

@@ -1,9 +1,12 @@
-"""The city package of the demo township, built by a real Celery worker through the machine's Redis
-(CI sets REDIS_TEST_URL): the page's progress moves, the PDFs read back with the right Chinese names
-and scores, the Excel files with the right numbers."""
+"""The city package of the demo township, built by two real Celery workers through the machine's Redis
+(CI sets REDIS_TEST_URL): village tasks run on both, the page's progress counts villages, the zip holds
+every file once with the index's hashes, the PDFs read back with the right Chinese names and scores, the
+Excel files with the right numbers."""
 
+import hashlib
 import io
 import os
+import socket
 import subprocess
 import sys
 import time
@@ -14,11 +17,12 @@ from pathlib import Path
 import openpyxl
 import pytest
 from django.conf import settings
+from django.core.files.storage import default_storage
 from django.core.management import call_command
 from django.db import connection
 
 from assessments.models import Assessment, Campaign
-from reports.models import ExportJob
+from reports.models import ExportJob, PackagePart
 from reports.services.fingerprint import export_fingerprint
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -39,53 +43,93 @@ def pdf_text(payload):
     ).stdout.decode()
 
 
-@pytest.mark.skipif(not REDIS, reason="REDIS_TEST_URL not set (CI sets it)")
-@pytest.mark.django_db(transaction=True)
-def test_a_real_worker_builds_the_demo_townships_city_package():
+def start_worker(queue, env, name, *, stdout=subprocess.DEVNULL):
+    """One real Celery worker (solo pool: one task at a time) on a queue of this test's own, since the
+    machine's Redis is shared."""
+    return subprocess.Popen(
+        [str(Path(sys.executable).parent / "celery"), "-A", "config", "worker", "--pool=solo", "-Q", queue,
+         "-l", "warning", "-n", f"{queue}-{name}@%h"],
+        cwd=ROOT,
+        env=env,
+        stdout=stdout,
+        stderr=subprocess.STDOUT,
+    )  # fmt: skip
+
+
+def worker_env():
+    return {
+        **os.environ,
+        "REDIS_URL": REDIS,
+        "DJANGO_SETTINGS_MODULE": "config.settings.test",
+        "DATABASE_URL": database_url(),
+        "QL_TEST_MEDIA_ROOT": str(settings.MEDIA_ROOT),
+        "QL_TEST_TEMP_DIR": str(settings.FILE_UPLOAD_TEMP_DIR),  # the workers' disk is this process's
+    }
+
+
+def wait_for(check, timeout, step=0.1):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = check()
+        if value:
+            return value
+        time.sleep(step)
+    return None
+
+
+def stop(*workers):
+    for worker in workers:
+        if worker is not None and worker.poll() is None:
+            worker.terminate()
+            worker.wait(timeout=30)
+
+
+def demo_package_job():
     call_command("seed_demo", password="Demo-Passw0rd-2024", stdout=io.StringIO())
     campaign = Campaign.objects.get(township__name="鲍沟镇", year=2024, level="village")
-    candidates = list(
-        Assessment.objects.filter(campaign=campaign, city_candidate=True)
-        .select_related("village", "demonstration")
-        .order_by("demonstration__recommendation_rank")
-    )
-    assert len(candidates) == 7
     kind = ExportJob.Kind.CITY_PACKAGE
-    job = ExportJob.objects.create(
+    return ExportJob.objects.create(
         kind=kind,
         township=campaign.township,
         year=2024,
         campaign=campaign,
         fingerprint=export_fingerprint(kind=kind, township=campaign.township, year=2024, campaign=campaign),
     )
-    queue = f"ql-test-{uuid.uuid4().hex[:8]}"
-    env = {
-        **os.environ,
-        "REDIS_URL": REDIS,
-        "DJANGO_SETTINGS_MODULE": "config.settings.test",
-        "DATABASE_URL": database_url(),
-        "QL_TEST_MEDIA_ROOT": str(settings.MEDIA_ROOT),
-    }
-    bin_dir = Path(sys.executable).parent
-    worker = subprocess.Popen(
-        [
-            str(bin_dir / "celery"),
-            "-A",
-            "config",
-            "worker",
-            "--pool=solo",
-            "-Q",
-            queue,
-            "-l",
-            "warning",
-            "-n",
-            f"{queue}@%h",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
+
+
+def read_package(job):
+    """The zip's members (each name once) checked against the index's SHA-256 column."""
+    with default_storage.open(job.file.name, "rb") as stored, zipfile.ZipFile(stored) as zf:
+        assert zf.testzip() is None
+        infos = zf.infolist()
+        names = [i.filename for i in infos]
+        assert len(names) == len(set(names))
+        files = {name: zf.read(name) for name in names}
+    index_name = next(n for n in names if n.endswith("/00_目录.xlsx"))
+    listed = {}
+    for row in openpyxl.load_workbook(io.BytesIO(files[index_name])).active.iter_rows(values_only=True):
+        path = next((c for c in row if isinstance(c, str) and c in files), None)
+        if path:
+            listed[path] = row
+    assert set(listed) == set(files) - {index_name}
+    for name, row in listed.items():
+        assert hashlib.sha256(files[name]).hexdigest() in row, name
+    return files
+
+
+@pytest.mark.skipif(not REDIS, reason="REDIS_TEST_URL not set (CI sets it)")
+@pytest.mark.django_db(transaction=True)
+def test_two_real_workers_share_the_demo_townships_city_package_village_by_village():
+    job = demo_package_job()
+    candidates = list(
+        Assessment.objects.filter(campaign=job.campaign, city_candidate=True)
+        .select_related("village", "demonstration")
+        .order_by("demonstration__recommendation_rank")
     )
+    assert len(candidates) == 7
+    queue = f"ql-test-{uuid.uuid4().hex[:8]}"
+    env = worker_env()
+    workers = [start_worker(queue, env, "a"), start_worker(queue, env, "b")]
     try:
         code = (
             "import django; django.setup();"
@@ -93,46 +137,51 @@ def test_a_real_worker_builds_the_demo_townships_city_package():
             "assert not app.conf.task_always_eager;"
             f"print(export_build.apply_async(args=[{job.pk}], queue={queue!r}).get(timeout=600))"
         )
-        sender = subprocess.Popen(
-            [sys.executable, "-c", code],
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
+        sender = subprocess.run(
+            [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=600
         )
+        # export_build only plans and fans out: the villages and the assembly follow on both workers
+        assert sender.stdout.strip() == "running", sender.stderr
         seen = set()
-        deadline = time.monotonic() + 600
-        while sender.poll() is None and time.monotonic() < deadline:
+
+        def finished():
             job.refresh_from_db()
-            seen.add((job.status, job.progress))
-            time.sleep(0.2)
-        out, err = sender.communicate(timeout=30)
-        assert out.strip() == "done", err
+            seen.add((job.status, job.progress, job.step))
+            return job.status in (ExportJob.Status.DONE, ExportJob.Status.FAILED)
+
+        assert wait_for(finished, 600, step=0.2), (job.status, job.step)
     finally:
-        worker.terminate()
-        log = worker.communicate(timeout=30)[0]
-    job.refresh_from_db()
-    assert job.status == ExportJob.Status.DONE, (job.error, log)
-    assert any(status == "running" and 0 < progress < 100 for status, progress in seen), seen
-    with zipfile.ZipFile(Path(settings.MEDIA_ROOT) / job.file.name) as zf:
-        names = zf.namelist()
-        root = "鲍沟镇2024年示范村报市材料"
-        for n, a in enumerate(candidates, start=1):
-            folder = f"{root}/{n:02d}_{a.village.name}"
-            score = f"{a.final_score.normalize():f}"
-            sheet = pdf_text(zf.read(f"{folder}/评分表.pdf"))
-            assert a.village.name in sheet and "鲍沟镇" in sheet and score in sheet
-            form = pdf_text(zf.read(f"{folder}/申请表.pdf"))
-            assert a.village.name in form and a.secretary_name in form
-            demo = pdf_text(zf.read(f"{folder}/示范村申请表.pdf"))
-            assert a.demonstration.brand_name in demo
-            book = openpyxl.load_workbook(io.BytesIO(zf.read(f"{folder}/评分表.xlsx")))
-            numbers = [
-                c.value for row in book.active.iter_rows() for c in row if isinstance(c.value, (int, float))
-            ]
-            assert float(a.final_score) in numbers
-            assert sum(1 for name in names if name.startswith(f"{folder}/加分佐证/")) == 2
-        roster = pdf_text(zf.read(f"{root}/01_定级名册.pdf"))
-        assert all(a.village.name in roster for a in candidates)
+        stop(*workers)
+    assert job.status == ExportJob.Status.DONE, job.error
+    steps = [step for status, progress, step in seen if status == "running" and 0 < progress < 100]
+    assert any(
+        step.startswith("已生成第") and step.endswith("）") and "/7个村（" in step for step in steps
+    ), seen
+    parts = list(PackagePart.objects.filter(job=job, attempt=1).order_by("position"))
+    assert [p.assessment_id for p in parts] == [None] + [a.pk for a in candidates]  # the roster first
+    nodes = {p.runner.split(":")[1] for p in parts}
+    assert nodes == {f"{queue}-a@{socket.gethostname()}", f"{queue}-b@{socket.gethostname()}"}, nodes
+    assert all(p.runs == 1 for p in parts)
+    assert not (Path(settings.MEDIA_ROOT) / "exports" / "parts" / str(job.pk)).exists() or not any(
+        p.is_file() for p in (Path(settings.MEDIA_ROOT) / "exports" / "parts" / str(job.pk)).rglob("*")
+    )
+    files = read_package(job)
+    root = "鲍沟镇2024年示范村报市材料"
+    for n, a in enumerate(candidates, start=1):
+        folder = f"{root}/{n:02d}_{a.village.name}"
+        score = f"{a.final_score.normalize():f}"
+        sheet = pdf_text(files[f"{folder}/评分表.pdf"])
+        assert a.village.name in sheet and "鲍沟镇" in sheet and score in sheet
+        form = pdf_text(files[f"{folder}/申请表.pdf"])
+        assert a.village.name in form and a.secretary_name in form
+        demo = pdf_text(files[f"{folder}/示范村申请表.pdf"])
+        assert a.demonstration.brand_name in demo
+        book = openpyxl.load_workbook(io.BytesIO(files[f"{folder}/评分表.xlsx"]))
+        numbers = [
+            c.value for row in book.active.iter_rows() for c in row if isinstance(c.value, (int, float))
+        ]
+        assert float(a.final_score) in numbers
+        assert sum(1 for name in files if name.startswith(f"{folder}/加分佐证/")) == 2
+    roster = pdf_text(files[f"{root}/01_定级名册.pdf"])
+    assert all(a.village.name in roster for a in candidates)
     assert job.summary["villages"] == 7

@@ -43,7 +43,8 @@ def assert_a4_and_noto(pdf, *, landscape=False):
     assert (round(w), round(h)) == ((842, 595) if landscape else (595, 842))
     fonts = [line.split()[0] for line in poppler("pdffonts", pdf).splitlines()[2:]]
     assert fonts
-    assert all(re.search(r"Noto-?(Serif|Sans)-?CJK", f) for f in fonts), fonts
+    # the forms' subset of Noto Serif CJK SC (reports/pdf/fonts.py), or the full font
+    assert all(re.search(r"Noto-?(Serif|Sans)-?CJK|QL-?Serif-?SC", f) for f in fonts), fonts
 
 
 def doc_of(cycle, name):
@@ -231,3 +232,40 @@ def test_roster_and_ranking_after_the_city_decided_show_and_count_the_grade_in_f
     assert "示范村1个" in ranking
     south = next(r for r in table.rows if r.name == "南村")
     assert f"{fmt(south.final_score)}达标村（镇街定级：示范村）" in ranking
+
+
+def embedded_fonts(pdf):
+    import io
+
+    from pypdf import PdfReader
+
+    reader = PdfReader(io.BytesIO(pdf))
+    names = set()
+    for page in reader.pages:
+        for font in (page["/Resources"].get("/Font") or {}).values():
+            names.add(str(font.get_object()["/BaseFont"]).split("+")[-1])
+    text = "".join(page.extract_text() for page in reader.pages)
+    return names, re.sub(r"\s+", "", text)
+
+
+def test_forms_use_the_small_font_file_and_a_rare_character_sets_the_whole_form_in_the_full_font(confirmed):
+    """A name with a character outside the subset (𠮷, 鿏) is printed in the full Noto Serif CJK SC, never
+    as a missing-glyph box; every other form embeds the subset."""
+    from reports.pdf.fonts import subset_fonts
+    from villages.models import Village
+
+    assert subset_fonts.load().files  # the machine has Noto Serif CJK SC: the subset exists
+    assert (
+        not subset_fonts.covers("𠮷") and not subset_fonts.covers("鿏") and subset_fonts.covers("南村 甲镇")
+    )
+    plain = application_form_pdf(doc_of(confirmed, "南村"))
+    fonts, text = embedded_fonts(plain)
+    assert fonts and all(f.startswith("QL-Serif-SC") for f in fonts), fonts
+    assert "南村" in text
+    Village.objects.filter(pk=confirmed.a["东村"].village_id).update(name="𠮷鿏村")
+    rare = application_form_pdf(doc_of(confirmed, "𠮷鿏村"))
+    fonts, text = embedded_fonts(rare)
+    assert fonts and all(f.startswith("Noto-Serif-CJK-SC") for f in fonts), fonts
+    assert "𠮷鿏村" in text
+    # the glyphs are the font's own (the PDF's text maps back to the characters, no .notdef box)
+    assert "\ufffd" not in text
