@@ -18,7 +18,7 @@ from django.views.decorators.http import require_GET
 from access.checks import require_cap
 from access.roles import Cap, Side
 from access.scope import scope_for
-from assessments.models import Assessment, Campaign
+from assessments.models import Campaign
 from common.downloads import attachment_response
 from indices.models import Grade
 from villages.models import PartyBranch, Region, Township
@@ -175,11 +175,7 @@ def township(request, pk, year):
 
 def _ranking_rows(d):
     """The ranking's top rows with the grade that stands, shown only once the village is reviewed."""
-    names = {code: name for code, name, _ in d.grades}
-    done = {Assessment.Status.REVIEWED.label, Assessment.Status.CONFIRMED.label}
-    return [
-        (r, (r.city_grade or names.get(r.final_grade, "")) if r.status in done else "") for r in d.ranking
-    ]
+    return [(r, r.grade) for r in d.ranking]
 
 
 def _grading_link(scope, township, campaign):

@@ -20,6 +20,7 @@ from indices.models import IndexStandard
 from villages.models import AnnualTarget, AnnualTargetGrade
 
 from ..models import Assessment, Campaign, IndicatorScore, VetoCheck
+from ..readmodels import campaigns_refresh
 from .common import WorkflowError, record_event
 from .transitions import assessment_transition
 
@@ -103,6 +104,7 @@ def _create(
         for village, subject_township in subjects
     )
     _populate(assessments, standard)
+    campaigns_refresh([campaign.pk])
     audit_log(
         action="campaign.create",
         actor=actor,
