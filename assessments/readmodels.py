@@ -227,6 +227,8 @@ def _refresh_rows(assessments):
 
 def summaries_refresh(campaign_ids):
     """Recompute the CampaignSummary of these village-level campaigns from their assessments' columns."""
+    if not campaign_ids:
+        return
     campaigns = list(
         Campaign.objects.filter(pk__in=set(campaign_ids), level=Campaign.Level.VILLAGE).values_list(
             "pk", "township_id", "region_id"
@@ -255,7 +257,7 @@ def assessments_refresh(assessment_ids):
     rows = list(
         Assessment.objects.filter(pk__in=set(assessment_ids)).select_related("campaign").order_by("pk")
     )
-    summaries_refresh(_refresh_rows(rows) | {a.campaign_id for a in rows})
+    summaries_refresh(_refresh_rows(rows) | {a.campaign_id for a in rows if a.village_id is not None})
 
 
 def campaigns_refresh(campaign_ids):

@@ -70,7 +70,8 @@ def assessment_recompute(assessment):
         # A veto overrides any manual grade: it forces the lowest grade (the override is kept on record).
         values["final_grade"] = proposed
     Assessment.objects.filter(pk=a.pk).update(**values)
-    assessments_refresh([a.pk])
+    if a.village_id is not None:  # a township's own assessment has no dashboard read models
+        assessments_refresh([a.pk])
     for key, value in values.items():
         setattr(assessment, key, value)
     return assessment

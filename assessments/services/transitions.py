@@ -207,7 +207,8 @@ def _transition(*, assessment, action, actor, reason="", request=None, sides=Non
         if t.target in TIMESTAMPS:
             setattr(a, TIMESTAMPS[t.target], now)
         a.save()
-        assessments_refresh([a.pk])
+        if a.village_id is not None:  # a township's own assessment has no dashboard read models
+            assessments_refresh([a.pk])
         record_event(
             assessment=a,
             actor=None if Side.SYSTEM in sides else actor,
