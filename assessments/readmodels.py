@@ -26,6 +26,7 @@ from django.db.models import DecimalField, Sum, Value
 from django.db.models.functions import Coalesce
 
 from common.dataversion import data_version_bump
+from villages.models import Township
 
 from .models import Assessment, Campaign, CampaignSummary, IndicatorScore
 
@@ -283,3 +284,11 @@ def rebuild_read_models(township_ids=None):
     for pks in by_town.values():
         campaigns_refresh(pks)
     return sum(len(p) for p in by_town.values())
+
+
+def township_data_changed(*township_ids):
+    """A write the dashboards show that has no read model of its own (ledger submissions,
+    rectifications, plan tasks, targets): renew the data versions of the townships and their regions,
+    so that the cached dashboard fragments are recomputed."""
+    rows = list(Township.objects.filter(pk__in=set(township_ids)).values_list("pk", "region_id"))
+    data_version_bump(townships=[t for t, _ in rows], regions=[r for _, r in rows])

@@ -28,13 +28,35 @@ def _renew(keys):
     cache.set_many({k: uuid.uuid4().hex for k in keys}, timeout=None)
 
 
+def _scheduled(connection):
+    """The renewal already queued for the current transaction, if any (one per transaction)."""
+    for entry in connection.run_on_commit:
+        func = entry[1]
+        if getattr(func, "renews_data_versions", False):
+            return func
+    return None
+
+
 def data_version_bump(*, townships=(), regions=()):
-    """Mark the data of these townships and regions as changed (now and again on commit)."""
+    """Mark the data of these townships and regions as changed (now, and once more on commit)."""
     keys = _keys(townships, regions)
     if not keys:
         return
     _renew(keys)
-    transaction.on_commit(lambda: _renew(keys))
+    connection = transaction.get_connection()
+    if not connection.in_atomic_block:
+        return
+    queued = _scheduled(connection)
+    if queued is None:
+        pending = set()
+
+        def queued():
+            _renew(pending)
+
+        queued.renews_data_versions = True
+        queued.keys = pending
+        transaction.on_commit(queued)
+    queued.keys.update(keys)
 
 
 def data_version(kind, pk):

@@ -24,6 +24,7 @@ from indices.models import Grade
 from villages.models import PartyBranch, Region, Township
 
 from . import charts, export
+from .cache import cached_figures, ledger_reach_region, ledger_reach_township
 from .figures import (
     PROGRESS_LABELS,
     YOY_LABELS,
@@ -34,6 +35,7 @@ from .figures import (
     village_campaign,
 )
 from .selectors import access_dashboard_region_by_id, access_dashboard_township_by_id
+from .templatetags.dashboards import chart_data
 
 PAGE_SIZE = 50
 SORTS = {
@@ -129,9 +131,19 @@ def township(request, pk, year):
     township = _township_for(request, pk)
     year = _year(year)
     branch = _branch_for(request, township)
-    d = township_dashboard(
-        user=request.user, township=township, year=year, branch=branch, kind=_round_kind(request)
-    )
+    kind = _round_kind(request)
+    today = timezone.localdate()
+    scope = scope_for(request.user)
+
+    def build():
+        d = township_dashboard(
+            user=request.user, township=township, year=year, branch=branch, kind=kind, today=today
+        )
+        data = charts.township_charts(d)
+        return d, data, chart_data(data)
+
+    parts = (year, branch.pk if branch else "", kind or "", today, ledger_reach_township(scope, township))
+    d, chart_dicts, chart_html = cached_figures("t", township.pk, parts, build)
     shown_kind = d.campaign.kind if d.campaign is not None and not d.campaign.is_annual else ""
     years = sorted(
         set(Campaign.objects.filter(township=township).values_list("year", flat=True)) | {year}, reverse=True
@@ -142,7 +154,8 @@ def township(request, pk, year):
         "year": year,
         "years": years,
         "branch": branch,
-        "charts": charts.township_charts(d),
+        "charts": chart_dicts,
+        "chart_html": chart_html,
         "progress_labels": PROGRESS_LABELS,
         "list_url": reverse("dashboards:township_list", args=[township.pk, year]),
         # Joined before the lists' other parameters so that they drill into the round shown.
@@ -278,7 +291,15 @@ def city_go(request, pk):
 def city(request, pk, year):
     region = _region_for(request, pk)
     year = _year(year)
-    c = city_dashboard(user=request.user, region=region, year=year)
+    today = timezone.localdate()
+
+    def build():
+        c = city_dashboard(user=request.user, region=region, year=year, today=today)
+        data = charts.city_charts(c)
+        return c, data, chart_data(data)
+
+    parts = (year, today, ledger_reach_region(scope_for(request.user), region))
+    c, chart_dicts, chart_html = cached_figures("r", region.pk, parts, build)
     years = sorted(
         set(
             Campaign.objects.filter(level=Campaign.Level.VILLAGE, township__region=region).values_list(
@@ -288,5 +309,12 @@ def city(request, pk, year):
         | {year},
         reverse=True,
     )
-    context = {"c": c, "region": region, "year": year, "years": years, "charts": charts.city_charts(c)}
+    context = {
+        "c": c,
+        "region": region,
+        "year": year,
+        "years": years,
+        "charts": chart_dicts,
+        "chart_html": chart_html,
+    }
     return render(request, "dashboards/city.html", context)

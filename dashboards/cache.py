@@ -1,0 +1,52 @@
+"""The dashboards' figures cached under the data version of what they show.
+
+A key holds everything the figures depend on: the township's (or region's) data version, which every
+write that changes the figures renews (common.dataversion, through assessments.readmodels); the year,
+branch and round; today's date (overdue counts and ledger months change with it); and the part of the
+user's reach that changes the figures (the ledger units the user may read: the whole township, or
+only the user's own units). Users whose visible data differ never share an entry; the access check
+still runs on every request before the cache is asked.
+
+Writes that no service announces (a village renamed in the setup pages, a standard's grade names) are
+caught by the entries' lifetime.
+"""
+
+import hashlib
+
+from django.core.cache import cache
+
+from access.roles import Cap
+from common.dataversion import data_version
+
+TTL = 600  # seconds: the bound on staleness for writes that renew no data version
+PREFIX = "dash:v1"
+
+
+def ledger_reach_township(scope, township):
+    """The part of the user's ledger reach that the township figures depend on."""
+    if scope.reaches_township(Cap.LEDGER_VIEW, township):
+        return "all"
+    return "u" + ",".join(str(pk) for pk in sorted(scope.held(Cap.LEDGER_VIEW, "unit")))
+
+
+def ledger_reach_region(scope, region):
+    if scope.reaches_region(Cap.LEDGER_VIEW, region.pk):
+        return "all"
+    towns = ",".join(str(pk) for pk in sorted(scope.held(Cap.LEDGER_VIEW, "township")))
+    units = ",".join(str(pk) for pk in sorted(scope.held(Cap.LEDGER_VIEW, "unit")))
+    return f"t{towns}u{units}"
+
+
+def _key(kind, pk, parts):
+    raw = "|".join(str(p) for p in (kind, pk, data_version(kind, pk), *parts))
+    return f"{PREFIX}:{kind}:{pk}:{hashlib.sha256(raw.encode()).hexdigest()[:32]}"
+
+
+def cached_figures(kind, pk, parts, build):
+    """build() once per data version and key parts; `kind` is 't' (township) or 'r' (region)."""
+    key = _key(kind, pk, parts)
+    hit = cache.get(key)
+    if hit is None:
+        hit = build()
+        cache.set(key, hit, TTL)
+    return hit
