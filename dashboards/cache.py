@@ -19,7 +19,8 @@ from access.roles import Cap
 from common.dataversion import data_version
 
 TTL = 600  # seconds: the bound on staleness for writes that renew no data version
-PREFIX = "dash:v1"
+# Renew when the cached payload changes shape: entries of the previous release live on in Redis.
+PREFIX = "dash:v2"
 
 
 def ledger_reach_township(scope, township):
