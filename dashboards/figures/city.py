@@ -10,7 +10,7 @@ from django.utils import timezone
 from assessments.models import Assessment, Campaign, CampaignSummary
 from assessments.readmodels import average, yoy_pair
 from indices.models import Dimension, Grade
-from ledgers.compliance import COUNTED, compliance_matrix
+from ledgers.compliance import compliance_counts_by_township
 from ledgers.models import PlanTask, Rectification
 from ledgers.selectors import ledger_units_for_user
 from reports.data import competition_ranks
@@ -140,12 +140,9 @@ def city_dashboard(*, user, region, year, today=None):
         towns[g["target__township_id"]].grade_targets[g["grade_name"]] = g["count"]
 
     units = ledger_units_for_user(user).filter(township__region=region)
-    matrix = compliance_matrix(units=units, year=year, today=today)
-    for row in matrix.rows:
-        counts = towns[row.unit.township_id].compliance
-        for cell in row.cells:
-            if cell.state in COUNTED:
-                counts[cell.state] = counts.get(cell.state, 0) + 1
+    for town_id, counts in compliance_counts_by_township(units=units, year=year, today=today).items():
+        if town_id in towns:
+            towns[town_id].compliance = {state: n for state, n in counts.items() if n}
 
     overdue = ~Q(status=Rectification.Status.CLOSED) & Q(deadline__lt=today)
     for r in (
