@@ -11,6 +11,7 @@ Writes that no service announces (a village renamed in the setup pages, a standa
 caught by the entries' lifetime.
 """
 
+import functools
 import hashlib
 
 from django.core.cache import cache
@@ -20,7 +21,7 @@ from common.dataversion import data_version
 
 TTL = 600  # seconds: the bound on staleness for writes that renew no data version
 # Renew when the cached payload changes shape: entries of the previous release live on in Redis.
-PREFIX = "dash:v2"
+PREFIX = "dash:v3"
 
 
 def ledger_reach_township(scope, township):
@@ -44,10 +45,22 @@ def _key(kind, pk, parts):
 
 
 def cached_figures(kind, pk, parts, build):
-    """build() once per data version and key parts; `kind` is 't' (township) or 'r' (region)."""
+    """(page, data) for `kind` 't' (township) or 'r' (region), built once per data version and key parts.
+
+    build() returns both: `page` is what every request renders (the figures' HTML and the header's
+    few values, small), `data` the figures themselves (the dashboard object and the chart dicts), kept
+    beside it for whoever inspects them and loaded only when touched: `data` is a function.
+    """
     key = _key(kind, pk, parts)
-    hit = cache.get(key)
-    if hit is None:
-        hit = build()
-        cache.set(key, hit, TTL)
-    return hit
+    page = cache.get(f"{key}:page")
+    if page is None:
+        page, data = build()
+        cache.set_many({f"{key}:page": page, f"{key}:data": data}, TTL)
+        return page, lambda: data
+
+    @functools.cache
+    def data():
+        found = cache.get(f"{key}:data")
+        return found if found is not None else build()[1]
+
+    return page, data

@@ -14,6 +14,7 @@ from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import SimpleLazyObject
 from django.views.decorators.http import require_GET
 
 from access.checks import require_cap
@@ -148,7 +149,13 @@ def township(request, pk, year):
         )
         # the year chooser's years change only with a new campaign, which renews the data version
         years = set(Campaign.objects.filter(township=township).values_list("year", flat=True))
-        return d, data, html, years
+        page = {
+            "html": html,
+            "years": years,
+            "campaign": d.campaign,
+            "branches": [(b.pk, b.name) for b in d.branches],
+        }
+        return page, (d, data)
 
     parts = (
         year,
@@ -158,16 +165,18 @@ def township(request, pk, year):
         ledger_reach_township(scope, township),
         grading_side,
     )
-    d, chart_dicts, figures_html, years = cached_figures("t", township.pk, parts, build)
-    years = sorted(years | {year}, reverse=True)
+    page, data = cached_figures("t", township.pk, parts, build)
     context = {
-        "d": d,
+        # the figures themselves, loaded from the cache only if something reads them (not the page)
+        "d": SimpleLazyObject(lambda: data()[0]),
+        "charts": SimpleLazyObject(lambda: data()[1]),
+        "campaign": page["campaign"],
+        "branches": page["branches"],
         "township": township,
         "year": year,
-        "years": years,
+        "years": sorted(page["years"] | {year}, reverse=True),
         "branch": branch,
-        "charts": chart_dicts,
-        "figures_html": figures_html,
+        "figures_html": page["html"],
         "city_url": reverse("dashboards:city", args=[township.region_id, year])
         if Side.CITY in scope.sides("region", township.region)
         else "",
@@ -326,17 +335,16 @@ def city(request, pk, year):
             {"c": c, "region": region, "year": year, "chart_html": chart_data(data)},
         )
         campaigns = Campaign.objects.filter(level=Campaign.Level.VILLAGE, township__region=region)
-        return c, data, html, set(campaigns.values_list("year", flat=True))
+        return {"html": html, "years": set(campaigns.values_list("year", flat=True))}, (c, data)
 
     parts = (year, today, ledger_reach_region(scope_for(request.user), region))
-    c, chart_dicts, figures_html, years = cached_figures("r", region.pk, parts, build)
-    years = sorted(years | {year}, reverse=True)
+    page, data = cached_figures("r", region.pk, parts, build)
     context = {
-        "c": c,
+        "c": SimpleLazyObject(lambda: data()[0]),
+        "charts": SimpleLazyObject(lambda: data()[1]),
         "region": region,
         "year": year,
-        "years": years,
-        "charts": chart_dicts,
-        "figures_html": figures_html,
+        "years": sorted(page["years"] | {year}, reverse=True),
+        "figures_html": page["html"],
     }
     return render(request, "dashboards/city.html", context)
