@@ -237,6 +237,15 @@ def summaries_refresh(campaign_ids):
     )
     if not campaigns:
         return
+    # Lock the summary rows first (in one order, against deadlocks), then read: under READ COMMITTED
+    # each statement sees what committed before it, so two writes in one round at once cannot both
+    # compute from a snapshot that misses the other's change.
+    list(
+        CampaignSummary.objects.select_for_update()
+        .filter(campaign_id__in=[pk for pk, _, _ in campaigns])
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
     rows = defaultdict(list)
     for r in (
         Assessment.objects.filter(campaign_id__in=[pk for pk, _, _ in campaigns], village__isnull=False)

@@ -11,9 +11,27 @@ from django.db import migrations
 from django.db.models import DecimalField, Sum, Value
 from django.db.models.functions import Coalesce
 
-from assessments.readmodels import CENT, ROW_FIELDS, ROW_ORDER, effective_grade, summarize
+from assessments.readmodels import CENT, effective_grade, summarize
 
 DEC = DecimalField(max_digits=9, decimal_places=2)
+# the columns `summarize` reads, as they are at this migration
+ROW_FIELDS = (
+    "id",
+    "campaign_id",
+    "township_id",
+    "status",
+    "started_at",
+    "final_score",
+    "final_grade",
+    "city_grade",
+    "previous_grade",
+    "dimension_scores",
+    "village_id",
+    "village__branch_id",
+    "village__name",
+    "village__sort_order",
+)
+ROW_ORDER = ("village__sort_order", "village__name", "pk")
 
 
 def fill(apps, schema_editor):
