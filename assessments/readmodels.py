@@ -22,6 +22,7 @@ import math
 from collections import defaultdict
 from decimal import ROUND_HALF_UP, Decimal
 
+from django.db import transaction
 from django.db.models import DecimalField, Sum, Value
 from django.db.models.functions import Coalesce
 
@@ -226,6 +227,7 @@ def _refresh_rows(assessments):
     return touched
 
 
+@transaction.atomic
 def summaries_refresh(campaign_ids):
     """Recompute the CampaignSummary of these village-level campaigns from their assessments' columns."""
     if not campaign_ids:
@@ -261,6 +263,7 @@ def summaries_refresh(campaign_ids):
     data_version_bump(townships=[t for _, t, _ in campaigns], regions=[r for _, _, r in campaigns])
 
 
+@transaction.atomic
 def assessments_refresh(assessment_ids):
     """After a write to these assessments (scores, totals, state, grades): their read models, next
     year's comparison and the summaries of every round concerned. Call inside the write's transaction."""
@@ -270,6 +273,7 @@ def assessments_refresh(assessment_ids):
     summaries_refresh(_refresh_rows(rows) | {a.campaign_id for a in rows if a.village_id is not None})
 
 
+@transaction.atomic
 def campaigns_refresh(campaign_ids):
     """The same for every assessment of these campaigns (creation, bulk confirmation, rebuilds)."""
     touched = set(campaign_ids)
@@ -291,7 +295,7 @@ def rebuild_read_models(township_ids=None):
     for pk, town in campaigns.order_by("township_id", "year", "pk").values_list("pk", "township_id"):
         by_town[town].append(pk)
     for pks in by_town.values():
-        campaigns_refresh(pks)
+        campaigns_refresh(pks)  # one transaction per township
     return sum(len(p) for p in by_town.values())
 
 

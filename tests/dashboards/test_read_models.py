@@ -328,3 +328,18 @@ def test_parallel_writes_in_one_round_leave_the_summary_equal_to_a_recomputation
     assert errors == []
     assert snapshot(campaign) == expected(campaign)
     assert len(snapshot(campaign)["dimension_scores"]) == len(lines)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_rebuild_command_runs_outside_a_transaction_and_says_how_many_rounds(org, standard):  # noqa: F811
+    """As the bench and operators run it: no surrounding transaction (each township is its own)."""
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    campaign = campaign_create(actor=None, township=org.town, year=2025, standard=standard)
+    CampaignSummary.objects.all().delete()
+    out = StringIO()
+    call_command("rebuild_read_models", stdout=out)
+    assert "已重新计算1个测评轮次的汇总数据" in out.getvalue()
+    assert snapshot(campaign) == expected(campaign)
