@@ -227,7 +227,7 @@ def _refresh_rows(assessments):
     return touched
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)  # within a service: no savepoint, a failure fails the write
 def summaries_refresh(campaign_ids):
     """Recompute the CampaignSummary of these village-level campaigns from their assessments' columns."""
     if not campaign_ids:
@@ -263,7 +263,7 @@ def summaries_refresh(campaign_ids):
     data_version_bump(townships=[t for _, t, _ in campaigns], regions=[r for _, _, r in campaigns])
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)  # within a service: no savepoint, a failure fails the write
 def assessments_refresh(assessment_ids):
     """After a write to these assessments (scores, totals, state, grades): their read models, next
     year's comparison and the summaries of every round concerned. Call inside the write's transaction."""
@@ -273,7 +273,7 @@ def assessments_refresh(assessment_ids):
     summaries_refresh(_refresh_rows(rows) | {a.campaign_id for a in rows if a.village_id is not None})
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)  # within a service: no savepoint, a failure fails the write
 def campaigns_refresh(campaign_ids):
     """The same for every assessment of these campaigns (creation, bulk confirmation, rebuilds)."""
     touched = set(campaign_ids)
