@@ -14,6 +14,7 @@ caught by the entries' lifetime.
 import functools
 import hashlib
 
+from django.conf import settings
 from django.core.cache import cache
 
 from access.roles import Cap
@@ -40,7 +41,10 @@ def ledger_reach_region(scope, region):
 
 
 def _key(kind, pk, parts):
-    raw = "|".join(str(p) for p in (kind, pk, data_version(kind, pk), *parts))
+    # the database's name too: several databases may share one Redis (staging, the benchmarks), and
+    # a township of one must never be served the figures of the same id in another
+    db = settings.DATABASES["default"]["NAME"]
+    raw = "|".join(str(p) for p in (db, kind, pk, data_version(kind, pk), *parts))
     return f"{PREFIX}:{kind}:{pk}:{hashlib.sha256(raw.encode()).hexdigest()[:32]}"
 
 
