@@ -205,11 +205,17 @@ def city_charts(c):
     tlist = [(r.township.pk, r.township.name) for r in towns]
     names = [name for _, name in tlist]
 
+    # one reverse() per township, not one per chart cell (a city has hundreds of townships)
+    list_base = {
+        r.township.pk: reverse("dashboards:township_list", args=[r.township.pk, year]) for r in towns
+    }
+    dash_base = {r.township.pk: reverse("dashboards:township", args=[r.township.pk, year]) for r in towns}
+
     def lst(row, **params):
-        return _url(reverse("dashboards:township_list", args=[row.township.pk, year]), **params)
+        return _url(list_base[row.township.pk], **params)
 
     def dash(row):
-        return reverse("dashboards:township", args=[row.township.pk, year])
+        return dash_base[row.township.pk]
 
     starts = sorted({b for r in towns for b in r.histogram})
     bins = list(range(starts[0], starts[-1] + BIN, BIN)) if starts else []

@@ -11,19 +11,22 @@ from urllib.parse import urlencode
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import SimpleLazyObject
 from django.views.decorators.http import require_GET
 
 from access.checks import require_cap
 from access.roles import Cap, Side
 from access.scope import scope_for
-from assessments.models import Assessment, Campaign
+from assessments.models import Campaign
 from common.downloads import attachment_response
 from indices.models import Grade
 from villages.models import PartyBranch, Region, Township
 
 from . import charts, export
+from .cache import cached_figures, ledger_reach_region, ledger_reach_township
 from .figures import (
     PROGRESS_LABELS,
     YOY_LABELS,
@@ -34,6 +37,7 @@ from .figures import (
     village_campaign,
 )
 from .selectors import access_dashboard_region_by_id, access_dashboard_township_by_id
+from .templatetags.dashboards import chart_data
 
 PAGE_SIZE = 50
 SORTS = {
@@ -129,20 +133,71 @@ def township(request, pk, year):
     township = _township_for(request, pk)
     year = _year(year)
     branch = _branch_for(request, township)
-    d = township_dashboard(
-        user=request.user, township=township, year=year, branch=branch, kind=_round_kind(request)
+    kind = _round_kind(request)
+    today = timezone.localdate()
+    scope = scope_for(request.user)
+    # the one link of the figures that depends on the user (the grading board or the campaign page)
+    grading_side = bool(scope.sides("township", township) & {Side.REVIEWER, Side.LEADER})
+
+    def build():
+        d = township_dashboard(
+            user=request.user, township=township, year=year, branch=branch, kind=kind, today=today
+        )
+        data = charts.township_charts(d)
+        html = render_to_string(
+            "dashboards/_township_figures.html", _township_figures_context(d, data, grading_side)
+        )
+        # the year chooser's years change only with a new campaign, which renews the data version
+        years = set(Campaign.objects.filter(township=township).values_list("year", flat=True))
+        page = {
+            "html": html,
+            "years": years,
+            "campaign": d.campaign,
+            "branches": [(b.pk, b.name) for b in d.branches],
+        }
+        return page, (d, data)
+
+    parts = (
+        year,
+        branch.pk if branch else "",
+        kind or "",
+        today,
+        ledger_reach_township(scope, township),
+        grading_side,
     )
-    shown_kind = d.campaign.kind if d.campaign is not None and not d.campaign.is_annual else ""
-    years = sorted(
-        set(Campaign.objects.filter(township=township).values_list("year", flat=True)) | {year}, reverse=True
-    )
+    page, data = cached_figures("t", township.pk, parts, build)
     context = {
+        # the figures themselves, loaded from the cache only if something reads them (not the page)
+        "d": SimpleLazyObject(lambda: data()[0]),
+        "charts": SimpleLazyObject(lambda: data()[1]),
+        "campaign": page["campaign"],
+        "branches": page["branches"],
+        "township": township,
+        "year": year,
+        "years": sorted(page["years"] | {year}, reverse=True),
+        "branch": branch,
+        "figures_html": page["html"],
+        "city_url": reverse("dashboards:city", args=[township.region_id, year])
+        if Side.CITY in scope.sides("region", township.region)
+        else "",
+        # the township's 年度总结 (reports) for those who may read it
+        "summary_url": reverse("reports:year_summary", args=[township.pk, year])
+        if scope.reaches_township(Cap.SUMMARY_VIEW, township)
+        else "",
+    }
+    return render(request, "dashboards/township.html", context)
+
+
+def _township_figures_context(d, chart_dicts, grading_side):
+    """What the cached figures fragment renders from: the figures and the user-independent links."""
+    township, year, branch = d.township, d.year, d.branch
+    shown_kind = d.campaign.kind if d.campaign is not None and not d.campaign.is_annual else ""
+    return {
         "d": d,
         "township": township,
         "year": year,
-        "years": years,
         "branch": branch,
-        "charts": charts.township_charts(d),
+        "chart_html": chart_data(chart_dicts),
         "progress_labels": PROGRESS_LABELS,
         "list_url": reverse("dashboards:township_list", args=[township.pk, year]),
         # Joined before the lists' other parameters so that they drill into the round shown.
@@ -158,46 +213,34 @@ def township(request, pk, year):
             )
             for r in d.rounds
         ],
-        "links": _township_links(request.user, township, year, branch, d),
+        "links": _township_links(grading_side, township, year, branch, d),
         "ranking": _ranking_rows(d),
         "yoy_labels": list(YOY_LABELS.items()),
         "compliance_height": max(220, 60 + 28 * d.compliance_units),
-        "city_url": reverse("dashboards:city", args=[township.region_id, year])
-        if Side.CITY in scope_for(request.user).sides("region", township.region)
-        else "",
-        # the township's 年度总结 (reports) for those who may read it
-        "summary_url": reverse("reports:year_summary", args=[township.pk, year])
-        if scope_for(request.user).reaches_township(Cap.SUMMARY_VIEW, township)
-        else "",
     }
-    return render(request, "dashboards/township.html", context)
 
 
 def _ranking_rows(d):
     """The ranking's top rows with the grade that stands, shown only once the village is reviewed."""
-    names = {code: name for code, name, _ in d.grades}
-    done = {Assessment.Status.REVIEWED.label, Assessment.Status.CONFIRMED.label}
-    return [
-        (r, (r.city_grade or names.get(r.final_grade, "")) if r.status in done else "") for r in d.ranking
-    ]
+    return [(r, r.grade) for r in d.ranking]
 
 
-def _grading_link(scope, township, campaign):
+def _grading_link(grading_side, campaign):
     """The grading board for those who may open it (the township's reviewers and leaders), else the
     campaign page (the city office reaches the board through its own 示范村评选 page)."""
     if campaign is None:
         return ""
-    if scope.sides("township", township) & {Side.REVIEWER, Side.LEADER}:
+    if grading_side:
         return reverse("assessments:grading_board", args=[campaign.pk])
     return reverse("assessments:campaign_detail", args=[campaign.pk])
 
 
-def _township_links(user, township, year, branch, d):
+def _township_links(grading_side, township, year, branch, d):
     lst = reverse("dashboards:township_list", args=[township.pk, year])
     b = f"&branch={branch.pk}" if branch else ""
     return {
         "progress": f"{lst}?figure=progress{b}",
-        "grading": _grading_link(scope_for(user), township, d.campaign),
+        "grading": _grading_link(grading_side, d.campaign),
         "compliance": f"{reverse('ledgers:compliance')}?township={township.pk}&year={year}",
         "rectifications": f"{reverse('ledgers:rectification_list')}?township={township.pk}",
         "tasks": f"{reverse('ledgers:task_list')}?township={township.pk}&year={year}",
@@ -282,15 +325,26 @@ def city_go(request, pk):
 def city(request, pk, year):
     region = _region_for(request, pk)
     year = _year(year)
-    c = city_dashboard(user=request.user, region=region, year=year)
-    years = sorted(
-        set(
-            Campaign.objects.filter(level=Campaign.Level.VILLAGE, township__region=region).values_list(
-                "year", flat=True
-            )
+    today = timezone.localdate()
+
+    def build():
+        c = city_dashboard(user=request.user, region=region, year=year, today=today)
+        data = charts.city_charts(c)
+        html = render_to_string(
+            "dashboards/_city_figures.html",
+            {"c": c, "region": region, "year": year, "chart_html": chart_data(data)},
         )
-        | {year},
-        reverse=True,
-    )
-    context = {"c": c, "region": region, "year": year, "years": years, "charts": charts.city_charts(c)}
+        campaigns = Campaign.objects.filter(level=Campaign.Level.VILLAGE, township__region=region)
+        return {"html": html, "years": set(campaigns.values_list("year", flat=True))}, (c, data)
+
+    parts = (year, today, ledger_reach_region(scope_for(request.user), region))
+    page, data = cached_figures("r", region.pk, parts, build)
+    context = {
+        "c": SimpleLazyObject(lambda: data()[0]),
+        "charts": SimpleLazyObject(lambda: data()[1]),
+        "region": region,
+        "year": year,
+        "years": sorted(page["years"] | {year}, reverse=True),
+        "figures_html": page["html"],
+    }
     return render(request, "dashboards/city.html", context)

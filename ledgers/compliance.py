@@ -7,9 +7,11 @@ for all submissions of the year, so the page's query count does not grow with th
 """
 
 import datetime as dt
+from collections import defaultdict
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from django.db.models import Count
 from django.utils import timezone
 
 from .models import LedgerSubmission
@@ -148,3 +150,41 @@ def compliance_matrix(*, units, year, today=None):
                     if cell.state in totals:
                         totals[cell.state] += 1
     return Matrix(year, rows, totals, [(y, history[y]) for y in reversed(years)])
+
+
+def compliance_counts_by_township(*, units, year, today=None):
+    """{township id: {State: count}} over the 12 months of `year` for the (scoped) units: the same
+    states as compliance_matrix, for pages that show only the counts (the city dashboard).
+
+    Two queries whatever the number of units: the units counted per township, and the year's
+    submissions selected through the units' query as a subquery (never a list of literal ids); a
+    unit-month without a submission is missing or not yet due."""
+    today = today or timezone.localdate()
+    per_town = {
+        t: (n, due_day)
+        for t, due_day, n in units.order_by()
+        .values_list("township_id", "township__ledger_due_day")
+        .annotate(n=Count("id"))
+        .values_list("township_id", "township__ledger_due_day", "n")
+    }
+    out = {t: dict.fromkeys(COUNTED, 0) for t in per_town}
+    submitted = defaultdict(int)  # (township, month) → units with a submission
+    for town, month, at, zero in LedgerSubmission.objects.filter(
+        unit__in=units.order_by().values("pk"), year=year, submitted_at__isnull=False
+    ).values_list("unit__township_id", "month", "submitted_at", "zero_report"):
+        if town not in per_town or month < LEDGER_START_MONTH:
+            continue
+        state = ledger_state(
+            year=year, month=month, due_day=per_town[town][1], submitted_at=at, zero_report=zero, today=today
+        )
+        out[town][state] += 1
+        submitted[(town, month)] += 1
+    for town, (n, due_day) in per_town.items():
+        for month in range(LEDGER_START_MONTH, 13):
+            absent = n - submitted[(town, month)]
+            if absent:
+                state = ledger_state(
+                    year=year, month=month, due_day=due_day, submitted_at=None, zero_report=False, today=today
+                )
+                out[town][state] += absent
+    return out

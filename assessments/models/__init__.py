@@ -9,6 +9,7 @@ increment them), so that aggregation for boards and dashboards can stay in SQL.
     documents   Evidence, Signoff
     history     AssessmentEvent, VetoEvent
     city        DemonstrationApplication
+    summary     CampaignSummary (a read model for the dashboards)
 """
 
 # Imported in the order the models have always been defined: Django registers them in this order
@@ -19,6 +20,7 @@ from .lines import IndicatorScore, BonusClaim, VetoCheck
 from .documents import Evidence, Signoff
 from .history import AssessmentEvent, VetoEvent
 from .city import DemonstrationApplication
+from .summary import CampaignSummary
 
 # isort: on
 
@@ -28,6 +30,7 @@ __all__ = [
     "AssessmentEvent",
     "BonusClaim",
     "Campaign",
+    "CampaignSummary",
     "DemonstrationApplication",
     "Evidence",
     "IndicatorScore",

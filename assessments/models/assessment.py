@@ -170,6 +170,15 @@ class Assessment(models.Model):
     city_reason = models.CharField("市级评审意见", max_length=500, blank=True)
     city_decided_at = models.DateTimeField("市级认定时间", null=True, blank=True)
 
+    # Read models for the dashboards (assessments.readmodels), refreshed in the transaction of every
+    # write that changes what they summarize, so that no page aggregates the score table per request.
+    # dimension code → the sum of the effective indicator scores (review, else self) as a decimal string;
+    # a dimension appears once the assessment has a score line in it.
+    dimension_scores = models.JSONField("维度得分（汇总）", default=dict, blank=True, editable=False)
+    # The grade that stood for the same village in the township's annual round of the year before
+    # ('' if none): the year-over-year figures read it instead of a correlated subquery per village.
+    previous_grade = models.CharField("上年度等次（汇总）", max_length=20, blank=True, editable=False)
+
     class Meta:
         verbose_name = "测评"
         verbose_name_plural = verbose_name

@@ -20,6 +20,7 @@ from indices.models import IndexStandard
 from villages.models import AnnualTarget, AnnualTargetGrade
 
 from ..models import Assessment, Campaign, IndicatorScore, VetoCheck
+from ..readmodels import campaigns_refresh, township_data_changed
 from .common import WorkflowError, record_event
 from .transitions import assessment_transition
 
@@ -103,6 +104,7 @@ def _create(
         for village, subject_township in subjects
     )
     _populate(assessments, standard)
+    campaigns_refresh([campaign.pk])
     audit_log(
         action="campaign.create",
         actor=actor,
@@ -390,6 +392,7 @@ def annual_target_save(
             AnnualTarget.objects.filter(township=township, year=year, kind=kind).first()
         ) from None
     target.grade_counts.all().delete()
+    township_data_changed(township.pk)  # the dashboards show the targets
     AnnualTargetGrade.objects.bulk_create(
         AnnualTargetGrade(target=target, grade_code=code, grade_name=name, count=count, sort_order=i)
         for i, (code, name, count) in enumerate(rows)

@@ -7,6 +7,7 @@ from django.db.models.functions import Coalesce
 
 from ..deductions import supervision_deductions
 from ..models import Assessment, BonusClaim, IndicatorScore, VetoCheck
+from ..readmodels import assessments_refresh
 from ..scoring import GradeRule, bonus_total, deduction_total, final_score, propose_grade, q2
 
 DEC = DecimalField(max_digits=9, decimal_places=2)
@@ -69,6 +70,8 @@ def assessment_recompute(assessment):
         # A veto overrides any manual grade: it forces the lowest grade (the override is kept on record).
         values["final_grade"] = proposed
     Assessment.objects.filter(pk=a.pk).update(**values)
+    if a.village_id is not None:  # a township's own assessment has no dashboard read models
+        assessments_refresh([a.pk])
     for key, value in values.items():
         setattr(assessment, key, value)
     return assessment

@@ -12,6 +12,7 @@ from common.text import NOTE_LIMIT, clean_text
 from .. import workflow
 from ..models import Assessment, BonusClaim, Evidence, IndicatorScore, Signoff, VetoCheck
 from ..permissions import actor_sides
+from ..readmodels import assessments_refresh
 from ..workflow import Guard, Side
 from .common import WorkflowError, record_event
 
@@ -206,6 +207,8 @@ def _transition(*, assessment, action, actor, reason="", request=None, sides=Non
         if t.target in TIMESTAMPS:
             setattr(a, TIMESTAMPS[t.target], now)
         a.save()
+        if a.village_id is not None:  # a township's own assessment has no dashboard read models
+            assessments_refresh([a.pk])
         record_event(
             assessment=a,
             actor=None if Side.SYSTEM in sides else actor,

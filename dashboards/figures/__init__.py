@@ -1,9 +1,11 @@
 """The figures of the township and city dashboards (数据看板), and the village lists behind them.
 
-Every figure is one grouped SQL aggregate (or a fixed handful), so a dashboard makes the same number
-of queries with 5 villages or 1,000 (and with 2 townships or 20). The expressions that classify an
-assessment (progress stage, effective grade, last year's grade, score bin) are defined once, in
-`expressions`, and used both to count and to list, so a figure and its drill-down list always agree.
+The figures read the read models that the write services keep (assessments.readmodels): the township
+dashboard counts its round's assessment rows (one query, O(villages of the township)), the city
+dashboard reads one CampaignSummary per township; neither reads the score lines, and both make the
+same number of queries with 5 villages or 1,000 (and with 2 townships or 20). The classifiers (progress
+stage, effective grade, score bin) exist twice, in Python for counting (assessments.readmodels) and in
+SQL for the drill-down lists (`expressions`); the tests hold the two to the same answers.
 
     expressions  the shared classifying expressions and constants
     township     the township dashboard

@@ -1,34 +1,22 @@
-"""The city dashboard: the townships of a region side by side, one grouped aggregate per figure."""
+"""The city dashboard: the townships of a region side by side, read from one summary row per township
+(assessments.readmodels) and a few grouped aggregates of the ledger tables."""
 
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Avg, Count, Q, Sum
+from django.db.models import Count, Q
 from django.utils import timezone
 
-from assessments.models import Assessment, Campaign, IndicatorScore
+from assessments.models import Assessment, Campaign, CampaignSummary
+from assessments.readmodels import average, yoy_pair
 from indices.models import Dimension, Grade
-from ledgers.compliance import COUNTED, compliance_matrix
+from ledgers.compliance import compliance_counts_by_township
 from ledgers.models import PlanTask, Rectification
 from ledgers.selectors import ledger_units_for_user
 from reports.data import competition_ranks
 from villages.models import AnnualTarget, AnnualTargetGrade, Township
 
-from .expressions import (
-    BIN,
-    DONE,
-    PROGRESS_LABELS,
-    TOP,
-    effective_grade_expr,
-    effective_score_expr,
-    previous_grade_expr,
-    progress_expr,
-    q2,
-    score_bin_expr,
-    scored_q,
-    task_overdue_q,
-    yoy_kind,
-)
+from .expressions import PROGRESS_LABELS, TOP, q2, task_overdue_q, yoy_kind
 
 
 @dataclass
@@ -72,50 +60,78 @@ class CityDashboard:
 
 
 def city_dashboard(*, user, region, year, today=None):
+    """The townships side by side: the round figures from one CampaignSummary per township (read
+    models kept on write), the ledger figures from grouped aggregates; never the score lines."""
     today = today or timezone.localdate()
     townships = list(Township.objects.filter(region=region).order_by("name"))
     towns = {t.pk: TownRow(t) for t in townships}
     # The city compares its townships' annual rounds (a 中期评估 or 试点验收 is the township's own).
-    campaigns = Campaign.objects.filter(
-        level=Campaign.Level.VILLAGE, kind=Campaign.Kind.ANNUAL, township__region=region, year=year
+    campaigns = list(
+        Campaign.objects.filter(
+            level=Campaign.Level.VILLAGE, kind=Campaign.Kind.ANNUAL, township__region=region, year=year
+        ).select_related("summary")
     )
+    summaries = {}
     for c in campaigns:
         towns[c.township_id].campaign = c
-    assessments = Assessment.objects.filter(campaign__in=campaigns, village__isnull=False)
-
-    for r in (
-        assessments.annotate(stage=progress_expr())
-        .values("township_id", "stage")
-        .annotate(n=Count("id"))
-        .order_by()
-    ):
-        towns[r["township_id"]].progress[r["stage"]] += r["n"]
+        summaries[c.township_id] = getattr(c, "summary", None) or CampaignSummary(campaign=c)
+    standards = {c.standard_id for c in campaigns}
 
     grades = list(
-        Grade.objects.filter(standard__campaigns__in=campaigns)
+        Grade.objects.filter(standard_id__in=standards)
         .order_by("rank", "code")
         .values_list("standard_id", "code", "name", "rank", "counts_as_qinglian")
-        .distinct()
     )
     names = {(sid, code): name for sid, code, name, _, _ in grades}
     qinglian = {(sid, code) for sid, code, _, _, q in grades if q}
     grade_names = list(dict.fromkeys(name for _, _, name, _, _ in grades))
-    for row in towns.values():
-        if row.campaign is not None:
-            row.grade_codes = {n: code for (sid, code), n in names.items() if sid == row.campaign.standard_id}
-    for r in (
-        assessments.filter(status__in=DONE)
-        .values("township_id", "campaign__standard_id", "final_grade")
-        .annotate(n=Count("id"))
-        .order_by()
-    ):
-        row = towns[r["township_id"]]
-        row.reviewed += r["n"]
-        key = (r["campaign__standard_id"], r["final_grade"])
-        if key in names:
-            row.grade_counts[names[key]] = row.grade_counts.get(names[key], 0) + r["n"]
-        if key in qinglian:
-            row.qualified += r["n"]
+    ranks = {(sid, code): rank for sid, code, _, rank, _ in grades}
+    dims = list(
+        Dimension.objects.filter(standard_id__in=standards)
+        .order_by("sort_order", "code")
+        .values_list("standard_id", "code", "name")
+    )
+    dimension_names = list(dict.fromkeys(name for _, _, name in dims))
+    dim_names = {(sid, code): name for sid, code, name in dims}
+    top = []
+    for town_id, summary in summaries.items():
+        row = towns[town_id]
+        sid = row.campaign.standard_id
+        row.grade_codes = {n: code for (s, code), n in names.items() if s == sid}
+        row.dimension_codes = {n: code for s, code, n in dims if s == sid}
+        for stage, n in summary.progress.items():
+            row.progress[stage] += n
+        for code, n in summary.grades.items():
+            row.reviewed += n
+            key = (sid, code)
+            if key in names:
+                row.grade_counts[names[key]] = row.grade_counts.get(names[key], 0) + n
+            if key in qinglian:
+                row.qualified += n
+        for code, (total, n) in summary.dimensions.items():
+            if n and (sid, code) in dim_names:
+                row.dimension_avg[dim_names[(sid, code)]] = average(total, n)
+        row.avg_score = average(summary.score_total, summary.scored)
+        row.histogram = {int(b): n for b, n in sorted(summary.histogram.items(), key=lambda kv: int(kv[0]))}
+        for key, n in summary.yoy.items():
+            prev, cur = yoy_pair(key)
+            # Last year's grade is placed on this year's scale by its code.
+            kind = yoy_kind(ranks.get((sid, prev)), ranks.get((sid, cur)))
+            if kind:
+                row.yoy_kinds[kind] = row.yoy_kinds.get(kind, 0) + n
+        top += [
+            (Decimal(score), row.township.name, order, name, pk) for score, order, name, pk in summary.top
+        ]
+    top.sort(key=lambda t: (-t[0], t[1], t[2], t[3]))
+    best = [t[4] for t in top[:TOP]]
+    live = {
+        pk: (vname, tname, score, pk, tid)
+        for pk, vname, tname, score, tid in Assessment.objects.filter(pk__in=best).values_list(
+            "pk", "village__name", "township__name", "final_score", "township_id"
+        )
+    }
+    top_villages = [live[pk] for pk in best if pk in live]
+
     for t in AnnualTarget.objects.filter(township__region=region, year=year, kind=AnnualTarget.Kind.ANNUAL):
         towns[t.township_id].share_target = t.share_percent
     for g in AnnualTargetGrade.objects.filter(
@@ -123,45 +139,10 @@ def city_dashboard(*, user, region, year, today=None):
     ).values("target__township_id", "grade_name", "count"):
         towns[g["target__township_id"]].grade_targets[g["grade_name"]] = g["count"]
 
-    dims = list(
-        Dimension.objects.filter(standard__campaigns__in=campaigns)
-        .order_by("sort_order", "code")
-        .values_list("standard_id", "code", "name")
-        .distinct()
-    )
-    dimension_names = list(dict.fromkeys(name for _, _, name in dims))
-    for row in towns.values():
-        if row.campaign is not None:
-            row.dimension_codes = {n: code for sid, code, n in dims if sid == row.campaign.standard_id}
-    for r in (
-        IndicatorScore.objects.filter(assessment__in=assessments.filter(scored_q()))
-        .values("assessment__township_id", "indicator__dimension__name")
-        .annotate(total=Sum(effective_score_expr()), n=Count("assessment_id", distinct=True))
-        .order_by()
-    ):
-        if r["n"]:
-            towns[r["assessment__township_id"]].dimension_avg[r["indicator__dimension__name"]] = q2(
-                r["total"] / r["n"]
-            )
-
-    for r in assessments.filter(scored_q()).values("township_id").annotate(avg=Avg("final_score")).order_by():
-        towns[r["township_id"]].avg_score = q2(r["avg"])
-    for r in (
-        assessments.filter(scored_q())
-        .annotate(b=score_bin_expr())
-        .values("township_id", "b")
-        .annotate(n=Count("id"))
-        .order_by()
-    ):
-        towns[r["township_id"]].histogram[r["b"] * BIN] = r["n"]
-
     units = ledger_units_for_user(user).filter(township__region=region)
-    matrix = compliance_matrix(units=units, year=year, today=today)
-    for row in matrix.rows:
-        counts = towns[row.unit.township_id].compliance
-        for cell in row.cells:
-            if cell.state in COUNTED:
-                counts[cell.state] = counts.get(cell.state, 0) + 1
+    for town_id, counts in compliance_counts_by_township(units=units, year=year, today=today).items():
+        if town_id in towns:
+            towns[town_id].compliance = {state: n for state, n in counts.items() if n}
 
     overdue = ~Q(status=Rectification.Status.CLOSED) & Q(deadline__lt=today)
     for r in (
@@ -183,25 +164,6 @@ def city_dashboard(*, user, region, year, today=None):
     for r in tasks.filter(task_overdue_q(today)).values("township_id").annotate(n=Count("id")).order_by():
         towns[r["township_id"]].tasks["overdue"] = r["n"]
 
-    ranks = {(sid, code): rank for sid, code, _, rank, _ in grades}
-    for r in (
-        assessments.annotate(cur=effective_grade_expr(), prev=previous_grade_expr(year - 1))
-        .values("township_id", "campaign__standard_id", "cur", "prev")
-        .annotate(n=Count("id"))
-        .order_by()
-    ):
-        sid = r["campaign__standard_id"]
-        # Last year's grade is placed on this year's scale by its code.
-        kind = yoy_kind(ranks.get((sid, r["prev"])), ranks.get((sid, r["cur"])))
-        if kind:
-            kinds = towns[r["township_id"]].yoy_kinds
-            kinds[kind] = kinds.get(kind, 0) + r["n"]
-
-    top = list(
-        assessments.filter(scored_q())
-        .order_by("-final_score", "township__name", "village__sort_order", "village__name")
-        .values_list("village__name", "township__name", "final_score", "pk", "township_id")[:TOP]
-    )
     rows = list(towns.values())
     ordered = sorted((r for r in rows if r.avg_score is not None), key=lambda r: -r.avg_score)
     for row, rank in zip(ordered, competition_ranks([r.avg_score for r in ordered]), strict=True):
@@ -219,5 +181,5 @@ def city_dashboard(*, user, region, year, today=None):
         towns=rows,
         grade_names=grade_names,
         dimension_names=dimension_names,
-        top_villages=top,
+        top_villages=top_villages,
     )

@@ -1,6 +1,6 @@
 """What every figure shares: the expressions that classify an assessment (progress stage, effective
-grade, last year's grade, score bin), defined once so that a figure and its drill-down list always
-agree, and the small helpers both dashboards use."""
+grade, score bin) for the drill-down lists, twins of the Python classifiers in assessments.readmodels
+that the figures count with, and the small helpers both dashboards use."""
 
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -9,16 +9,12 @@ from django.db.models import (
     CharField,
     DecimalField,
     F,
-    IntegerField,
-    OuterRef,
     Q,
-    Subquery,
     Value,
     When,
 )
-from django.db.models.functions import Coalesce, Floor
 
-from assessments.models import Assessment, Campaign
+from assessments.models import Assessment
 from ledgers.models import PlanTask
 
 S = Assessment.Status
@@ -28,7 +24,7 @@ BIN = 5  # score histogram bin width (points)
 WEAKEST = 5  # weakest villages shown per dimension
 TOP = 10  # ranking rows shown on the dashboard
 
-# --- progress stages ----------------------------------------------------------------------------------
+# --- progress stages (assessments.readmodels.progress_stage is the Python twin the figures count with) ----------------------------------------------------------------------------------
 
 PROGRESS = [
     ("not_started", "未开始"),
@@ -70,31 +66,6 @@ def effective_grade_expr():
         default=F("final_grade"),
         output_field=CharField(),
     )
-
-
-def previous_grade_expr(year):
-    """The same village's effective grade in the township's annual village round of `year` ('' if none)."""
-    prev = (
-        Assessment.objects.filter(
-            campaign__level=Campaign.Level.VILLAGE,
-            campaign__kind=Campaign.Kind.ANNUAL,
-            campaign__township_id=OuterRef("township_id"),
-            campaign__year=year,
-            village_id=OuterRef("village_id"),
-        )
-        .annotate(g=effective_grade_expr())
-        .values("g")[:1]
-    )
-    return Coalesce(Subquery(prev, output_field=CharField()), Value(""), output_field=CharField())
-
-
-def score_bin_expr():
-    return Floor(F("final_score") / BIN, output_field=IntegerField())
-
-
-def effective_score_expr():
-    """An indicator's score as boards show it: the review score where there is one, else the self score."""
-    return Coalesce("review_score", "self_score", Value(ZERO, output_field=DEC), output_field=DEC)
 
 
 def q2(value):

@@ -3,9 +3,10 @@ figures count with."""
 
 from dataclasses import dataclass
 
-from django.db.models import Case, F, IntegerField, OuterRef, Subquery, Sum, Value, When
+from django.db.models import Case, F, IntegerField, Value, When
+from django.db.models.fields.json import KeyTextTransform
+from django.db.models.functions import Cast
 
-from assessments.models import IndicatorScore
 from common.errors import InvalidInputError
 from indices.models import Dimension, Grade
 
@@ -16,8 +17,6 @@ from .expressions import (
     PROGRESS_LABELS,
     YOY_LABELS,
     effective_grade_expr,
-    effective_score_expr,
-    previous_grade_expr,
     progress_expr,
     scored_q,
 )
@@ -59,7 +58,7 @@ def figure_list(campaign, params, branch=None):
         .annotate(
             stage=progress_expr(),
             eff_grade=effective_grade_expr(),
-            prev_grade=previous_grade_expr(campaign.year - 1),
+            prev_grade=F("previous_grade"),
         )
     )
     title = FIGURES[figure]
@@ -89,13 +88,9 @@ def figure_list(campaign, params, branch=None):
         dimension = params.get("dim", "")
         if not Dimension.objects.filter(standard_id=campaign.standard_id, code=dimension).exists():
             raise BadFigure(dimension)
-        dim_total = (
-            IndicatorScore.objects.filter(assessment=OuterRef("pk"), indicator__dimension__code=dimension)
-            .values("assessment")
-            .annotate(t=Sum(effective_score_expr()))
-            .values("t")
-        )
-        qs = qs.filter(scored_q()).annotate(dim_score=Subquery(dim_total, output_field=DEC))
+        # the dimension's total from the read model (a decimal string), not the score lines
+        dim_total = Cast(KeyTextTransform(dimension, "dimension_scores"), DEC)
+        qs = qs.filter(scored_q()).annotate(dim_score=dim_total)
         title += f"：{dimension}"
     elif figure == "score":
         low = params.get("bin", "")

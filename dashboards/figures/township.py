@@ -1,32 +1,35 @@
-"""The township dashboard: one grouped aggregate per figure, for the whole township or one branch."""
+"""The township dashboard, for the whole township or one branch: its figures are counted from the
+round's assessment rows (one query, O(villages of the township)) with the read models that the write
+services keep on them (assessments.readmodels): the score lines are never read here."""
 
 from dataclasses import dataclass, field
 
-from django.db.models import Case, Count, OuterRef, Q, Subquery, Sum, Value, When
+from django.db.models import Case, Count, OuterRef, Q, Subquery, Value, When
 from django.utils import timezone
 
-from assessments.models import Assessment, Campaign, IndicatorScore
+from assessments.models import Assessment, Campaign
+from assessments.readmodels import (
+    ROW_FIELDS,
+    dimension_scores,
+    effective_grade,
+    is_scored,
+    progress_stage,
+    score_bin,
+)
 from assessments.services.grading.summary import grading_summary
 from indices.models import Dimension, Grade
 from ledgers.compliance import compliance_matrix
 from ledgers.models import PlanTask, Rectification
 from ledgers.selectors import ledger_units_for_user
-from reports.data import campaign_table
+from reports.data import competition_ranks
 from villages.models import PartyBranch
 
 from .expressions import (
-    BIN,
     DONE,
     PROGRESS_LABELS,
     TOP,
     WEAKEST,
-    effective_grade_expr,
-    effective_score_expr,
-    previous_grade_expr,
-    progress_expr,
     q2,
-    score_bin_expr,
-    scored_q,
     task_overdue_q,
     yoy_kind,
 )
@@ -104,16 +107,37 @@ def branch_key(branch_id):
     return branch_id or 0
 
 
-def township_dashboard(*, user, township, year, branch=None, today=None, kind=None):
+@dataclass
+class RankRow:
+    rank: int
+    assessment_id: int
+    name: str
+    branch: str
+    final_score: object
+    grade: str  # the name of the grade that stands, '' while not reviewed
 
+
+def campaign_rows(campaign):
+    """Every village of the round as plain rows of the assessments' own columns (the read models
+    included), by village name: one query, O(villages of the township), never the score lines."""
+    return list(
+        Assessment.objects.filter(campaign=campaign, village__isnull=False)
+        .values(*ROW_FIELDS, "village__branch__name")
+        .order_by("village__name", "pk")
+    )
+
+
+def township_dashboard(*, user, township, year, branch=None, today=None, kind=None):
+    """The township's figures from its villages' rows (read models) and its ledger tables."""
     today = today or timezone.localdate()
     campaign = village_campaign(township, year, kind)
     branches = list(PartyBranch.objects.filter(township=township).order_by("sort_order", "name"))
     d = TownshipDashboard(township=township, year=year, branch=branch, campaign=campaign, branches=branches)
     d.rounds = year_rounds(township, year)
     if campaign is not None:
-        qs = campaign_assessments(campaign, branch)
-        _progress(d, qs)
+        rows = campaign_rows(campaign)
+        shown = rows if branch is None else [r for r in rows if r["village__branch_id"] == branch.pk]
+        _progress(d, shown)
         d.grades = list(
             Grade.objects.filter(standard=campaign.standard)
             .order_by("rank")
@@ -125,11 +149,11 @@ def township_dashboard(*, user, township, year, branch=None, today=None, kind=No
             d.grade_targets = {r.code: r.target for r in d.summary.rows if r.target is not None}
             d.ungraded = d.summary.ungraded
         else:
-            _grade_counts(d, qs)
-        _dimensions(d, campaign, qs)
-        _histogram(d, qs)
-        _yoy(d, qs, campaign)
-        _ranking(d, campaign, branch)
+            _grade_counts(d, shown)
+        _dimensions(d, campaign, shown)
+        _histogram(d, shown)
+        _yoy(d, shown)
+        _ranking(d, rows, branch)
     units = ledger_units_for_user(user).filter(township=township)
     d.compliance = compliance_matrix(units=units, year=year, today=today)
     d.compliance_units = len(d.compliance.rows)
@@ -141,87 +165,86 @@ def township_dashboard(*, user, township, year, branch=None, today=None, kind=No
     return d
 
 
-def _progress(d, qs):
-    rows = (
-        qs.annotate(stage=progress_expr())
-        .values("village__branch_id", "stage")
-        .annotate(n=Count("id"))
-        .order_by()
-    )
+def _progress(d, rows):
     d.progress_total = dict.fromkeys(PROGRESS_LABELS, 0)
     for r in rows:
+        stage = progress_stage(r["status"], r["started_at"])
         per = d.progress.setdefault(branch_key(r["village__branch_id"]), dict.fromkeys(PROGRESS_LABELS, 0))
-        per[r["stage"]] += r["n"]
-        d.progress_total[r["stage"]] += r["n"]
+        per[stage] += 1
+        d.progress_total[stage] += 1
 
 
-def _grade_counts(d, qs):
+def _grade_counts(d, rows):
     codes = {code for code, _, _ in d.grades}
     d.grade_counts = dict.fromkeys(codes, 0)
-    for r in qs.values("status", "final_grade").annotate(n=Count("id")).order_by():
+    for r in rows:
         if r["status"] in DONE and r["final_grade"] in codes:
-            d.grade_counts[r["final_grade"]] += r["n"]
+            d.grade_counts[r["final_grade"]] += 1
         else:
-            d.ungraded += r["n"]
+            d.ungraded += 1
 
 
-def _dimensions(d, campaign, qs):
+def _dimensions(d, campaign, rows):
     d.dimensions = list(
         Dimension.objects.filter(standard=campaign.standard)
         .order_by("sort_order", "code")
         .values_list("code", "name", "max_score")
     )
-    scores = IndicatorScore.objects.filter(assessment__in=qs.filter(scored_q()))
-    for r in (
-        scores.values("indicator__dimension__code")
-        .annotate(total=Sum(effective_score_expr()), n=Count("assessment_id", distinct=True))
-        .order_by()
-    ):
-        d.dimension_avg[r["indicator__dimension__code"]] = q2(r["total"] / r["n"]) if r["n"] else None
-    # The weakest villages of each dimension: one query per dimension of the standard (their number
-    # is fixed by the standard, not by the number of villages).
+    by_code = {}
+    for r in rows:  # by village name, so that the stable sort below breaks ties by name
+        if is_scored(r["status"], r["started_at"]):
+            for code, value in dimension_scores(r).items():
+                by_code.setdefault(code, []).append((value, r["id"], r["village__name"]))
+    for code, values in by_code.items():
+        d.dimension_avg[code] = q2(sum(v for v, _, _ in values) / len(values))
     for code, _name, _max in d.dimensions:
-        rows = (
-            scores.filter(indicator__dimension__code=code)
-            .values("assessment_id", "assessment__village__name")
-            .annotate(total=Sum(effective_score_expr()))
-            .order_by("total", "assessment__village__name")[:WEAKEST]
-        )
-        d.weakest[code] = [(r["assessment_id"], r["assessment__village__name"], r["total"]) for r in rows]
+        weakest = sorted(by_code.get(code, []), key=lambda v: v[0])[:WEAKEST]
+        d.weakest[code] = [(aid, name, value) for value, aid, name in weakest]
 
 
-def _histogram(d, qs):
-    rows = (
-        qs.filter(scored_q()).annotate(b=score_bin_expr()).values("b").annotate(n=Count("id")).order_by("b")
-    )
-    d.histogram = {r["b"] * BIN: r["n"] for r in rows}
+def _histogram(d, rows):
+    counts = {}
+    for r in rows:
+        if is_scored(r["status"], r["started_at"]):
+            b = score_bin(r["final_score"])
+            counts[b] = counts.get(b, 0) + 1
+    d.histogram = dict(sorted(counts.items()))
 
 
-def _yoy(d, qs, campaign):
-    rows = (
-        qs.annotate(cur=effective_grade_expr(), prev=previous_grade_expr(campaign.year - 1))
-        .values("cur", "prev")
-        .annotate(n=Count("id"))
-        .order_by()
-    )
+def _yoy(d, rows):
     ranks = grade_ranks(d.grades)
     for r in rows:
-        d.yoy[(r["prev"], r["cur"])] = r["n"]
-        kind = yoy_kind(ranks.get(r["prev"]), ranks.get(r["cur"]))
+        prev, cur = r["previous_grade"], effective_grade(r["status"], r["final_grade"], r["city_grade"])
+        d.yoy[(prev, cur)] = d.yoy.get((prev, cur), 0) + 1
+        kind = yoy_kind(ranks.get(prev), ranks.get(cur))
         if kind:
-            d.yoy_kinds[kind] = d.yoy_kinds.get(kind, 0) + r["n"]
+            d.yoy_kinds[kind] = d.yoy_kinds.get(kind, 0) + 1
 
 
 def grade_ranks(grades):
     return {code: i for i, (code, *_rest) in enumerate(grades)}
 
 
-def _ranking(d, campaign, branch):
-    rows = campaign_table(campaign).rows
-    if branch is not None:
-        rows = [r for r in rows if r.branch == branch.name]
-    d.ranking_total = len(rows)
-    d.ranking = rows[:TOP]
+def _ranking(d, rows, branch):
+    """The 清廉指数 ranking: ranks over the whole round (a branch's villages keep their township rank)."""
+    names = {code: name for code, name, _ in d.grades}
+    ordered = sorted(rows, key=lambda r: (-r["final_score"], r["village__sort_order"]))
+    ranks = competition_ranks([r["final_score"] for r in ordered])
+    out = []
+    for r, rank in zip(ordered, ranks, strict=True):
+        if branch is not None and r["village__branch_id"] != branch.pk:
+            continue
+        grade = ""
+        if r["status"] in DONE:
+            city = r["city_grade"] if r["final_grade"] and r["city_grade"] in names else ""
+            grade = names.get(city or r["final_grade"], "")
+        out.append(
+            RankRow(
+                rank, r["id"], r["village__name"], r["village__branch__name"] or "", r["final_score"], grade
+            )
+        )
+    d.ranking_total = len(out)
+    d.ranking = out[:TOP]
 
 
 def rectification_counts(qs, today):

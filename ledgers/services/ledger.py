@@ -11,6 +11,7 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils import timezone
 
+from assessments.readmodels import township_data_changed
 from audit.models import AuditEvent
 from audit.services import audit_log
 from common.dates import cn_date
@@ -120,6 +121,7 @@ def _locked_submission(unit, year, month):
     submission, _ = LedgerSubmission.objects.select_for_update().get_or_create(
         unit=unit, year=year, month=month
     )
+    township_data_changed(unit.township_id)  # the dashboards' compliance figures
     return submission
 
 

@@ -17,6 +17,7 @@ from access.roles import Side
 from access.scope import scope_for
 from accounts.models import Membership
 from accounts.services import notify
+from assessments.readmodels import township_data_changed
 from audit.services import audit_log
 from common.dates import cn_date
 from common.errors import ConflictError, NotFoundError, NotPermittedError
@@ -104,6 +105,7 @@ def _apply(*, item, actor, action, expected_version, note="", changes=None):
         locked.status = t.target
         locked.version += 1
         locked.save()
+        township_data_changed(locked.township_id)  # the dashboards' rectification counts
         _event(locked, actor, action, from_status, note)
     return locked
 
@@ -145,6 +147,7 @@ def rectification_create(
             created_by=actor,
         )
         _event(item, actor, "create", "")
+        township_data_changed(township.pk)
         notify(
             users=_village_users(village.pk),
             title="新的整改事项",

@@ -5,6 +5,7 @@ from django.db import transaction
 
 from access.roles import Side
 from access.scope import scope_for
+from assessments.readmodels import township_data_changed
 from audit.services import audit_log
 from common.errors import ConflictError, InvalidInputError, LockedError, NotPermittedError
 from common.uploads import prepare_upload
@@ -126,6 +127,7 @@ def task_import(
             raise LockedError(f"{year}年任务清单已有进展填报，不能整体替换。")
         replaced = existing.count()
         existing.delete()
+        township_data_changed(township.pk)  # the dashboards' task counts
         if missing:
             ResponsibleUnit.objects.bulk_create(
                 ResponsibleUnit(township=township, name=name[:50], sort_order=900) for name in missing
@@ -257,6 +259,7 @@ def task_create(*, township, year, actor, data, request=None):
     task.lead_units.set(leads)
     task.units.set(units)
     subtasks = _fan_out(task)
+    township_data_changed(township.pk)  # the dashboards' task counts
     audit_log(
         action="tasks.create",
         actor=actor,
@@ -297,6 +300,7 @@ def task_update(*, task, actor, version, data, request=None):
         _fan_out(current)
     current.version += 1
     current.save()
+    township_data_changed(current.township_id)  # the dashboards' task counts
     current.lead_units.set(leads)
     current.units.set(units)
     audit_log(
@@ -416,6 +420,7 @@ def _roll_up(task):
     if new_status != task.status:
         task.status = new_status
         task.save(update_fields=["status"])
+        township_data_changed(task.township_id)  # the dashboards' task counts
 
 
 def _with_files(prepared, write):

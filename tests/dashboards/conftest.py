@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from accounts.models import Role
 from assessments.models import Assessment, Campaign, IndicatorScore
+from assessments.readmodels import rebuild_read_models
 from indices.models import Indicator
 from ledgers.models import LedgerSubmission, PlanTask, Rectification
 from tests.assessments.conftest import standard  # noqa: F401  (the sample village standard)
@@ -196,6 +197,8 @@ def build_township(town, std, n, *, seed=1, year=YEAR, prefix="样本"):
                 )
             )
     LedgerSubmission.objects.bulk_create(subs)
+    # rows written directly, as the bench city does: the read models follow in one rebuild
+    rebuild_read_models(township_ids=[town.pk])
     return cur
 
 

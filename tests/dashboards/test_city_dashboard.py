@@ -1,5 +1,6 @@
 """The city dashboard puts its townships side by side; each column is what a recount gives."""
 
+import datetime as dt
 import re
 from collections import Counter
 from decimal import ROUND_HALF_UP, Decimal
@@ -8,6 +9,8 @@ import pytest
 from django.urls import reverse
 
 from assessments.models import Campaign
+from ledgers.compliance import COUNTED, compliance_counts_by_township, compliance_matrix
+from ledgers.selectors import ledger_units_for_user
 from tests.dashboards import expected as exp
 from tests.dashboards.conftest import YEAR, build_township
 
@@ -113,3 +116,20 @@ def test_city_dimension_bars_open_the_townships_dimension_lists(client, city_pag
         for link in series["urls"]:
             assert "figure=dimension" in link
             assert client.get(link).context["page_obj"].paginator.count == scored
+
+
+@pytest.mark.parametrize(
+    "today", [dt.date(YEAR, 3, 1), dt.date(YEAR, 7, 2), dt.date(YEAR, 7, 3), dt.date(YEAR + 1, 2, 1)]
+)
+def test_the_city_compliance_counts_equal_the_compliance_matrix_on_any_day(dash, today):
+    """The city's per-township counts (two queries) agree with the matrix behind the ledger pages."""
+    build_township(dash.org.other_town, dash.standard, 4, seed=9, prefix="乙")
+    units = ledger_units_for_user(dash.city).filter(township__region=dash.org.city)
+    expected = {}
+    for row in compliance_matrix(units=units, year=YEAR, today=today).rows:
+        counts = expected.setdefault(row.unit.township_id, dict.fromkeys(COUNTED, 0))
+        for cell in row.cells:
+            if cell.state in COUNTED:
+                counts[cell.state] += 1
+    assert compliance_counts_by_township(units=units, year=YEAR, today=today) == expected
+    assert set(expected) == {dash.org.town.pk, dash.org.other_town.pk}

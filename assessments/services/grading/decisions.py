@@ -17,6 +17,7 @@ from common.text import NOTE_LIMIT, clean_text
 from ... import workflow
 from ...models import Assessment, AssessmentEvent, Campaign, VetoEvent
 from ...permissions import actor_sides
+from ...readmodels import assessments_refresh, campaigns_refresh
 from ...workflow import Side
 from ..common import WorkflowError, event_rows, record_event
 from ..totals import assessment_recompute
@@ -187,6 +188,7 @@ def campaign_confirm_grades(*, campaign, actor, reason="", seen_distribution=Non
                 output_field=BooleanField(),
             )
         Assessment.objects.filter(campaign=c).update(**changes)
+        campaigns_refresh([c.pk])
         old_label = S(S.REVIEWED).label
         for a in assessments:
             a.status, a.version = t.target, a.version + 1
@@ -311,6 +313,7 @@ def city_decide(*, assessment, actor, decision, expected_version, grade_code="",
         a.city_decided_at = timezone.now()
         a.version += 1
         a.save(update_fields=["city_decision", "city_grade", "city_reason", "city_decided_at", "version"])
+        assessments_refresh([a.pk])
         record_event(
             assessment=a,
             actor=actor,
