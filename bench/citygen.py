@@ -27,7 +27,6 @@ rectifications (open, overdue, responded, closed), plan tasks and annual targets
 
 import argparse
 import datetime as dt
-import importlib
 import io
 import json
 import os
@@ -1086,26 +1085,13 @@ def generate(password, seed, sizes, years_back):
         make_rectifications(problems, by_year, today, rnd)
         make_plan(townships, units, years, today, rnd, max(sizes))
         step("rectifications, tasks, targets", t0)
-        # Read models (issue 16, another branch): filled from the generated rows when the codebase has them.
-        # MERGE HOOK: wire the real import path here once `rebuild_read_models` exists; skipped while absent.
-        rebuild = find_rebuild_read_models()
-        if rebuild is None:
-            print("  read models                        skipped (no rebuild_read_models in this codebase)")
-        else:
-            t0 = time.perf_counter()
-            rebuild()
-            step("read models (rebuild_read_models)", t0)
+        # The dashboards' read models, filled from the rows loaded directly above (no service ran).
+        from assessments.readmodels import rebuild_read_models
+
+        t0 = time.perf_counter()
+        rebuild_read_models()
+        step("read models (rebuild_read_models)", t0)
     return region
-
-
-def find_rebuild_read_models():
-    """`rebuild_read_models` from whichever app defines it (dashboards is where it is expected), or None."""
-    for module in ("dashboards.services", "dashboards.read_models", "dashboards.readmodels"):
-        try:
-            return importlib.import_module(module).rebuild_read_models
-        except (ImportError, AttributeError):
-            continue
-    return None
 
 
 def analyze():

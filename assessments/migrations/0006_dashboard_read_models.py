@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('assessments', '0004_indicator_score_computed'),
+        ('assessments', '0005_city_candidate_and_campaign_year_indexes'),
     ]
 
     operations = [

@@ -73,6 +73,6 @@ def fill(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("assessments", "0005_dashboard_read_models")]
+    dependencies = [("assessments", "0006_dashboard_read_models")]
 
     operations = [migrations.RunPython(fill, migrations.RunPython.noop)]
