@@ -18,16 +18,19 @@ from .services.jobs import export_assemble, export_part_run, export_recover, exp
 
 log = logging.getLogger(__name__)
 
+# The building tasks: acknowledged only when done, delivered again when their worker dies (the services
+# make a second run of a finished job, village or assembly a no-op), retried on a passing database error.
+DURABLE = {
+    "bind": True,
+    "acks_late": True,
+    "reject_on_worker_lost": True,
+    "autoretry_for": (OperationalError,),
+    "retry_backoff": 5,
+    "max_retries": 3,
+}
 
-@shared_task(
-    name="reports.export_build",
-    bind=True,
-    acks_late=True,
-    reject_on_worker_lost=True,
-    autoretry_for=(OperationalError,),
-    retry_backoff=5,
-    max_retries=3,
-)
+
+@shared_task(name="reports.export_build", **DURABLE)
 def export_build(self, job_id):
     job = export_run(job_id=job_id, runner=_runner(self), queue=_queue(self))
     return job.status if job else "missing"
@@ -44,32 +47,14 @@ def _queue(task):
     return info.get("routing_key") or None
 
 
-# One village of a city package. acks_late + reject_on_worker_lost: a village whose worker dies is
-# delivered again; the part row makes a second run a no-op once the village is recorded.
-@shared_task(
-    name="reports.package_village",
-    bind=True,
-    acks_late=True,
-    reject_on_worker_lost=True,
-    autoretry_for=(OperationalError,),
-    retry_backoff=5,
-    max_retries=3,
-    ignore_result=True,
-)
+# One village of a city package: the part row makes a second delivery a no-op once the village is recorded.
+@shared_task(name="reports.package_village", ignore_result=True, **DURABLE)
 def package_village(self, part_id):
     part = export_part_run(part_id=part_id, runner=_runner(self), queue=_queue(self))
     return part.pk if part else None
 
 
-@shared_task(
-    name="reports.package_assemble",
-    bind=True,
-    acks_late=True,
-    reject_on_worker_lost=True,
-    autoretry_for=(OperationalError,),
-    retry_backoff=5,
-    max_retries=3,
-)
+@shared_task(name="reports.package_assemble", **DURABLE)
 def package_assemble(self, job_id, attempt):
     job = export_assemble(job_id=job_id, attempt=attempt, runner=_runner(self))
     return job.status if job else "missing"

@@ -243,10 +243,12 @@ def stored_delete(manifest):
 
 
 def part_storage_names():
-    """The storage names of every recorded package part (for the orphan sweeper)."""
-    from ..models import PackagePart
+    """The storage names of the parts of packages still being built (for the orphan sweeper). A finished
+    or failed job's parts were removed with it; any its clean-up missed are the sweeper's to take."""
+    from ..models import ExportJob, PackagePart
 
-    for files in PackagePart.objects.exclude(files=[]).values_list("files", flat=True).iterator():
+    running = PackagePart.objects.filter(job__status=ExportJob.Status.RUNNING).exclude(files=[])
+    for files in running.values_list("files", flat=True).iterator():
         for f in files:
             if f.get("storage"):
                 yield f["storage"]

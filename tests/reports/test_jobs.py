@@ -499,3 +499,26 @@ def test_recovery_of_a_fanned_out_package_sends_again_only_a_dead_runners_villag
         "2024年 示范村报市材料包：执行进程中断，已重新分派1个村",
         "2024年 示范村报市材料包：打包进程中断，已重新打包",
     ]
+
+
+def test_the_orphan_sweeper_spares_the_parts_of_a_package_being_built_only(confirmed):
+    """Parts are named in a JSON column, not a FileField: the sweeper learns them from the reports app
+    while their package builds, and takes any a finished package's clean-up missed."""
+    import datetime as dt
+
+    from django.core.files.base import ContentFile
+    from django.core.files.storage import default_storage
+
+    from common.storage import orphan_report
+    from reports.models import PackagePart
+
+    with transaction.atomic():
+        job, _ = request_package(confirmed)
+    name = default_storage.save(f"exports/parts/{job.pk}/1/a/application.pdf", ContentFile(b"%PDF-1.4 part"))
+    PackagePart.objects.create(
+        job=job, attempt=1, position=0, files=[{"storage": name, "name": "申请表.pdf"}]
+    )
+    ExportJob.objects.filter(pk=job.pk).update(status=S.RUNNING, attempt=1)
+    assert name not in orphan_report(min_age=dt.timedelta(0)).orphans
+    ExportJob.objects.filter(pk=job.pk).update(status=S.DONE)
+    assert name in orphan_report(min_age=dt.timedelta(0)).orphans

@@ -22,6 +22,7 @@ from django.core.management import call_command
 from django.db import connection
 
 from assessments.models import Assessment, Campaign
+from common.storage import storage_files
 from reports.models import ExportJob, PackagePart
 from reports.services.fingerprint import export_fingerprint
 
@@ -162,9 +163,7 @@ def test_two_real_workers_share_the_demo_townships_city_package_village_by_villa
     nodes = {p.runner.split(":")[1] for p in parts}
     assert nodes == {f"{queue}-a@{socket.gethostname()}", f"{queue}-b@{socket.gethostname()}"}, nodes
     assert all(p.runs == 1 for p in parts)
-    assert not (Path(settings.MEDIA_ROOT) / "exports" / "parts" / str(job.pk)).exists() or not any(
-        p.is_file() for p in (Path(settings.MEDIA_ROOT) / "exports" / "parts" / str(job.pk)).rglob("*")
-    )
+    assert not storage_files(folder=f"exports/parts/{job.pk}")  # the parts went once the zip was stored
     files = read_package(job)
     root = "鲍沟镇2024年示范村报市材料"
     for n, a in enumerate(candidates, start=1):
