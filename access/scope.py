@@ -2,7 +2,11 @@
 
 from dataclasses import dataclass, field
 
+from django.conf import settings
+from django.core.cache import cache
 from django.db.models import Q
+
+from common.dataversion import ACCESS, access_version_key, data_version
 
 from .roles import ANONYMOUS, ROLE_NODE, Cap, Role
 from .table import ANYWHERE, CAPS, SIDES
@@ -240,8 +244,28 @@ def compile_scope(rows, *, superuser=False):
     return Scope(grants=tuple(merged.values()), superuser=superuser)
 
 
+# A compiled scope is kept in the cache under the access token (common.dataversion), which every write to
+# memberships or to the tree renews: reading it costs one cache round trip instead of the membership
+# query (a seven-table join, the heaviest part of a small page). The lifetime bounds what a write that
+# renews no token (a raw SQL fix) can leave behind; revoking a role through the services takes effect
+# at the next request. Only where every process shares the cache (settings.QL_SHARED_CACHE).
+SCOPE_CACHE_SECONDS = 300
+
+
+def _scope_key(user):
+    # the database's name too: several databases may share one Redis (staging, the benchmarks)
+    db = settings.DATABASES["default"]["NAME"]
+    return f"scope:v1:{db}:{user.pk}:{int(bool(user.is_superuser))}"
+
+
+def _compiled(user):
+    rows = user.memberships.values(*MEMBERSHIP_FIELDS)
+    return compile_scope(rows, superuser=user.is_superuser)
+
+
 def scope_for(user):
-    """The user's scope, cached on the user object for the request. One query."""
+    """The user's scope: cached on the user object for the request, and across requests in the cache
+    under the access token. At most one query (none while the cache holds it)."""
     if user is None or not user.is_authenticated:
         return ANONYMOUS_SCOPE
     if not user.is_active:
@@ -249,8 +273,18 @@ def scope_for(user):
     cached = getattr(user, "_ql_scope", None)
     if cached is not None:
         return cached
-    rows = user.memberships.values(*MEMBERSHIP_FIELDS)
-    scope = compile_scope(rows, superuser=user.is_superuser)
+    if not settings.QL_SHARED_CACHE:
+        user._ql_scope = scope = _compiled(user)
+        return scope
+    key, version_key = _scope_key(user), access_version_key()
+    found = cache.get_many([key, version_key])
+    version = data_version(*ACCESS, token=found.get(version_key))
+    entry = found.get(key)
+    if entry is not None and entry[0] == version:
+        scope = entry[1]
+    else:
+        scope = _compiled(user)
+        cache.set(key, (version, scope), SCOPE_CACHE_SECONDS)
     user._ql_scope = scope
     return scope
 

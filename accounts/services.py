@@ -1,5 +1,8 @@
 """Writes to accounts: one named function each, atomic, with its audit row."""
 
+from importlib import import_module
+
+from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -14,6 +17,7 @@ from common.errors import InvalidInputError, NotPermittedError
 from .models import NODE_FIELDS, ROLE_NODE, Membership, Role, User
 from .passwords import one_time_password
 from .selectors import townships_managed_by, user_manage_refusal
+from .unread import unread_changed
 
 
 class AccountInputError(InvalidInputError, ValidationError):
@@ -214,9 +218,11 @@ def user_set_active(*, user, is_active, actor=None, request=None):
         user.is_active = is_active
         user.save(update_fields=["is_active"])
         if not is_active:
+            # through the session engine, not the model: the cached_db engine keeps a copy in the cache
+            store = import_module(settings.SESSION_ENGINE).SessionStore
             for session in Session.objects.all().iterator():
                 if session.get_decoded().get("_auth_user_id") == str(user.pk):
-                    session.delete()
+                    store(session_key=session.session_key).delete()
         audit_log(
             action=action,
             actor=actor,
@@ -359,5 +365,21 @@ def notify_each(messages):
 
     def create():
         bulk_insert(Notification, (Notification(user=u, title=t, body=b, url=link) for u, t, b, link in rows))
+        unread_changed(u.pk for u, *_ in rows)
 
     transaction.on_commit(create)
+
+
+def notifications_mark_read(*, user, ids):
+    """Mark these of the user's own notifications read (opening the list reads what it shows).
+
+    No audit row: reading one's own messages changes nothing anyone else sees."""
+    from .models import Notification
+
+    if not ids:
+        return 0
+    count = Notification.objects.filter(user=user, pk__in=ids, read_at__isnull=True).update(
+        read_at=timezone.now()
+    )
+    unread_changed([user.pk])
+    return count

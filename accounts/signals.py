@@ -1,12 +1,17 @@
-"""Authentication events in the audit trail (SECURITY.md LOG-1)."""
+"""Authentication events in the audit trail (SECURITY.md LOG-1), and the access token renewed by every
+write to memberships or to the tree (the cached scopes of access.scope)."""
 
 from axes.signals import user_locked_out
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
+from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.dispatch import receiver
 
 from audit.services import audit_log
+from common.dataversion import access_version_bump
+from villages.models import PartyBranch, Region, ResponsibleUnit, Township, Village
 
 from .middleware import SESSION_LOGIN_AT, SESSION_SEEN_AT
+from .models import Membership
 
 
 @receiver(user_logged_in)
@@ -46,3 +51,21 @@ def on_locked_out(sender, request, username, ip_address, **kwargs):
         result="failure",
         message="连续登录失败，账户已锁定",
     )
+
+
+# --- who reaches what: every cached scope (access.scope) is keyed by the access token -------------------
+def _access_changed(sender, **kwargs):
+    access_version_bump()
+
+
+def _unit_villages_changed(sender, action, **kwargs):
+    if action in ("post_add", "post_remove", "post_clear"):
+        access_version_bump()
+
+
+for _model in (Membership, Region, Township, PartyBranch, Village, ResponsibleUnit):
+    post_save.connect(_access_changed, sender=_model, dispatch_uid=f"access-token-save-{_model.__name__}")
+    post_delete.connect(_access_changed, sender=_model, dispatch_uid=f"access-token-delete-{_model.__name__}")
+m2m_changed.connect(
+    _unit_villages_changed, sender=ResponsibleUnit.villages.through, dispatch_uid="access-token-unit-villages"
+)

@@ -14,7 +14,7 @@ from common.downloads import attachment_response
 from .forms import ChangePasswordForm, LoginForm
 from .models import Role
 from .selectors import user_filter_nodes, user_get_for_user, user_list_filtered, user_manage_refusal
-from .services import password_change
+from .services import notifications_mark_read, password_change
 from .views_users import user_list_workbook
 
 
@@ -124,12 +124,9 @@ def user_detail(request, pk):
 @require_GET
 def notification_list(request):
     """The user's own notifications; opening the page marks them read."""
-    from django.utils import timezone
-
     notes = request.user.notifications.all()
     page = Paginator(notes, 30).get_page(request.GET.get("page"))
     unread_ids = [n.pk for n in page if n.read_at is None]
     response = render(request, "accounts/notification_list.html", {"page_obj": page})
-    if unread_ids:
-        request.user.notifications.filter(pk__in=unread_ids).update(read_at=timezone.now())
+    notifications_mark_read(user=request.user, ids=unread_ids)
     return response

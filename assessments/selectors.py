@@ -94,8 +94,9 @@ def assessment_status_counts_for_user(user, campaign_ids):
 
 
 def campaign_get_for_user(user, pk):
+    # the rows, not the list: one campaign needs no DISTINCT nor a count of its assessments
     try:
-        return campaign_list_for_user(user).get(pk=pk)
+        return campaign_rows_for_user(user).get(pk=pk)
     except (Campaign.DoesNotExist, ValueError, TypeError):
         raise Http404 from None
 

@@ -1,5 +1,7 @@
 """Data versions: one opaque token per township and per region, changed by every write that alters
-what a dashboard shows, so that cached dashboard fragments keyed by the token are never served stale.
+what a dashboard shows, so that cached dashboard fragments keyed by the token are never served stale;
+and one access token, changed by every write that alters who reaches what (memberships, the tree of
+regions, townships, branches and villages, a unit's villages), which keys the cached scopes.
 
 The token lives in the default cache (Redis in production, local memory in the embedded default).
 A write changes it twice: at once, so that a later read in the same transaction (and every test that
@@ -20,8 +22,12 @@ def _key(kind, pk):
     return f"{PREFIX}:{kind}:{pk}"
 
 
-def _keys(townships, regions):
-    return [_key("t", pk) for pk in set(townships) if pk] + [_key("r", pk) for pk in set(regions) if pk]
+ACCESS = ("a", 0)
+
+
+def _keys(townships, regions, access=False):
+    keys = [_key("t", pk) for pk in set(townships) if pk] + [_key("r", pk) for pk in set(regions) if pk]
+    return [*keys, _key(*ACCESS)] if access else keys
 
 
 def _renew(keys):
@@ -37,9 +43,10 @@ def _scheduled(connection):
     return None
 
 
-def data_version_bump(*, townships=(), regions=()):
-    """Mark the data of these townships and regions as changed (now, and once more on commit)."""
-    keys = _keys(townships, regions)
+def data_version_bump(*, townships=(), regions=(), access=False):
+    """Mark the data of these townships and regions as changed (now, and once more on commit); with
+    `access`, also every user's reach (the access token)."""
+    keys = _keys(townships, regions, access)
     if not keys:
         return
     _renew(keys)
@@ -59,13 +66,43 @@ def data_version_bump(*, townships=(), regions=()):
     queued.keys.update(keys)
 
 
-def data_version(kind, pk):
-    """The current token of one township ('t') or region ('r'); created when missing."""
+def access_version_bump():
+    """Every cached scope is stale: memberships or the tree changed (now, and once more on commit)."""
+    data_version_bump(access=True)
+
+
+def data_version(kind, pk, *, token=None):
+    """The current token of one township ('t'), region ('r') or of access ('a', 0); created when
+    missing. `token` is a value the caller already read under this key (None when it was missing)."""
     key = _key(kind, pk)
-    token = cache.get(key)
+    token = token or cache.get(key)
     if token is None:
         token = uuid.uuid4().hex
         # add(), not set(): two first readers at once must agree on one token
         if not cache.add(key, token, timeout=None):
             token = cache.get(key) or token
     return token
+
+
+def access_version_key():
+    return _key(*ACCESS)
+
+
+def versioned(*, townships=(), regions=(), parts=(), build, timeout=600):
+    """build()'s value, cached under the data versions of these townships and regions (and `parts`,
+    whatever else it depends on): recomputed after any write those versions announce, and at the latest
+    after `timeout` seconds for the writes that announce none."""
+    import hashlib
+
+    from django.conf import settings
+
+    tokens = [data_version("t", pk) for pk in sorted(set(townships))]
+    tokens += [data_version("r", pk) for pk in sorted(set(regions))]
+    # the database's name too: several databases may share one Redis (staging, the benchmarks)
+    raw = "|".join(str(p) for p in (settings.DATABASES["default"]["NAME"], *tokens, "/", *parts))
+    key = f"{PREFIX}:value:{hashlib.sha256(raw.encode()).hexdigest()[:40]}"
+    value = cache.get(key)
+    if value is None:
+        value = build()
+        cache.set(key, value, timeout)
+    return value

@@ -68,3 +68,13 @@ def cached_figures(kind, pk, parts, build):
         return found if found is not None else build()[1]
 
     return page, data
+
+
+def cached_value(kind, pk, parts, build):
+    """build()'s value, computed once per data version and key parts (for figures several pages share)."""
+    key = f"{_key(kind, pk, parts)}:value"
+    value = cache.get(key)
+    if value is None:
+        value = build()
+        cache.set(key, value, TTL)
+    return value

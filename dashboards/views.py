@@ -5,6 +5,7 @@ the administrator); a city's dashboard for its city office. Anything else is the
 missing page.
 """
 
+from dataclasses import replace
 from io import BytesIO
 from urllib.parse import urlencode
 
@@ -26,7 +27,7 @@ from indices.models import Grade
 from villages.models import PartyBranch, Region, Township
 
 from . import charts, export
-from .cache import cached_figures, ledger_reach_region, ledger_reach_township
+from .cache import cached_figures, cached_value, ledger_reach_region, ledger_reach_township
 from .figures import (
     PROGRESS_LABELS,
     YOY_LABELS,
@@ -320,25 +321,55 @@ def city_go(request, pk):
     return redirect("dashboards:city", pk=region.pk, year=_year(year))
 
 
+TOWNS_PER_PAGE = 30  # a city's townships fit on one page; a province's are paged, charts with them
+
+
+def _town_filter(request):
+    """(page number, name filter) of the township table; a bad page number is the first page."""
+    query = request.GET.get("tq", "").strip()[:20]
+    try:
+        number = max(1, int(request.GET.get("tpage", 1)))
+    except ValueError:
+        number = 1
+    return number, query
+
+
 @require_cap(Cap.DASHBOARD_VIEW)
 @require_GET
 def city(request, pk, year):
     region = _region_for(request, pk)
     year = _year(year)
     today = timezone.localdate()
+    number, query = _town_filter(request)
+    parts = (year, today, ledger_reach_region(scope_for(request.user), region))
+
+    def whole():
+        """Every township's row, computed once per data version for all the pages."""
+        campaigns = Campaign.objects.filter(level=Campaign.Level.VILLAGE, township__region=region)
+        c = city_dashboard(user=request.user, region=region, year=year, today=today)
+        return c, set(campaigns.values_list("year", flat=True))
 
     def build():
-        c = city_dashboard(user=request.user, region=region, year=year, today=today)
-        data = charts.city_charts(c)
+        c, years = cached_value("r", region.pk, (*parts, "whole"), whole)
+        towns = [r for r in c.towns if query in r.township.name] if query else c.towns
+        page = Paginator(towns, TOWNS_PER_PAGE).get_page(number)
+        shown = replace(c, towns=list(page.object_list))
+        data = charts.city_charts(shown)
         html = render_to_string(
             "dashboards/_city_figures.html",
-            {"c": c, "region": region, "year": year, "chart_html": chart_data(data)},
+            {
+                "c": shown,
+                "all_towns": len(c.towns),
+                "page_obj": page,
+                "tq": query,
+                "region": region,
+                "year": year,
+                "chart_html": chart_data(data),
+            },
         )
-        campaigns = Campaign.objects.filter(level=Campaign.Level.VILLAGE, township__region=region)
-        return {"html": html, "years": set(campaigns.values_list("year", flat=True))}, (c, data)
+        return {"html": html, "years": years}, (shown, data)
 
-    parts = (year, today, ledger_reach_region(scope_for(request.user), region))
-    page, data = cached_figures("r", region.pk, parts, build)
+    page, data = cached_figures("r", region.pk, (*parts, number, query), build)
     context = {
         "c": SimpleLazyObject(lambda: data()[0]),
         "charts": SimpleLazyObject(lambda: data()[1]),

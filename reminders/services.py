@@ -22,6 +22,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from accounts.models import Notification, User
+from accounts.unread import unread_changed
 from audit.models import AuditEvent
 from audit.services import audit_log
 from common.dates import cn_date
@@ -89,6 +90,8 @@ def reminders_raise(*, today):
             for r, n in zip(fresh, notes, strict=True):
                 r.notification, r.notified_at = n, now
             Reminder.objects.bulk_update(fresh, ["notification", "notified_at"])
+            users = {r.user_id for r in fresh}
+            transaction.on_commit(lambda: unread_changed(users))
     return RaiseResult(events=len(events), created=len(fresh))
 
 

@@ -11,6 +11,7 @@ from access.grants import region_create_refusal, township_create_refusal
 from access.scope import scope_for
 from audit.models import AuditEvent
 from audit.services import audit_log
+from common.dataversion import access_version_bump
 from common.errors import InvalidInputError, NotPermittedError
 from common.xlsx import WorkbookRefused, read_upload
 
@@ -258,6 +259,8 @@ def org_import_excel(*, township, file, actor, request=None):
                 if rows is not None:
                     result.counts[sheet] = SheetCounts()
                     step(township, rows, result.counts[sheet])
+            # bulk writes send no signals: the tree (branches, villages, a unit's villages) changed
+            access_version_bump()
             in_file = {row.name for row in parsed.villages}
             result.not_in_file = list(
                 Village.objects.filter(township=township)

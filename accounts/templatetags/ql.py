@@ -1,4 +1,8 @@
+import functools
+import re
+
 from django import template
+from django.template.loader import get_template
 
 from access.scope import scope_for
 from common.dates import cn_date
@@ -57,3 +61,32 @@ def sort_th(context, key, label):
     query["sort"] = f"-{key}" if current == key else key
     arrow = "▲" if current == key else "▼" if current == f"-{key}" else ""
     return {"href": "?" + query.urlencode(), "label": label, "arrow": arrow}
+
+
+class _Holds:
+    """Stands in for a scope in the menu template: the capabilities it holds, nothing else."""
+
+    def __init__(self, caps):
+        self.caps = caps
+
+    def can(self, cap):
+        return cap in self.caps
+
+
+@functools.cache
+def _menu_caps():
+    """Every capability the menu template asks about, read from the template itself."""
+    source = get_template("includes/main_menu.html").template.source
+    return tuple(sorted(set(re.findall(r'can:"([a-z_.]+)"', source))))
+
+
+@functools.lru_cache(maxsize=256)
+def _menu_html(held):
+    return get_template("includes/main_menu.html").render({"scope": _Holds(held)})
+
+
+@register.simple_tag
+def main_menu(scope):
+    """The main menu of every page. It depends only on which of its capabilities the user holds, so
+    each combination is rendered once per process (its 20 links cost a page more than its data)."""
+    return _menu_html(frozenset(cap for cap in _menu_caps() if scope.can(cap)))

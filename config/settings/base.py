@@ -316,6 +316,14 @@ if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# Whether every process serving the site sees one cache (Redis). Only then are sessions read from the
+# cache (written through to the database) and each user's compiled scope kept across requests
+# (access.scope): a logout or a revoked role in one process must reach the next request in any other.
+# Without Redis each process has its own memory, so both stay in the database, read per request.
+QL_SHARED_CACHE = env.bool("QL_SHARED_CACHE", default=bool(REDIS_URL))
+SESSION_ENGINE = (
+    "django.contrib.sessions.backends.cached_db" if QL_SHARED_CACHE else "django.contrib.sessions.backends.db"
+)
 
 # --- E-mail ---------------------------------------------------------------------------------------
 EMAIL_BACKEND = env("DJANGO_EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")

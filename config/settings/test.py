@@ -28,3 +28,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
 # Pinned query counts must not depend on how slow the machine is: no session renewal within a test
 # (tests/accounts/test_auth.py sets its own interval to test the renewal).
 QL_SESSION_RENEW_SECONDS = 3600
+
+# Each test process is the only one using its memory cache (live-server threads included), so the
+# shared-cache paths (cached sessions, scopes kept across requests) are what the suite exercises;
+# tests/access/test_scope_cache.py covers the setting off.
+QL_SHARED_CACHE = True
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"

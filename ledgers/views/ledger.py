@@ -10,7 +10,6 @@ import io
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -24,6 +23,7 @@ from audit.services import audit_log
 from common.dates import cn_date
 from common.downloads import attachment_response
 from common.errors import ApplicationError
+from common.pagination import CountedPaginator
 
 from ..compliance import COUNTED, LABELS, LEDGER_START_MONTH, State, compliance_matrix, due_date, ledger_state
 from ..excel import template_bytes
@@ -39,6 +39,7 @@ from ..selectors import (
     ledger_list_for_user,
     ledger_townships_for_user,
     ledger_units_for_user,
+    region_cached,
     township_choices_for_compliance,
 )
 from ..services.ledger import (
@@ -127,7 +128,12 @@ def ledger_list(request):
     year, month = _previous_month(today)
     own = scope.held(Cap.LEDGER_SUBMIT, "unit")
     own_units = list(units.filter(pk__in=own)) if own else []
-    page = Paginator(ledgers, PAGE_SIZE).get_page(request.GET.get("page"))
+    total = None
+    if not filters["township"] and not filters["unit"]:
+        # a city's ledgers of every year: counted once per data version (ledgers.selectors.region_cached)
+        parts = ("ledger-count", filters["year"], filters["month"])
+        total = region_cached(request.user, Cap.LEDGER_VIEW, parts, ledgers.count)
+    page = CountedPaginator(ledgers, PAGE_SIZE, count=total).get_page(request.GET.get("page"))
     page.object_list = ledger_entry_counts(page.object_list)
     context = {
         "page_obj": page,

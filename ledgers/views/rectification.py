@@ -3,7 +3,6 @@
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Count, Q
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -13,6 +12,7 @@ from access.roles import Cap, Side
 from access.scope import scope_for
 from common.downloads import attachment_response
 from common.errors import ApplicationError, ConflictError, NotPermittedError
+from common.pagination import CountedPaginator
 from common.uploads import UploadError
 from villages.models import Village
 
@@ -32,18 +32,6 @@ SORTS = {
 }
 
 
-class _CountedPaginator(Paginator):
-    """A paginator told its total, so that it does not count the scope's items a second time."""
-
-    def __init__(self, object_list, per_page, *, count):
-        super().__init__(object_list, per_page)
-        self._known_count = count
-
-    @property
-    def count(self):
-        return self._known_count
-
-
 def _page(items, counts, *, status, overdue, narrowed, number):
     """The requested page. The counts above the list already hold the size of the list when it is
     filtered by at most one of 状态 and 逾期 (not by source or name): no second pass over every item of
@@ -51,7 +39,7 @@ def _page(items, counts, *, status, overdue, narrowed, number):
     if narrowed or (status and overdue):
         return Paginator(items, PAGE_SIZE).get_page(number)
     total = counts[status] if status else (counts["overdue"] if overdue else counts["total"])
-    return _CountedPaginator(items, PAGE_SIZE, count=total).get_page(number)
+    return CountedPaginator(items, PAGE_SIZE, count=total).get_page(number)
 
 
 def _error_text(exc):
@@ -65,12 +53,8 @@ def rectification_list(request):
     township = request.GET.get("township", "")
     if township.isdigit():  # the dashboards link here per township
         items = items.filter(township_id=int(township))
-    counts = items.aggregate(
-        total=Count("id"),
-        open=Count("id", filter=Q(status=Rectification.Status.OPEN)),
-        responded=Count("id", filter=Q(status=Rectification.Status.RESPONDED)),
-        closed=Count("id", filter=Q(status=Rectification.Status.CLOSED)),
-        overdue=Count("id", filter=Q(is_overdue=True)),
+    counts = sel.rectification_counts(
+        request.user, items, township=int(township) if township.isdigit() else None
     )
     status = request.GET.get("status", "")
     if status in Rectification.Status.values:

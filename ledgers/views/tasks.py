@@ -18,7 +18,7 @@ from villages.models import ResponsibleUnit, Township
 
 from .. import selectors as sel
 from ..forms_rectification import PlanTaskForm, TaskImportForm, TaskProgressForm, TaskReasonForm
-from ..models import PlanTask
+from ..models import PlanSubTask, PlanTask
 from ..services import tasks as svc
 from ..workflow import task_overdue_case, task_overdue_q
 
@@ -30,17 +30,27 @@ PAGE_SIZE = 50
 def task_list(request):
     tasks = sel.task_list_for_user(request.user)
     # years and 工作要点 grouped in SQL: a city holds a plan of every township for every year (issue 16)
-    years = list(tasks.order_by("-year").values_list("year", flat=True).distinct())
+    years = sel.region_cached(
+        request.user,
+        Cap.TASKS_VIEW,
+        ("task-years",),
+        lambda: list(tasks.order_by("-year").values_list("year", flat=True).distinct()),
+    )
     year = request.GET.get("year", "")
     year = int(year) if year.isdigit() else (years[0] if years else None)
     if year:
         tasks = tasks.filter(year=year)
-    key_points = list(
-        tasks.order_by()
-        .values("key_point")
-        .annotate(first=Min("number"))
-        .order_by("first", "key_point")
-        .values_list("key_point", flat=True)
+    key_points = sel.region_cached(
+        request.user,
+        Cap.TASKS_VIEW,
+        ("task-key-points", year),
+        lambda: list(
+            tasks.order_by()
+            .values("key_point")
+            .annotate(first=Min("number"))
+            .order_by("first", "key_point")
+            .values_list("key_point", flat=True)
+        ),
     )
     key_point = request.GET.get("key_point", "")
     if key_point:
@@ -63,13 +73,20 @@ def task_list(request):
     closed = request.GET.get("closed", "")
     if closed in ("0", "1"):
         tasks = tasks.filter(is_closed=closed == "1")
-    tasks = tasks.annotate(
-        overdue=task_overdue_case(),
-        shares=Count("subtasks", distinct=True),
-        shares_done=Count("subtasks", filter=Q(subtasks__status=PlanTask.Status.DONE), distinct=True),
-    )
-    tasks = tasks.order_by("township__name", "year", "number")
+    tasks = tasks.annotate(overdue=task_overdue_case()).order_by("township__name", "year", "number")
     page = Paginator(tasks, PAGE_SIZE).get_page(request.GET.get("page"))
+    # the sub-task counts of the page's tasks only: counted over the whole list before the limit, they
+    # grouped a city's every task (89 of 147 ms at 50,000 villages, issue 16)
+    shares = {
+        r["task_id"]: r
+        for r in PlanSubTask.objects.filter(task_id__in=[t.pk for t in page.object_list])
+        .values("task_id")
+        .annotate(shares=Count("id"), shares_done=Count("id", filter=Q(status=PlanTask.Status.DONE)))
+        .order_by()
+    }
+    for t in page.object_list:
+        counts = shares.get(t.pk, {})
+        t.shares, t.shares_done = counts.get("shares", 0), counts.get("shares_done", 0)
     townships = sel.task_townships_for_user(request.user)
     # Across several townships the unit picker lists the chosen township's units only: a city's every
     # unit (4,000 at 50,000 villages) made the page grow with the city.

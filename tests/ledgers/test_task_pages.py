@@ -7,6 +7,7 @@ import io
 from pathlib import Path
 
 import pytest
+from django.core.cache import cache
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -360,6 +361,7 @@ def test_a_city_user_picks_a_township_before_its_units_and_years_are_grouped_in_
     client.force_login(user_with_role(Role.CITY_OFFICE, org.city))
     url = reverse("ledgers:task_list")
     client.get(url)
+    cache.clear()  # measured cold: the years and 工作要点 are cached per data version for a city office
     with CaptureQueriesContext(connection) as few:
         response = client.get(url)
     assert response.context["townships"] == [(org.other_town.pk, "乙镇"), (org.town.pk, "甲镇")]
@@ -370,6 +372,7 @@ def test_a_city_user_picks_a_township_before_its_units_and_years_are_grouped_in_
     UnitFactory(township=org.other_town, name="经管站")
     data = FORM | {"key_point": "（一）其他要点", "units_text": "经管站"}
     svc.task_create(township=org.other_town, year=2023, actor=other_reviewer, data=data)
+    cache.clear()
     with django_assert_num_queries(len(few.captured_queries)):
         response = client.get(url)
     assert response.context["years"] == [2023, 2022] and response.context["year"] == 2023
