@@ -1,4 +1,5 @@
-"""A user's reach, compiled from their memberships and the access table once per request."""
+"""A user's reach, compiled from their memberships and the access table: once per request, or once per
+change of memberships or of the tree where the cache is shared (scope_for)."""
 
 from dataclasses import dataclass, field
 

@@ -106,6 +106,10 @@ def server_env(database=None):
     # All bench clients come from one address: the per-client limit of public pages stays on (its cost is
     # in the figures) but high enough not to refuse them.
     env.setdefault("QL_PUBLIC_REQUESTS_PER_MINUTE", "100000000")
+    # As production runs: the cache (sessions, scopes, data versions, cached figures) in the shared Redis,
+    # one database of its own (BENCH_REDIS_URL to change it). Without it every gunicorn worker would
+    # keep its own memory cache and sessions and scopes would be read from the database.
+    env["REDIS_URL"] = env.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/13")
     env.update(
         DATABASE_URL=url,
         DJANGO_SETTINGS_MODULE="config.settings.bench",

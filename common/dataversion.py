@@ -10,8 +10,10 @@ change and the commit may have cached the old figures under the new token. A rol
 costs one needless recomputation. A token evicted from the cache reads as a new one, which is safe.
 """
 
+import hashlib
 import uuid
 
+from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 
@@ -92,10 +94,6 @@ def versioned(*, townships=(), regions=(), parts=(), build, timeout=600):
     """build()'s value, cached under the data versions of these townships and regions (and `parts`,
     whatever else it depends on): recomputed after any write those versions announce, and at the latest
     after `timeout` seconds for the writes that announce none."""
-    import hashlib
-
-    from django.conf import settings
-
     tokens = [data_version("t", pk) for pk in sorted(set(townships))]
     tokens += [data_version("r", pk) for pk in sorted(set(regions))]
     # the database's name too: several databases may share one Redis (staging, the benchmarks)

@@ -282,6 +282,10 @@ def test_grant_page_grants_inside_the_township(client, org, town_admin, villager
 
 @pytest.mark.django_db
 def test_disable_from_the_page_ends_sessions_and_enable_restores(client, org, town_admin, villager):
+    from importlib import import_module
+
+    from django.conf import settings
+    from django.contrib.sessions.models import Session
     from django.test import Client
 
     theirs = Client()
@@ -291,6 +295,10 @@ def test_disable_from_the_page_ends_sessions_and_enable_restores(client, org, to
     client.post(reverse("accounts:user_active", args=[villager.pk]), {"active": "0"})
     villager.refresh_from_db()
     assert villager.is_active is False
+    # the session is gone from the database and from the cache that sessions are read from
+    key = theirs.session.session_key
+    assert not Session.objects.filter(session_key=key).exists()
+    assert not import_module(settings.SESSION_ENGINE).SessionStore().exists(key)
     assert theirs.get("/").status_code == 302
     client.post(reverse("accounts:user_active", args=[villager.pk]), {"active": "1"})
     villager.refresh_from_db()

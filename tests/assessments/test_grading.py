@@ -431,3 +431,31 @@ def test_confirming_through_the_board(client, cycle):
     assert cycle.campaign.is_confirmed
     html = client.get(_board(cycle.campaign)).content.decode()
     assert "等次已于" in html and "报市</span>" in html
+
+
+def test_the_cached_board_carries_each_requests_own_csrf_token_and_each_users_own_forms(cycle):
+    """The board's HTML is cached per data version (issue 16): a reviewer's second look is served from
+    the cache with a CSRF token that the override accepts; the leader, after the reviewer, gets no form;
+    and the override shows on the board at once."""
+    import re
+
+    from django.test import Client
+
+    from common.fragments import CSRF_SLOT
+
+    a = reviewed(cycle)
+    reviewer = Client(enforce_csrf_checks=True)
+    reviewer.force_login(cycle.reviewer)
+    reviewer.get(_board(cycle.campaign))
+    html = reviewer.get(_board(cycle.campaign)).content.decode()
+    assert CSRF_SLOT not in html
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html).group(1)
+    leader = Client()
+    leader.force_login(cycle.leader)
+    assert "调整</button>" not in leader.get(_board(cycle.campaign)).content.decode()
+    response = reviewer.post(
+        reverse("assessments:grade_override", args=[a.pk]),
+        {"csrfmiddlewaretoken": token, "grade": "DABIAO", "reason": "群众满意度偏低", "version": a.version},
+    )
+    assert response.status_code == 302
+    assert "群众满意度偏低" in leader.get(_board(cycle.campaign)).content.decode()

@@ -4,12 +4,9 @@ from itertools import groupby
 
 from django.contrib import messages
 from django.db.models import Count, Prefetch, Q
-from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from access.roles import Cap
@@ -17,6 +14,7 @@ from access.scope import scope_for
 from common.dataversion import versioned
 from common.dates import cn_date
 from common.errors import ApplicationError, ConflictError
+from common.fragments import cached_fragment
 from common.pagination import CountedPaginator
 from villages.selectors import township_is_wide_for_user, village_get_for_user
 
@@ -47,12 +45,8 @@ def _board_campaign(request, pk):
     return campaign, Side.REVIEWER in sides
 
 
-# Stands for the CSRF token in the cached board: each request puts its own token in its place.
-CSRF_SLOT = "QLCSRFSLOT7f3a9c"
-
-
-def _board_body(request, campaign, can_edit):
-    """The board's HTML: its rows, grade options and forms for every village (a 75-village township's
+def _board_context(request, campaign, can_edit):
+    """What the board shows: its rows, grade options and forms for every village (a 75-village township's
     2,300 template nodes cost more than the rest of the request)."""
     key = request.GET.get("sort", "subject")
     fields = SORTS.get(key.lstrip("-")) or SORTS["subject"]
@@ -76,21 +70,16 @@ def _board_body(request, campaign, can_edit):
             .values_list("reason", flat=True)
             .first()
         ) or ""
-    return render_to_string(
-        "assessments/_grading_board_body.html",
-        {
-            "request": request,  # the sortable headers read its query string, which the cache key holds
-            "csrf_token": CSRF_SLOT,
-            "confirm_reason": confirm_reason,
-            "campaign": campaign,
-            "rows": rows,
-            "summary": summary,
-            "can_edit": can_edit and not campaign.is_confirmed,
-            "top": top,
-            "city_pick": city_pick,
-            "unit": "村" if campaign.level == "village" else "镇街",
-        },
-    )
+    return {
+        "confirm_reason": confirm_reason,
+        "campaign": campaign,
+        "rows": rows,
+        "summary": summary,
+        "can_edit": can_edit and not campaign.is_confirmed,
+        "top": top,
+        "city_pick": city_pick,
+        "unit": "村" if campaign.level == "village" else "镇街",
+    }
 
 
 @require_GET
@@ -99,14 +88,14 @@ def grading_board(request, pk):
     # Cached under the data version of the campaign's township (its region for a township-level
     # round), which every write to scores, states and grades renews: a reviewer's second look, and the
     # leaders', cost no rendering. The parts hold all else the HTML depends on.
-    body = versioned(
+    body = cached_fragment(
+        request,
+        "assessments/_grading_board_body.html",
+        context=lambda: _board_context(request, campaign, can_edit),
         townships=[campaign.township_id] if campaign.township_id else (),
         regions=[] if campaign.township_id else [campaign.region_id],
-        parts=("grading-board", campaign.pk, can_edit, request.GET.urlencode()),
-        build=lambda: _board_body(request, campaign, can_edit),
+        parts=(campaign.pk, can_edit),
     )
-    # the template escaped everything when it rendered the board; only the token is put in here
-    body = mark_safe(body.replace(CSRF_SLOT, get_token(request)))
     return render(request, "assessments/grading_board.html", {"campaign": campaign, "body": body})
 
 
@@ -206,6 +195,19 @@ def city_board(request):
     regions = scope.held(Cap.CITY_SELECT, "region")
     if not regions:
         deny(request, None, "非市级用户")
+    # The board cached under the regions' data version (the townships' submissions and the city's
+    # decisions renew it) and the user (whose reach the rows are): 100 rows with a form each.
+    content = cached_fragment(
+        request,
+        "assessments/_city_board_body.html",
+        context=lambda: _city_board_context(request, regions),
+        regions=regions,
+        parts=(request.user.pk, *sorted(regions)),
+    )
+    return render(request, "assessments/city_board.html", {"body": content})
+
+
+def _city_board_context(request, regions):
     base = assessment_list_for_user(request.user).filter(
         campaign__level="village", city_candidate=True, campaign__region_id__in=regions
     )
@@ -267,20 +269,16 @@ def city_board(request):
         .filter(level="township", region_id__in=regions)
         .annotate(reviewed_count=Count("assessments", filter=done, distinct=True))
     )
-    return render(
-        request,
-        "assessments/city_board.html",
-        {
-            "groups": groups,
-            "township_campaigns": township_campaigns,
-            "decisions": Assessment.CityDecision,
-            "years": years,
-            "year": year,
-            "status": status,
-            "q": q,
-            "page_obj": page_obj,
-        },
-    )
+    return {
+        "groups": groups,
+        "township_campaigns": township_campaigns,
+        "decisions": Assessment.CityDecision,
+        "years": years,
+        "year": year,
+        "status": status,
+        "q": q,
+        "page_obj": page_obj,
+    }
 
 
 @require_POST
