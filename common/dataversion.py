@@ -93,7 +93,12 @@ def access_version_key():
 def versioned(*, townships=(), regions=(), parts=(), build, timeout=600):
     """build()'s value, cached under the data versions of these townships and regions (and `parts`,
     whatever else it depends on): recomputed after any write those versions announce, and at the latest
-    after `timeout` seconds for the writes that announce none."""
+    after `timeout` seconds for the writes that announce none.
+
+    Only where every process shares the cache (settings.QL_SHARED_CACHE): these are working pages (a
+    reviewer's board, a city's counts), and a process's own memory would not see another's writes."""
+    if not settings.QL_SHARED_CACHE:
+        return build()
     tokens = [data_version("t", pk) for pk in sorted(set(townships))]
     tokens += [data_version("r", pk) for pk in sorted(set(regions))]
     # the database's name too: several databases may share one Redis (staging, the benchmarks)
