@@ -7,7 +7,7 @@ from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.dispatch import receiver
 
 from audit.services import audit_log
-from common.dataversion import access_version_bump
+from common.dataversion import access_version_bump, data_version_bump
 from villages.models import PartyBranch, Region, ResponsibleUnit, Township, Village
 
 from .middleware import SESSION_LOGIN_AT, SESSION_SEEN_AT
@@ -54,13 +54,29 @@ def on_locked_out(sender, request, username, ip_address, **kwargs):
 
 
 # --- who reaches what: every cached scope (access.scope) is keyed by the access token -------------------
-def _access_changed(sender, **kwargs):
-    access_version_bump()
-
-
-def _unit_villages_changed(sender, action, **kwargs):
-    if action in ("post_add", "post_remove", "post_clear"):
+# A change to the tree also changes what the township's pages show (a village's or branch's name, a
+# unit's villages): the township's and region's data versions are renewed with it, so that the cached
+# dashboards and boards show it at once instead of when their entries expire.
+def _access_changed(sender, instance, **kwargs):
+    if sender is Membership:
         access_version_bump()
+        return
+    if sender is Region:
+        data_version_bump(regions=[instance.pk], access=True)
+        return
+    township_id = instance.pk if sender is Township else instance.township_id
+    region_id = (
+        instance.region_id
+        if sender is Township
+        else Township.objects.filter(pk=township_id).values_list("region_id", flat=True).first()
+    )
+    data_version_bump(townships=[township_id], regions=[region_id], access=True)
+
+
+def _unit_villages_changed(sender, instance, action, **kwargs):
+    # `instance` is the unit, or the village when the change came from the village's side
+    if action in ("post_add", "post_remove", "post_clear"):
+        _access_changed(type(instance), instance)
 
 
 for _model in (Membership, Region, Township, PartyBranch, Village, ResponsibleUnit):

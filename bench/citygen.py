@@ -1091,6 +1091,10 @@ def generate(password, seed, sizes, years_back):
         t0 = time.perf_counter()
         rebuild_read_models()
         step("read models (rebuild_read_models)", t0)
+        # memberships loaded with COPY sent no signal: scopes cached for a previous city of this name go
+        from common.dataversion import access_version_bump
+
+        access_version_bump()
     return region
 
 

@@ -7,8 +7,9 @@ user's reach that changes the figures (the ledger units the user may read: the w
 only the user's own units). Users whose visible data differ never share an entry; the access check
 still runs on every request before the cache is asked.
 
-Writes that no service announces (a village renamed in the setup pages, a standard's grade names) are
-caught by the entries' lifetime.
+Changes to the tree (a village renamed or moved, a branch, a unit's villages) renew the versions through
+the signals in accounts/signals.py; writes that nothing announces (a standard's grade names) are caught
+by the entries' lifetime.
 """
 
 import functools

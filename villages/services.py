@@ -11,7 +11,7 @@ from access.grants import region_create_refusal, township_create_refusal
 from access.scope import scope_for
 from audit.models import AuditEvent
 from audit.services import audit_log
-from common.dataversion import access_version_bump
+from common.dataversion import data_version_bump
 from common.errors import InvalidInputError, NotPermittedError
 from common.xlsx import WorkbookRefused, read_upload
 
@@ -259,8 +259,9 @@ def org_import_excel(*, township, file, actor, request=None):
                 if rows is not None:
                     result.counts[sheet] = SheetCounts()
                     step(township, rows, result.counts[sheet])
-            # bulk writes send no signals: the tree (branches, villages, a unit's villages) changed
-            access_version_bump()
+            # bulk writes send no signals: the tree (branches, villages, a unit's villages) changed, and
+            # with it the names the township's cached pages show
+            data_version_bump(townships=[township.pk], regions=[township.region_id], access=True)
             in_file = {row.name for row in parsed.villages}
             result.not_in_file = list(
                 Village.objects.filter(township=township)

@@ -88,3 +88,17 @@ def test_a_cached_dashboard_is_still_refused_to_a_user_out_of_reach(client, dash
     client.force_login(neighbour)
     assert township_page(client, dash).status_code == 404
     assert client.get(reverse("dashboards:city", args=[dash.org.city.pk, YEAR])).status_code == 404
+
+
+def test_a_village_renamed_in_the_setup_pages_shows_on_the_cached_pages_at_once(client, dash):
+    """A change to the tree renews the township's data version (accounts/signals.py), not only the
+    access token: the cached dashboard does not wait for its entry to expire."""
+    from common.dataversion import data_version
+
+    town = dash.org.town
+    before = data_version("t", town.pk), data_version("r", town.region_id)
+    village = dash.org.village
+    village.name = "更名村"
+    village.save()
+    after = data_version("t", town.pk), data_version("r", town.region_id)
+    assert before[0] != after[0] and before[1] != after[1]
