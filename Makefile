@@ -5,8 +5,10 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 PG_TEST_URL ?= postgres://postgres@127.0.0.1:5432/test
-# pytest-xdist workers: one per core (each has its own test database and media folder)
+# pytest-xdist workers: one per core (each has its own test database and media folder); work stealing,
+# so that an idle worker takes tests queued behind the long browser tests of the other
 PYTEST_WORKERS ?= auto
+PYTEST_DIST ?= worksteal
 
 .PHONY: run dev test install install-dev migrate demo test-sqlite test-postgres lint format worker beat vendor check-deploy clean
 
@@ -49,13 +51,13 @@ demo:
 
 test-sqlite:
 	@echo "== 测试：SQLite =="
-	env -u DATABASE_URL $(BIN)/pytest -n $(PYTEST_WORKERS)
+	env -u DATABASE_URL $(BIN)/pytest -n $(PYTEST_WORKERS) --dist $(PYTEST_DIST)
 
 # CI sets QL_REQUIRE_POSTGRES=1 so a missing server fails the run instead of being skipped.
 test-postgres:
 	@if $(BIN)/python scripts/db_reachable.py "$(PG_TEST_URL)"; then \
 		echo "== 测试：PostgreSQL ($(PG_TEST_URL)) =="; \
-		DATABASE_URL="$(PG_TEST_URL)" $(BIN)/pytest -n $(PYTEST_WORKERS); \
+		DATABASE_URL="$(PG_TEST_URL)" $(BIN)/pytest -n $(PYTEST_WORKERS) --dist $(PYTEST_DIST); \
 	elif [ "$${QL_REQUIRE_POSTGRES:-0}" = "1" ]; then \
 		echo "PostgreSQL 不可达：$(PG_TEST_URL)" >&2; exit 1; \
 	else \
