@@ -23,12 +23,7 @@ def _count(user):
 def unread_count(user):
     if not settings.QL_SHARED_CACHE:
         return _count(user)
-    key = _key(user.pk)
-    count = cache.get(key)
-    if count is None:
-        count = _count(user)
-        cache.set(key, count, UNREAD_SECONDS)
-    return count
+    return cache.get_or_set(_key(user.pk), lambda: _count(user), UNREAD_SECONDS)
 
 
 def unread_changed(user_ids):

@@ -104,8 +104,4 @@ def versioned(*, townships=(), regions=(), parts=(), build, timeout=600):
     # the database's name too: several databases may share one Redis (staging, the benchmarks)
     raw = "|".join(str(p) for p in (settings.DATABASES["default"]["NAME"], *tokens, "/", *parts))
     key = f"{PREFIX}:value:{hashlib.sha256(raw.encode()).hexdigest()[:40]}"
-    value = cache.get(key)
-    if value is None:
-        value = build()
-        cache.set(key, value, timeout)
-    return value
+    return cache.get_or_set(key, build, timeout)

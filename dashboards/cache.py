@@ -73,9 +73,4 @@ def cached_figures(kind, pk, parts, build):
 
 def cached_value(kind, pk, parts, build):
     """build()'s value, computed once per data version and key parts (for figures several pages share)."""
-    key = f"{_key(kind, pk, parts)}:value"
-    value = cache.get(key)
-    if value is None:
-        value = build()
-        cache.set(key, value, TTL)
-    return value
+    return cache.get_or_set(f"{_key(kind, pk, parts)}:value", build, TTL)
