@@ -3,6 +3,8 @@
 Rendering takes about a second per form, so each test renders only the forms it checks.
 """
 
+import dataclasses
+import io
 import re
 import subprocess
 
@@ -200,6 +202,48 @@ def test_ranking_lists_villages_by_score_with_dimension_scores(east):
         assert line in text
         positions.append(text.index(line))
     assert positions == sorted(positions)
+
+
+def test_a_long_roster_is_laid_out_in_several_documents_and_numbered_across_them(east):
+    """A roster longer than one document's rows (bounded for memory) reads as one document: every row
+    once with its number running on within its grade, a grade continued as 续, the heading once, the
+    stamp block once at the end, and 第 N 页 共 M 页 on every page."""
+    table = campaign_table(east.campaign)
+    table.rows = [
+        dataclasses.replace(r, name=f"{r.name}{i:03d}", assessment_id=i * 10 + k)
+        for i in range(40)
+        for k, r in enumerate(table.rows)
+    ]
+    groups = [(name, rows) for name, rows in table.by_grade() if rows]
+    pdf = grade_roster_pdf(table, rows_per_document=25)
+    pages = int(re.search(r"Pages:\s+(\d+)", poppler("pdfinfo", pdf))[1])
+    assert len(table.rows) > 100 and pages >= 4
+    assert_a4_and_noto(pdf, landscape=True)
+    text = text_of(pdf)
+    for name, rows in groups:
+        for n, r in enumerate(rows, 1):
+            assert text.count(f"{n}{r.branch}{r.name}{fmt(r.review_base)}") == 1, (name, n, r.name)
+        assert text.count(f"{name}（{len(rows)}个）") == 1
+    assert "个，续）" in text
+    assert text.count("年度“清廉村居”定级名册") == 1 and text.count("甲镇纪（工）委（盖章）") == 1
+    assert text.index("甲镇纪（工）委（盖章）") > text.index(groups[-1][1][-1].name)
+    for k in range(1, pages + 1):
+        page = re.sub(r"\s+", "", poppler("pdftotext", pdf, "-f", str(k), "-l", str(k)))
+        assert page.endswith(f"第{k}页共{pages}页") or f"第{k}页共{pages}页" in page
+    from pypdf import PdfReader
+
+    assert PdfReader(io.BytesIO(pdf)).metadata.title == "甲镇2024年度“清廉村居”定级名册"
+
+
+def test_roster_documents_split_by_rows_keep_grades_in_order():
+    from reports.pdf import roster_sections
+
+    docs = roster_sections([("示范村", list(range(3))), ("达标村", list(range(5)))], 4)
+    assert [[(s.name, s.count, s.rows, s.start) for s in d] for d in docs] == [
+        [("示范村", 3, [0, 1, 2], 0), ("达标村", 5, [0], 0)],
+        [("达标村", 5, [1, 2, 3, 4], 1)],
+    ]
+    assert roster_sections([], 4) == [[]]
 
 
 def test_roster_and_ranking_before_the_city_decided_state_they_show_the_township_grade(east):
