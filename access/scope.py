@@ -8,6 +8,7 @@ from django.core.cache import cache
 from django.db.models import Q
 
 from common.dataversion import ACCESS, access_version_key, data_version
+from common.prefetch import get_many as prefetched_get_many
 
 from .roles import ANONYMOUS, ROLE_NODE, Cap, Role
 from .table import ANYWHERE, CAPS, SIDES
@@ -76,6 +77,12 @@ class Scope:
                 g.node for g in self._grants(cap) if ROLE_NODE.get(g.role) == kind and g.node is not None
             )
         return self._held[key]
+
+    def held_regions(self, cap, kind):
+        """Ids of the regions in which lie the nodes of `kind` where `cap` is held."""
+        return frozenset(
+            g.region for g in self._grants(cap) if ROLE_NODE.get(g.role) == kind and g.region is not None
+        )
 
     # ---- reach over the tree ------------------------------------------------------------------
 
@@ -253,10 +260,15 @@ def compile_scope(rows, *, superuser=False):
 SCOPE_CACHE_SECONDS = 300
 
 
-def _scope_key(user):
+def _scope_key(user_id):
     # the database's name too: several databases may share one Redis (staging, the benchmarks)
     db = settings.DATABASES["default"]["NAME"]
-    return f"scope:v1:{db}:{user.pk}:{int(bool(user.is_superuser))}"
+    return f"scope:v2:{db}:{user_id}"
+
+
+def scope_cache_keys(user_id):
+    """The cache keys scope_for reads for this user (accounts.usercache fetches them with the user)."""
+    return [_scope_key(user_id), access_version_key()]
 
 
 def _compiled(user):
@@ -266,7 +278,8 @@ def _compiled(user):
 
 def scope_for(user):
     """The user's scope: cached on the user object for the request, and across requests in the cache
-    under the access token. At most one query (none while the cache holds it)."""
+    under the access token (with the superuser flag it was compiled for). At most one query (none while
+    the cache holds it); no cache round trip of its own when the user was loaded with it."""
     if user is None or not user.is_authenticated:
         return ANONYMOUS_SCOPE
     if not user.is_active:
@@ -277,17 +290,25 @@ def scope_for(user):
     if not settings.QL_SHARED_CACHE:
         user._ql_scope = scope = _compiled(user)
         return scope
-    key, version_key = _scope_key(user), access_version_key()
-    found = cache.get_many([key, version_key])
+    key, version_key = scope_cache_keys(user.pk)
+    found = prefetched_get_many(user, [key, version_key])
     version = data_version(*ACCESS, token=found.get(version_key))
+    superuser = bool(user.is_superuser)
     entry = found.get(key)
-    if entry is not None and entry[0] == version:
-        scope = entry[1]
+    if entry is not None and entry[0] == version and entry[1] == superuser:
+        scope = entry[2]
     else:
         scope = _compiled(user)
-        cache.set(key, (version, scope), SCOPE_CACHE_SECONDS)
-    user._ql_scope = scope
+        cache.set(key, (version, superuser, scope), SCOPE_CACHE_SECONDS)
+    user._ql_scope, user._ql_scope_version = scope, version
     return scope
+
+
+def scope_version(user):
+    """What the user's scope was compiled under (the access token, or the scope itself where there is
+    no shared cache): a part of the key of anything cached that depends on the user's reach."""
+    scope = scope_for(user)
+    return getattr(user, "_ql_scope_version", None) or repr(scope)
 
 
 __all__ = [
@@ -300,4 +321,5 @@ __all__ = [
     "Scope",
     "compile_scope",
     "scope_for",
+    "scope_version",
 ]

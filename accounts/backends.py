@@ -4,8 +4,11 @@ django-axes' backend stays first in AUTHENTICATION_BACKENDS and counts failures 
 so a lockout applies to what the person keeps typing, login name or number alike.
 """
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
+
+from .usercache import cached_user
 
 
 class LoginNameOrPhoneBackend(ModelBackend):
@@ -25,3 +28,10 @@ class LoginNameOrPhoneBackend(ModelBackend):
         if user.check_password(password) and self.user_can_authenticate(user):
             return user
         return None
+
+    def get_user(self, user_id):
+        """The session's user, from the shared cache where every process has one (accounts.usercache)."""
+        if not settings.QL_SHARED_CACHE:
+            return super().get_user(user_id)
+        user = cached_user(user_id)
+        return user if user is not None and self.user_can_authenticate(user) else None

@@ -43,6 +43,14 @@ class User(AbstractUser):
     def display_name(self):
         return self.full_name or self.username
 
+    def get_session_auth_hash(self):
+        # A user loaded from the cache (accounts.usercache) carries the hash, its password deferred;
+        # once the password is loaded or set, the hash is computed from it as usual.
+        cached = self.__dict__.get("_ql_auth_hash")
+        if cached is not None and "password" not in self.__dict__:
+            return cached
+        return super().get_session_auth_hash()
+
 
 # The roles and the node each is held at are access vocabulary (access.roles); re-exported here because
 # the Membership model is where they are stored.

@@ -11,7 +11,8 @@ from common.dataversion import access_version_bump, data_version_bump
 from villages.models import PartyBranch, Region, ResponsibleUnit, Township, Village
 
 from .middleware import SESSION_LOGIN_AT, SESSION_SEEN_AT
-from .models import Membership
+from .models import Membership, User
+from .usercache import users_changed
 
 
 @receiver(user_logged_in)
@@ -85,3 +86,12 @@ for _model in (Membership, Region, Township, PartyBranch, Village, ResponsibleUn
 m2m_changed.connect(
     _unit_villages_changed, sender=ResponsibleUnit.villages.through, dispatch_uid="access-token-unit-villages"
 )
+
+
+# --- the logged-in user of every request is read from the cache (accounts.usercache) ------------------
+def _user_changed(sender, instance, **kwargs):
+    users_changed([instance.pk])
+
+
+post_save.connect(_user_changed, sender=User, dispatch_uid="user-cache-save")
+post_delete.connect(_user_changed, sender=User, dispatch_uid="user-cache-delete")

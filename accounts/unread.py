@@ -8,10 +8,12 @@ forget the users' counts at once. A write that does neither shows within the min
 from django.conf import settings
 from django.core.cache import cache
 
+from common.prefetch import get_many, written
+
 UNREAD_SECONDS = 60
 
 
-def _key(user_id):
+def unread_key(user_id):
     # the database's name too: several databases may share one Redis (staging, the benchmarks)
     return f"unread:v1:{settings.DATABASES['default']['NAME']}:{user_id}"
 
@@ -23,11 +25,18 @@ def _count(user):
 def unread_count(user):
     if not settings.QL_SHARED_CACHE:
         return _count(user)
-    return cache.get_or_set(_key(user.pk), lambda: _count(user), UNREAD_SECONDS)
+    key = unread_key(user.pk)
+    found = get_many(user, [key])  # fetched with the user (accounts.usercache) where it could be
+    if key in found:
+        return found[key]
+    count = _count(user)
+    cache.set(key, count, UNREAD_SECONDS)
+    return count
 
 
 def unread_changed(user_ids):
     """These users' notifications were created or read: count them afresh on their next page."""
-    keys = [_key(pk) for pk in set(user_ids) if pk is not None]
+    keys = [unread_key(pk) for pk in set(user_ids) if pk is not None]
     if keys:
         cache.delete_many(keys)
+        written()

@@ -17,6 +17,8 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 
+from .prefetch import written
+
 PREFIX = "dv"
 
 
@@ -34,6 +36,7 @@ def _keys(townships, regions, access=False):
 
 def _renew(keys):
     cache.set_many({k: uuid.uuid4().hex for k in keys}, timeout=None)
+    written()
 
 
 def _scheduled(connection):
@@ -73,11 +76,19 @@ def access_version_bump():
     data_version_bump(access=True)
 
 
-def data_version(kind, pk, *, token=None):
+def version_key(kind, pk):
+    """The cache key of a token, for readers that fetch it with the entry it validates (one round trip)."""
+    return _key(kind, pk)
+
+
+def data_version(kind, pk, *, token=None, create=True):
     """The current token of one township ('t'), region ('r') or of access ('a', 0); created when
-    missing. `token` is a value the caller already read under this key (None when it was missing)."""
+    missing (None instead without `create`). `token` is a value the caller already read under this key
+    (None when it was missing)."""
     key = _key(kind, pk)
     token = token or cache.get(key)
+    if token is None and not create:
+        return None
     if token is None:
         token = uuid.uuid4().hex
         # add(), not set(): two first readers at once must agree on one token
@@ -90,18 +101,33 @@ def access_version_key():
     return _key(*ACCESS)
 
 
-def versioned(*, townships=(), regions=(), parts=(), build, timeout=600):
+def versioned(*, townships=(), regions=(), parts=(), build, timeout=600, create=True):
     """build()'s value, cached under the data versions of these townships and regions (and `parts`,
     whatever else it depends on): recomputed after any write those versions announce, and at the latest
     after `timeout` seconds for the writes that announce none.
+
+    The entry holds the tokens it was built under, beside the value, under a key of its own: one
+    round trip reads the current tokens and the entry together.
+
+    Without `create`, a township or region that has no token yet is not given one (build() is returned
+    uncached): for lookups by an id from the address, which may name nothing, so that made-up ids
+    cannot fill the cache with tokens that never expire.
 
     Only where every process shares the cache (settings.QL_SHARED_CACHE): these are working pages (a
     reviewer's board, a city's counts), and a process's own memory would not see another's writes."""
     if not settings.QL_SHARED_CACHE:
         return build()
-    tokens = [data_version("t", pk) for pk in sorted(set(townships))]
-    tokens += [data_version("r", pk) for pk in sorted(set(regions))]
+    sources = [("t", pk) for pk in sorted(set(townships))] + [("r", pk) for pk in sorted(set(regions))]
     # the database's name too: several databases may share one Redis (staging, the benchmarks)
-    raw = "|".join(str(p) for p in (settings.DATABASES["default"]["NAME"], *tokens, "/", *parts))
-    key = f"{PREFIX}:value:{hashlib.sha256(raw.encode()).hexdigest()[:40]}"
-    return cache.get_or_set(key, build, timeout)
+    raw = "|".join(str(p) for p in (settings.DATABASES["default"]["NAME"], *sources, "/", *parts))
+    key = f"{PREFIX}:entry:{hashlib.sha256(raw.encode()).hexdigest()[:40]}"
+    found = cache.get_many([key, *(_key(*source) for source in sources)])
+    tokens = tuple(data_version(*source, token=found.get(_key(*source)), create=create) for source in sources)
+    if None in tokens:
+        return build()
+    entry = found.get(key)
+    if entry is not None and entry[0] == tokens:
+        return entry[1]
+    value = build()
+    cache.set(key, (tokens, value), timeout)
+    return value

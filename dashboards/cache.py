@@ -19,11 +19,11 @@ from django.conf import settings
 from django.core.cache import cache
 
 from access.roles import Cap
-from common.dataversion import data_version
+from common.dataversion import data_version, version_key
 
 TTL = 600  # seconds: the bound on staleness for writes that renew no data version
 # Renew when the cached payload changes shape: entries of the previous release live on in Redis.
-PREFIX = "dash:v3"
+PREFIX = "dash:v4"
 
 
 def ledger_reach_township(scope, township):
@@ -45,8 +45,18 @@ def _key(kind, pk, parts):
     # the database's name too: several databases may share one Redis (staging, the benchmarks), and
     # a township of one must never be served the figures of the same id in another
     db = settings.DATABASES["default"]["NAME"]
-    raw = "|".join(str(p) for p in (db, kind, pk, data_version(kind, pk), *parts))
+    raw = "|".join(str(p) for p in (db, kind, pk, *parts))
     return f"{PREFIX}:{kind}:{pk}:{hashlib.sha256(raw.encode()).hexdigest()[:32]}"
+
+
+def _read(kind, pk, key):
+    """(current data version, the entry under key if it was built under that version), in one round
+    trip: every entry holds the version it was built under."""
+    vkey = version_key(kind, pk)
+    found = cache.get_many([vkey, key])
+    version = data_version(kind, pk, token=found.get(vkey))
+    entry = found.get(key)
+    return version, (entry[1] if entry is not None and entry[0] == version else None)
 
 
 def cached_figures(kind, pk, parts, build):
@@ -57,20 +67,25 @@ def cached_figures(kind, pk, parts, build):
     beside it for whoever inspects them and loaded only when touched: `data` is a function.
     """
     key = _key(kind, pk, parts)
-    page = cache.get(f"{key}:page")
+    version, page = _read(kind, pk, f"{key}:page")
     if page is None:
         page, data = build()
-        cache.set_many({f"{key}:page": page, f"{key}:data": data}, TTL)
+        cache.set_many({f"{key}:page": (version, page), f"{key}:data": (version, data)}, TTL)
         return page, lambda: data
 
     @functools.cache
     def data():
         found = cache.get(f"{key}:data")
-        return found if found is not None else build()[1]
+        return found[1] if found is not None and found[0] == version else build()[1]
 
     return page, data
 
 
 def cached_value(kind, pk, parts, build):
     """build()'s value, computed once per data version and key parts (for figures several pages share)."""
-    return cache.get_or_set(f"{_key(kind, pk, parts)}:value", build, TTL)
+    key = f"{_key(kind, pk, parts)}:value"
+    version, value = _read(kind, pk, key)
+    if value is None:
+        value = build()
+        cache.set(key, (version, value), TTL)
+    return value

@@ -21,6 +21,7 @@ from django.views.decorators.http import require_GET
 from access.checks import require_cap
 from access.roles import Cap, Side
 from access.scope import scope_for
+from accounts.pages import cached_page
 from assessments.models import Campaign
 from common.downloads import attachment_response
 from indices.models import Grade
@@ -166,27 +167,34 @@ def township(request, pk, year):
         ledger_reach_township(scope, township),
         grading_side,
     )
-    page, data = cached_figures("t", township.pk, parts, build)
-    context = {
-        # the figures themselves, loaded from the cache only if something reads them (not the page)
-        "d": SimpleLazyObject(lambda: data()[0]),
-        "charts": SimpleLazyObject(lambda: data()[1]),
-        "campaign": page["campaign"],
-        "branches": page["branches"],
-        "township": township,
-        "year": year,
-        "years": sorted(page["years"] | {year}, reverse=True),
-        "branch": branch,
-        "figures_html": page["html"],
-        "city_url": reverse("dashboards:city", args=[township.region_id, year])
-        if Side.CITY in scope.sides("region", township.region)
-        else "",
-        # the township's 年度总结 (reports) for those who may read it
-        "summary_url": reverse("reports:year_summary", args=[township.pk, year])
-        if scope.reaches_township(Cap.SUMMARY_VIEW, township)
-        else "",
-    }
-    return render(request, "dashboards/township.html", context)
+
+    def context():
+        page, data = cached_figures("t", township.pk, parts, build)
+        return {
+            # the figures themselves, loaded from the cache only if something reads them (not the page)
+            "d": SimpleLazyObject(lambda: data()[0]),
+            "charts": SimpleLazyObject(lambda: data()[1]),
+            "campaign": page["campaign"],
+            "branches": page["branches"],
+            "township": township,
+            "year": year,
+            "years": sorted(page["years"] | {year}, reverse=True),
+            "branch": branch,
+            "figures_html": page["html"],
+            "city_url": reverse("dashboards:city", args=[township.region_id, year])
+            if Side.CITY in scope.sides("region", township.region)
+            else "",
+            # the township's 年度总结 (reports) for those who may read it
+            "summary_url": reverse("reports:year_summary", args=[township.pk, year])
+            if scope.reaches_township(Cap.SUMMARY_VIEW, township)
+            else "",
+        }
+
+    # the whole page once per data version and user (accounts.pages); the figures inside it once per
+    # data version for every user who sees the same (cached_figures)
+    return cached_page(
+        request, "dashboards/township.html", context=context, townships=[township.pk], parts=parts
+    )
 
 
 def _township_figures_context(d, chart_dicts, grading_side):
@@ -369,13 +377,17 @@ def city(request, pk, year):
         )
         return {"html": html, "years": years}, (shown, data)
 
-    page, data = cached_figures("r", region.pk, (*parts, number, query), build)
-    context = {
-        "c": SimpleLazyObject(lambda: data()[0]),
-        "charts": SimpleLazyObject(lambda: data()[1]),
-        "region": region,
-        "year": year,
-        "years": sorted(page["years"] | {year}, reverse=True),
-        "figures_html": page["html"],
-    }
-    return render(request, "dashboards/city.html", context)
+    def context():
+        page, data = cached_figures("r", region.pk, (*parts, number, query), build)
+        return {
+            "c": SimpleLazyObject(lambda: data()[0]),
+            "charts": SimpleLazyObject(lambda: data()[1]),
+            "region": region,
+            "year": year,
+            "years": sorted(page["years"] | {year}, reverse=True),
+            "figures_html": page["html"],
+        }
+
+    return cached_page(
+        request, "dashboards/city.html", context=context, regions=[region.pk], parts=(*parts, number, query)
+    )

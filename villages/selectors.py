@@ -5,11 +5,13 @@ from django.http import Http404
 
 from access.roles import Cap
 from access.scope import scope_for
+from common.dataversion import versioned
 
 from .models import (
     AnnualTarget,
     CreationBatch,
     PartyBranch,
+    Region,
     ResponsibleUnit,
     Township,
     Village,
@@ -152,3 +154,27 @@ def batches_for_user(user, township):
 def batch_for_village(village):
     """The creation batch of a village already fetched through the user's scope, or None."""
     return CreationBatch.objects.filter(village=village).first()
+
+
+# --- rows the busiest pages look up by the id in their address, before checking the user's reach -------
+
+
+def township_row(pk):
+    """The township (with its region) or None, cached under its data version, which a rename or a move
+    renews (accounts.signals): the dashboards check the user's reach against it without a query."""
+    return versioned(
+        townships=[pk],
+        parts=("township-row", pk),
+        build=lambda: Township.objects.select_related("region").filter(pk=pk).first(),
+        create=False,
+    )
+
+
+def region_row(pk):
+    """The region or None, cached under its data version (see township_row)."""
+    return versioned(
+        regions=[pk],
+        parts=("region-row", pk),
+        build=lambda: Region.objects.filter(pk=pk).first(),
+        create=False,
+    )

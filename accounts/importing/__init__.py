@@ -25,6 +25,7 @@ from villages.models import Township
 
 from ..models import Membership, User
 from ..services import membership_grant, user_create
+from ..usercache import users_changed
 from .passwords import _one_time_passwords, one_time_password
 from .sheet import (
     GRANTABLE_LABELS,
@@ -110,6 +111,7 @@ def _write(rows, township, actor, request, result):
         if user.pk in slips:
             slips[user.pk].where.append(f"{row.node}（{row.role.label}）")
     User.objects.bulk_update(new_users, ["password", "phone"], batch_size=500)
+    users_changed(u.pk for u in new_users)  # bulk_update sends no signal (accounts.usercache)
 
 
 def _audit(result, actor, request):

@@ -81,8 +81,8 @@ def test_the_allowed_path_costs_no_query_and_the_denied_one_its_row(
     assert _count(reviewer_client, own) == allowed_without
     status, denied = _count(reviewer_client, foreign)
     assert status == 404 and denied == denied_without[1] + 2
-    # pinned: the page's own 4 queries (the session, the user's scope and unread count come from the
-    # cache); the refusal's 2, plus its audit row: the actor's roles and the insert (the sealer chains
+    # pinned: the page's own 3 queries (the session, the user, the user's scope and unread count come
+    # from the cache); the refusal's 2, plus its audit row: the actor's roles and the insert (the sealer chains
     # it after commit)
     with django_assert_num_queries(ALLOWED_QUERIES):
         assert reviewer_client.get(own).status_code == 200
@@ -90,5 +90,5 @@ def test_the_allowed_path_costs_no_query_and_the_denied_one_its_row(
         assert reviewer_client.get(foreign).status_code == 404
 
 
-ALLOWED_QUERIES = 4
-DENIED_QUERIES = 4
+ALLOWED_QUERIES = 3
+DENIED_QUERIES = 3

@@ -11,6 +11,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from access.roles import Cap
 from access.scope import scope_for
+from accounts.pages import cached_page
 from common.dataversion import versioned
 from common.dates import cn_date
 from common.errors import ApplicationError, ConflictError
@@ -88,15 +89,30 @@ def grading_board(request, pk):
     # Cached under the data version of the campaign's township (its region for a township-level
     # round), which every write to scores, states and grades renews: a reviewer's second look, and the
     # leaders', cost no rendering. The parts hold all else the HTML depends on.
-    body = cached_fragment(
+    townships = [campaign.township_id] if campaign.township_id else ()
+    regions = [] if campaign.township_id else [campaign.region_id]
+
+    def context():
+        body = cached_fragment(
+            request,
+            "assessments/_grading_board_body.html",
+            context=lambda: _board_context(request, campaign, can_edit),
+            townships=townships,
+            regions=regions,
+            parts=(campaign.pk, can_edit),
+        )
+        return {"campaign": campaign, "body": body}
+
+    # the whole page per user on top (accounts.pages): the board inside it is shared by the township's
+    # reviewers (and, without forms, its leaders)
+    return cached_page(
         request,
-        "assessments/_grading_board_body.html",
-        context=lambda: _board_context(request, campaign, can_edit),
-        townships=[campaign.township_id] if campaign.township_id else (),
-        regions=[] if campaign.township_id else [campaign.region_id],
+        "assessments/grading_board.html",
+        context=context,
+        townships=townships,
+        regions=regions,
         parts=(campaign.pk, can_edit),
     )
-    return render(request, "assessments/grading_board.html", {"campaign": campaign, "body": body})
 
 
 def _version(request):
@@ -197,14 +213,19 @@ def city_board(request):
         deny(request, None, "非市级用户")
     # The board cached under the regions' data version (the townships' submissions and the city's
     # decisions renew it) and the user (whose reach the rows are): 100 rows with a form each.
-    content = cached_fragment(
-        request,
-        "assessments/_city_board_body.html",
-        context=lambda: _city_board_context(request, regions),
-        regions=regions,
-        parts=(request.user.pk, *sorted(regions)),
-    )
-    return render(request, "assessments/city_board.html", {"body": content})
+    parts = (request.user.pk, *sorted(regions))
+
+    def context():
+        content = cached_fragment(
+            request,
+            "assessments/_city_board_body.html",
+            context=lambda: _city_board_context(request, regions),
+            regions=regions,
+            parts=parts,
+        )
+        return {"body": content}
+
+    return cached_page(request, "assessments/city_board.html", context=context, regions=regions, parts=parts)
 
 
 def _city_board_context(request, regions):
