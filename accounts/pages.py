@@ -7,8 +7,10 @@ view names, and everything of the user the page draws: the account (id, name), t
 access token their scope was compiled under: the menu, the role names) and the unread count. The page's
 forms carry a placeholder where each request puts its own CSRF token (common.fragments).
 
-Not cached: a page with messages to show (they are shown once), and without a shared cache
-(settings.QL_SHARED_CACHE) at all.
+Not cached: a page with messages to show (they are shown once); a query string with a parameter the
+view does not name in `params`, or a long or repeated value (a search term, a made-up parameter: every
+distinct address would be an entry of its own, and the cache shares Redis with the task queue); and
+nothing at all without a shared cache (settings.QL_SHARED_CACHE).
 """
 
 from django.conf import settings
@@ -24,10 +26,22 @@ from common.fragments import CSRF_SLOT
 
 from .unread import unread_count
 
+# the longest query value a cached page's address may carry (a year, a page number, a sort key)
+PARAM_LENGTH = 12
 
-def cached_page(request, template, *, context, townships=(), regions=(), parts=()):
-    """The response of `template` with context() (called only when the cache holds no page)."""
-    if not settings.QL_SHARED_CACHE or len(get_messages(request)):
+
+def _cacheable_query(request, params):
+    query = request.GET
+    return all(
+        name in params and len(values) == 1 and len(values[0]) <= PARAM_LENGTH
+        for name, values in query.lists()
+    )
+
+
+def cached_page(request, template, *, context, townships=(), regions=(), parts=(), params=()):
+    """The response of `template` with context() (called only when the cache holds no page). `params`:
+    the query parameters the page reads that may be part of a cached page's address."""
+    if not settings.QL_SHARED_CACHE or len(get_messages(request)) or not _cacheable_query(request, params):
         return render(request, template, context())
     user = request.user
     who = (user.pk, user.display_name, scope_version(user), unread_count(user))
@@ -38,7 +52,7 @@ def cached_page(request, template, *, context, townships=(), regions=(), parts=(
     body = versioned(
         townships=townships,
         regions=regions,
-        parts=("page", template, request.path, request.GET.urlencode(), *who, *parts),
+        parts=("page", template, request.path, sorted(request.GET.items()), *who, *parts),
         build=build,
     )
     return HttpResponse(body.replace(CSRF_SLOT, get_token(request)))

@@ -193,7 +193,12 @@ def township(request, pk, year):
     # the whole page once per data version and user (accounts.pages); the figures inside it once per
     # data version for every user who sees the same (cached_figures)
     return cached_page(
-        request, "dashboards/township.html", context=context, townships=[township.pk], parts=parts
+        request,
+        "dashboards/township.html",
+        context=context,
+        townships=[township.pk],
+        parts=parts,
+        params=("branch", "round"),
     )
 
 
@@ -389,5 +394,10 @@ def city(request, pk, year):
         }
 
     return cached_page(
-        request, "dashboards/city.html", context=context, regions=[region.pk], parts=(*parts, number, query)
+        request,
+        "dashboards/city.html",
+        context=context,
+        regions=[region.pk],
+        parts=(*parts, number, query),
+        params=("tpage",),
     )

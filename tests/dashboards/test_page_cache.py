@@ -113,3 +113,19 @@ def test_without_a_shared_cache_the_page_is_rendered_every_time(dash, settings, 
     for _ in range(2):
         assert cached_page(request, "bench/bare.html", context=context).status_code == 200
     assert len(calls) == 2 and not list(get_messages(request))
+
+
+def test_only_addresses_of_the_pages_own_short_parameters_are_cached(dash):
+    """A made-up parameter or a long value would make every address an entry of its own: rendered."""
+    client = Client()
+    client.force_login(dash.leader)
+    branch = dash.org.town.branches.first().pk
+    for query, cached in (
+        ({"branch": branch}, True),
+        ({"made_up": "1"}, False),
+        ({"round": "x" * 40}, False),
+    ):
+        client.get(_url(dash), query)
+        again = client.get(_url(dash), query)
+        assert again.status_code == 200
+        assert bool(again.templates) is not cached, query

@@ -112,6 +112,7 @@ def grading_board(request, pk):
         townships=townships,
         regions=regions,
         parts=(campaign.pk, can_edit),
+        params=("sort",),
     )
 
 
@@ -225,7 +226,14 @@ def city_board(request):
         )
         return {"body": content}
 
-    return cached_page(request, "assessments/city_board.html", context=context, regions=regions, parts=parts)
+    return cached_page(
+        request,
+        "assessments/city_board.html",
+        context=context,
+        regions=regions,
+        parts=parts,
+        params=("year", "status", "page"),
+    )
 
 
 def _city_board_context(request, regions):
