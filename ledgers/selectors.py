@@ -44,9 +44,15 @@ def ledger_units_for_user(user):
 
 
 def ledger_townships_for_user(user):
-    """(id, name) of the townships of the units whose ledgers the user may read, by name."""
+    """(id, name) of the townships of the units whose ledgers the user may read, by name (for a city
+    office, once per data version of its regions: a province's 667 townships of 10,000 units)."""
     units = ResponsibleUnit.objects.filter(_unit_q(scope_for(user))).values("township_id")
-    return list(Township.objects.filter(pk__in=units).order_by("name").values_list("pk", "name"))
+    return region_cached(
+        user,
+        Cap.LEDGER_VIEW,
+        ("ledger-townships",),
+        lambda: list(Township.objects.filter(pk__in=units).order_by("name").values_list("pk", "name")),
+    )
 
 
 def ledger_unit_get_for_user(user, pk):
@@ -230,7 +236,14 @@ def task_townships_q(scope, prefix=""):
 def task_townships_for_user(user):
     """(id, name) of the townships whose tasks the user sees, by name."""
     scope = scope_for(user)
-    return list(Township.objects.filter(task_townships_q(scope)).order_by("name").values_list("pk", "name"))
+    return region_cached(
+        user,
+        Cap.TASKS_VIEW,
+        ("task-townships",),
+        lambda: list(
+            Township.objects.filter(task_townships_q(scope)).order_by("name").values_list("pk", "name")
+        ),
+    )
 
 
 def task_list_for_user(user):

@@ -3,6 +3,8 @@ import re
 
 from django import template
 from django.template.loader import get_template
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
 
 from access.scope import scope_for
 from common.dates import cn_date
@@ -90,3 +92,19 @@ def main_menu(scope):
     """The main menu of every page. It depends only on which of its capabilities the user holds, so
     each combination is rendered once per process (its 20 links cost a page more than its data)."""
     return _menu_html(frozenset(cap for cap in _menu_caps() if scope.can(cap)))
+
+
+@register.simple_tag
+def select_options(choices, selected):
+    """The <option>s of (value, label) pairs, the one equal to `selected` (compared as text) marked.
+
+    Built in Python rather than a template loop: a province's picker of 667 townships cost the city's
+    lists a few milliseconds per request as template nodes (issue 16)."""
+    chosen = "" if selected is None else str(selected)
+    return mark_safe(
+        "".join(
+            f'<option value="{escape(value)}"{" selected" if chosen and str(value) == chosen else ""}>'
+            f"{escape(label)}</option>"
+            for value, label in choices
+        )
+    )

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from audit.models import AuditEvent
 from audit.services import audit_log
+from common.dataversion import data_version_bump
 from common.dates import cn_date
 from common.errors import ConflictError
 from common.rounds import RoundKind
@@ -293,6 +294,11 @@ def campaign_update(
         for field in changes:
             setattr(c, field, new[field])
         c.save(update_fields=list(changes))
+        # the boards and dashboards show the name and deadlines: their cached pages follow at once
+        if c.township_id:
+            township_data_changed(c.township_id)
+        else:
+            data_version_bump(regions=[c.region_id])
         audit_log(
             action="campaign.update",
             actor=actor,

@@ -27,3 +27,13 @@ def test_the_cached_menu_is_the_menu_of_the_users_own_scope(org, role):
 def test_the_menu_capabilities_are_read_from_the_template():
     caps = _menu_caps()
     assert {"campaign.view", "ledger.view", "users.view", "audit.view"} <= set(caps)
+
+
+def test_select_options_marks_the_chosen_value_and_escapes_the_labels():
+    from accounts.templatetags.ql import select_options
+
+    html = select_options([(1, "甲镇"), (12, "<乙镇>")], "12")
+    assert html == '<option value="1">甲镇</option><option value="12" selected>&lt;乙镇&gt;</option>'
+    assert select_options([(1, "甲镇")], 1) == '<option value="1" selected>甲镇</option>'
+    assert " selected" not in select_options([(1, "甲镇")], None)
+    assert " selected" not in select_options([(1, "甲镇")], "")

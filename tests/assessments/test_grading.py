@@ -459,3 +459,26 @@ def test_the_cached_board_carries_each_requests_own_csrf_token_and_each_users_ow
     )
     assert response.status_code == 302
     assert "群众满意度偏低" in leader.get(_board(cycle.campaign)).content.decode()
+
+
+def test_a_renamed_campaign_shows_on_its_cached_board_at_once(cycle):
+    """The board is cached whole per data version (accounts.pages): editing the campaign's name and
+    deadlines renews the township's version, so the next look shows them."""
+    from django.test import Client
+
+    from assessments.services.campaigns import campaign_update
+
+    client = Client()
+    client.force_login(cycle.reviewer)
+    client.get(_board(cycle.campaign))
+    assert not client.get(_board(cycle.campaign)).templates  # cached
+    c = cycle.campaign
+    campaign_update(
+        campaign=c,
+        actor=cycle.reviewer,
+        name="甲镇2024年度测评（改名）",
+        self_deadline=c.self_deadline,
+        submission_deadline=c.submission_deadline,
+        city_deadline=c.city_deadline,
+    )
+    assert "甲镇2024年度测评（改名）" in client.get(_board(cycle.campaign)).content.decode()
