@@ -10,9 +10,11 @@ What is cached is every column but the password: the instance comes back with th
 request precomputed (User.get_session_auth_hash). The key holds the database's name and a fingerprint
 of the secret key the hash was made with.
 
-Every save or delete of a user forgets the entry, at once and again on commit (a reader racing the write
-cannot keep the old row); bulk writes call `users_changed`. The entry's lifetime bounds what anything
-else could miss. Disabling a user also ends their sessions (accounts.services.user_set_active).
+Every save or delete of a user forgets the entry, at once and again on commit (so that a reader that
+cached the row between the write and its commit does not keep it); bulk writes call `users_changed`. The
+entry's lifetime (USER_SECONDS) bounds what anything else could miss, such as a reader that read the old
+row just before the commit and stores it just after. Disabling a user also ends their sessions
+(accounts.services.user_set_active), whatever the cache holds.
 """
 
 import hashlib
