@@ -69,8 +69,13 @@ def worker_env():
 
 
 def wait_for(check, timeout, step=0.1):
+    """check() until it answers, each time on a fresh database connection: on SQLite (WAL) a connection
+    that something earlier in this process left with a statement open keeps reading the snapshot it
+    began with and never sees the workers' commits (seen once in CI, after other tests in the process)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
+        assert not connection.in_atomic_block  # the workers' commits are only seen outside a transaction
+        connection.close()
         value = check()
         if value:
             return value

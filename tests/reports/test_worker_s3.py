@@ -16,6 +16,7 @@ import openpyxl
 import pytest
 from celery import Celery
 from django.conf import settings
+from django.db import connection
 from django.urls import reverse
 
 from reports.models import ExportJob
@@ -73,6 +74,7 @@ def test_a_worker_on_another_machine_stores_the_export_in_the_bucket_and_the_web
         Celery(broker=REDIS).send_task("reports.export_build", args=[job.pk], queue=queue)
         deadline = time.monotonic() + 180
         while time.monotonic() < deadline:
+            connection.close()  # a fresh snapshot each time (tests.reports.test_package_worker.wait_for)
             job.refresh_from_db()
             if job.status in (ExportJob.Status.DONE, ExportJob.Status.FAILED):
                 break
