@@ -4,8 +4,16 @@ shows of the user, and then cost a request no template rendering at all.
 
 The key holds the data versions of what the page shows, the address and query string, the parts the
 view names, and everything of the user the page draws: the account (id, name), the user's reach (the
-access token their scope was compiled under: the menu, the role names) and the unread count. The page's
-forms carry a placeholder where each request puts its own CSRF token (common.fragments).
+access token their scope was compiled under: the menu, the role names) and the unread count.
+
+The entry is the compressed response itself, so a request for a cached page costs no compression either
+(the city dashboard's 70 kB of HTML took longer to compress than the rest of its request). Its forms
+carry a CSRF token masked once for the entry, and the key holds a fingerprint of the user's CSRF secret
+(renewed at every login), so the token stays valid for exactly the browser it was rendered for. BREACH
+needs one secret in many responses that differ by what the attacker puts in: every distinct page (a
+different address, other data, another user) is a new entry with a new mask, and the same entry is
+the same bytes every time, which tells nothing; the compressed bytes also carry Django's random-length
+filename (Heal the Breach).
 
 Not cached: a page with messages to show (they are shown once); a query string with a parameter the
 view does not name in `params`, or a long or repeated value (a search term, a made-up parameter: every
@@ -13,16 +21,21 @@ distinct address would be an entry of its own, and the cache shares Redis with t
 nothing at all without a shared cache (settings.QL_SHARED_CACHE).
 """
 
+import gzip
+import hashlib
+
 from django.conf import settings
 from django.contrib.messages import get_messages
 from django.http import HttpResponse
 from django.middleware.csrf import get_token
+from django.middleware.gzip import GZipMiddleware, re_accepts_gzip
 from django.shortcuts import render
 from django.template.loader import render_to_string
+from django.utils.cache import patch_vary_headers
+from django.utils.text import compress_string
 
 from access.scope import scope_version
 from common.dataversion import versioned
-from common.fragments import CSRF_SLOT
 
 from .unread import unread_count
 
@@ -44,15 +57,30 @@ def cached_page(request, template, *, context, townships=(), regions=(), parts=(
     if not settings.QL_SHARED_CACHE or len(get_messages(request)) or not _cacheable_query(request, params):
         return render(request, template, context())
     user = request.user
-    who = (user.pk, user.display_name, scope_version(user), unread_count(user))
+    token = get_token(request)  # creates the browser's CSRF secret if it has none yet
+    secret = hashlib.sha256(request.META["CSRF_COOKIE"].encode()).hexdigest()[:16]
+    who = (user.pk, user.display_name, scope_version(user), unread_count(user), secret)
 
     def build():
-        return render_to_string(template, {**context(), "csrf_token": CSRF_SLOT}, request=request)
+        body = render_to_string(template, {**context(), "csrf_token": token}, request=request)
+        return compress_string(body.encode(), max_random_bytes=GZipMiddleware.max_random_bytes)
 
-    body = versioned(
+    compressed = versioned(
         townships=townships,
         regions=regions,
         parts=("page", template, request.path, sorted(request.GET.items()), *who, *parts),
         build=build,
     )
-    return HttpResponse(body.replace(CSRF_SLOT, get_token(request)))
+    return compressed_response(request, compressed)
+
+
+def compressed_response(request, compressed):
+    """A page response from its gzip bytes: sent as they are to a client that accepts gzip (the
+    compression middleware leaves an encoded response alone), decompressed for one that does not."""
+    if re_accepts_gzip.search(request.META.get("HTTP_ACCEPT_ENCODING", "")):
+        response = HttpResponse(compressed)
+        response["Content-Encoding"] = "gzip"
+    else:
+        response = HttpResponse(gzip.decompress(compressed))
+    patch_vary_headers(response, ("Accept-Encoding",))
+    return response

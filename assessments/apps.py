@@ -11,3 +11,4 @@ class AssessmentsConfig(AppConfig):
         from .computed import register
 
         register()
+        from . import signals  # noqa: F401  (the cached campaign rows renewed on every write)

@@ -101,9 +101,10 @@ def access_version_key():
     return _key(*ACCESS)
 
 
-def versioned(*, townships=(), regions=(), parts=(), build, timeout=600, create=True):
+def versioned(*, townships=(), regions=(), access=False, parts=(), build, timeout=600, create=True):
     """build()'s value, cached under the data versions of these townships and regions (and `parts`,
-    whatever else it depends on): recomputed after any write those versions announce, and at the latest
+    whatever else it depends on; with `access`, also under the access token, which renaming a region or
+    changing the tree renews): recomputed after any write those versions announce, and at the latest
     after `timeout` seconds for the writes that announce none.
 
     The entry holds the tokens it was built under, beside the value, under a key of its own: one
@@ -118,6 +119,7 @@ def versioned(*, townships=(), regions=(), parts=(), build, timeout=600, create=
     if not settings.QL_SHARED_CACHE:
         return build()
     sources = [("t", pk) for pk in sorted(set(townships))] + [("r", pk) for pk in sorted(set(regions))]
+    sources += [ACCESS] if access else []
     # the database's name too: several databases may share one Redis (staging, the benchmarks)
     raw = "|".join(str(p) for p in (settings.DATABASES["default"]["NAME"], *sources, "/", *parts))
     key = f"{PREFIX}:entry:{hashlib.sha256(raw.encode()).hexdigest()[:40]}"

@@ -9,6 +9,17 @@ from common.rounds import RoundKind
 SCORE = {"max_digits": 7, "decimal_places": 2}
 
 
+class CampaignQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        # a bulk update renews the cached rows of the campaigns it wrote, as a save does (rowcache)
+        from ..rowcache import campaigns_changed
+
+        rows = list(self.values_list("pk", "township_id", "region_id"))
+        count = super().update(**kwargs)
+        campaigns_changed(rows)
+        return count
+
+
 class Campaign(models.Model):
     """测评年度: one standard version, one year, and its subjects.
 
@@ -49,6 +60,8 @@ class Campaign(models.Model):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+
+    objects = CampaignQuerySet.as_manager()
 
     class Meta:
         verbose_name = "测评年度"

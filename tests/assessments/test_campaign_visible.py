@@ -68,3 +68,55 @@ def test_one_campaign_is_visible_exactly_when_the_list_holds_it(cycle):
     # a township role sees its city's township-level round (rule 3), not the other city's
     reviewer = user_with_role(Role.TOWNSHIP_REVIEWER, org.town, username="u_rev2")
     assert {c.name for c in campaigns if campaign_visible(reviewer, c)} == {base.name, "甲市镇街"}
+
+
+# --- the row from the cache (selectors.campaign_row) ----------------------------------------------------
+
+
+def test_the_row_from_the_cache_follows_every_kind_of_write(cycle):
+    """The one-campaign pages read the campaign from the cache: a save, a bulk update, a rename of its
+    region, a move to another township and a delete each show on the next read."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from assessments.selectors import campaign_row
+    from villages.models import Region
+
+    pk = cycle.campaign.pk
+    campaign_row(pk)
+    with CaptureQueriesContext(connection) as ctx:
+        assert campaign_row(pk).name == cycle.campaign.name
+    assert ctx.captured_queries == []  # from the cache
+
+    saved = Campaign.objects.get(pk=pk)
+    saved.name = "改名后的测评"
+    saved.save(update_fields=["name"])
+    assert campaign_row(pk).name == "改名后的测评"
+    Campaign.objects.filter(pk=pk).update(name="批量改名")
+    assert campaign_row(pk).name == "批量改名"
+    region = Region.objects.get(pk=cycle.campaign.region_id)
+    region.name = "新的市名"
+    region.save(update_fields=["name"])
+    assert campaign_row(pk).region.name == "新的市名"
+    Campaign.objects.filter(pk=pk).update(township=cycle.org.other_town)
+    assert campaign_row(pk).township_id == cycle.org.other_town.pk
+    Campaign.objects.filter(pk=pk).delete()
+    assert campaign_row(pk) is None
+
+
+def test_a_made_up_key_is_looked_up_every_time_and_never_remembered(cycle):
+    from django.core.cache import cache
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from assessments.selectors import campaign_row
+
+    missing = Campaign.objects.order_by("-pk").first().pk + 1000
+    before = set(cache._cache)  # the tests' local-memory cache
+    for _ in range(2):
+        with CaptureQueriesContext(connection) as ctx:
+            assert campaign_row(missing) is None
+        assert len(ctx.captured_queries) == 1
+    assert set(cache._cache) == before
+    for nonsense in ("abc", None, "1; drop"):
+        assert campaign_row(nonsense) is None

@@ -369,6 +369,20 @@ def test_the_board_makes_the_same_number_of_queries_at_10_and_at_200_villages(cl
     assert counts[200] <= 17, counts
 
 
+def test_a_second_look_at_the_board_asks_the_database_nothing_at_10_and_at_200_villages(client, cycle):
+    """The page whole (accounts.pages) and the campaign's row (selectors.campaign_row) from the cache."""
+    for n in (10, 200):
+        _town, campaign, reviewer = township(cycle.org.city, cycle.standard, n, f"再看{n}镇")
+        grade(campaign, [("SHIFAN", 2), ("DABIAO", n - 2)])
+        client.force_login(reviewer)
+        client.get(_board(campaign))
+        client.get(_board(campaign))
+        with CaptureQueriesContext(connection) as ctx:
+            response = client.get(_board(campaign))
+        assert response.status_code == 200 and not response.templates
+        assert ctx.captured_queries == [], n
+
+
 def test_the_board_shows_the_distribution_the_override_forms_and_a_disabled_confirm(client, cycle):
     a = reviewed(cycle)
     target(cycle.org.town, 2024, {"SHIFAN": 1, "DABIAO": 1, "TISHENG": 1, "CUJIN": 0})

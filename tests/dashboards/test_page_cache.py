@@ -50,6 +50,46 @@ def test_the_logout_form_of_a_cached_page_works(dash):
     assert client.get(_url(dash)).status_code == 302  # logged out: to the login page
 
 
+def _token(page):
+    import re
+
+    return re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.content.decode())[1]
+
+
+def test_a_cached_page_is_sent_compressed_as_it_was_stored(dash):
+    """The entry is the gzip response: sent as it is to a browser that accepts gzip, decompressed for
+    one that does not, with the same page in both."""
+    import gzip
+
+    client = Client()
+    client.force_login(dash.leader)
+    client.get(_url(dash))
+    packed = client.get(_url(dash), HTTP_ACCEPT_ENCODING="gzip, deflate, br")
+    plain = client.get(_url(dash))
+    assert not packed.templates and not plain.templates
+    assert packed["Content-Encoding"] == "gzip" and "Accept-Encoding" in packed["Vary"]
+    assert not plain.has_header("Content-Encoding")
+    html = gzip.decompress(packed.content).decode()
+    assert html == plain.content.decode() and "清廉" in html and html.rstrip().endswith("</html>")
+    assert len(packed.content) < len(plain.content) / 3
+
+
+def test_each_browser_of_one_user_gets_a_token_of_its_own(dash):
+    """The key holds the browser's CSRF secret: a second browser (another login) of the same user gets
+    its own page, whose token works there, and the first browser's token does not."""
+    first, second = Client(enforce_csrf_checks=True), Client(enforce_csrf_checks=True)
+    first.force_login(dash.leader)
+    second.force_login(dash.leader)
+    for client in (first, second):
+        client.get(_url(dash))
+    mine, theirs = second.get(_url(dash)), first.get(_url(dash))
+    assert not mine.templates and not theirs.templates
+    logout = reverse("accounts:logout")
+    assert second.post(logout, {"csrfmiddlewaretoken": _token(theirs)}).status_code == 403
+    assert second.post(logout, {"csrfmiddlewaretoken": _token(mine)}).status_code == 302
+    assert first.post(logout, {"csrfmiddlewaretoken": _token(theirs)}).status_code == 302
+
+
 def test_each_user_gets_their_own_page(dash):
     leader, city = Client(), Client()
     leader.force_login(dash.leader)
