@@ -78,6 +78,16 @@ class Scope:
             )
         return self._held[key]
 
+    def whole_regions_only(self, cap):
+        """The regions where `cap` is held, when it reaches whole regions and nothing narrower (a city
+        office): what such a user sees of `cap` is the same for everyone with those regions, and changes
+        with their data versions. Empty for narrower reaches and for the administrator's."""
+        if self.everywhere or self.anonymous:
+            return frozenset()
+        if any(self.held(cap, kind) for kind in ("township", "branch", "village", "unit")):
+            return frozenset()
+        return self.held(cap, "region")
+
     def held_regions(self, cap, kind):
         """Ids of the regions in which lie the nodes of `kind` where `cap` is held."""
         return frozenset(
@@ -157,6 +167,16 @@ class Scope:
             q |= Q(**{f"{p}township__region_id__in": regions})
         if towns := self.held(cap, "township"):
             q |= Q(**{f"{p}township_id__in": towns})
+        return q | self.below_township_q(cap, prefix)
+
+    def below_township_q(self, cap, prefix=""):
+        """The part of village_q below whole townships (branches, villages, supervised villages): with
+        township_q over a row's own township it is village_q without joining the village when the row
+        carries its village's township (a village-level assessment does)."""
+        if self.anonymous or self.everywhere:
+            return NOTHING
+        p = prefix
+        q = NOTHING
         if branches := self.held(cap, "branch"):
             q |= Q(**{f"{p}branch_id__in": branches})
         villages = set(self.held(cap, "village"))

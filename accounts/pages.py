@@ -1,6 +1,7 @@
 """Whole pages cached for the user who asked (issue 16): the busiest read-only pages — the dashboards,
-the grading board, the city's 示范村 board — are rendered once per data version and per what the page
-shows of the user, and then cost a request no template rendering at all.
+the grading board, the city's 示范村 board, and a city office's campaign, ledger and task lists — are
+rendered once per data version and per what the page shows of the user, and then cost a request no
+template rendering at all.
 
 The key holds the data versions of what the page shows, the address and query string, the parts the
 view names, and everything of the user the page draws: the account (id, name), the user's reach (the

@@ -102,15 +102,28 @@ def campaign_rows_for_user(user):
     return Campaign.objects.filter(campaign_scope_q(user)).select_related("township", "region", "standard")
 
 
-def assessment_status_counts_for_user(user, campaign_ids):
-    """{campaign id: {status: number of assessments the user may see}} for these campaigns, one query."""
-    counts = {pk: {} for pk in campaign_ids}
-    rows = (
-        Assessment.objects.filter(assessment_scope_q(user), campaign_id__in=campaign_ids)
-        .values("campaign_id", "status")
-        .annotate(n=Count("pk"))
-        .order_by()
-    )
+def assessment_status_counts_for_user(user, campaigns):
+    """{campaign id: {status: number of assessments the user may see}} for these campaigns (a page of
+    them), one grouped query. Each campaign's level is known here, so each level's rule of
+    assessment_scope_q is applied to its own campaigns only: the rule with both levels ORed joined every
+    campaign and every village of a province (9 ms at 50,000 villages, issue 16)."""
+    counts = {c.pk: {} for c in campaigns}
+    scope, cap = scope_for(user), Cap.CAMPAIGN_VIEW
+    # a village-level assessment carries its village's township (campaign_create), so whole townships
+    # and regions are matched on it without joining every village; branches and villages on the village
+    rules = {
+        "village": scope.township_q(cap, prefix="township__")
+        | scope.below_township_q(cap, prefix="village__"),
+        "township": scope.township_q(cap, prefix="township__"),
+    }
+    q = NOTHING
+    for level, rule in rules.items():
+        ids = [c.pk for c in campaigns if c.level == level]
+        if ids:
+            q |= Q(campaign_id__in=ids) & rule
+    if not counts or q == NOTHING:
+        return counts
+    rows = Assessment.objects.filter(q).values("campaign_id", "status").annotate(n=Count("pk")).order_by()
     for row in rows:
         counts[row["campaign_id"]][row["status"]] = row["n"]
     return counts
@@ -124,8 +137,9 @@ def campaign_row(pk):
     """The campaign (with its township, region and standard) or None, by its key: with a shared cache,
     from the cache under its township's data version (its region's for a township-level round) and
     the access token, which every write to it (assessments.signals), its township or its region
-    renews (its standard, once in use, is locked). Two cache round trips instead of a query: the grading board then asks the
-    database nothing at all. A made-up key is looked up every time, never remembered."""
+    renews (its standard, once in use, is locked). Two cache round trips instead of a query: the
+    grading board then asks the database nothing at all. A made-up key is looked up every time, never
+    remembered."""
     try:
         pk = int(pk)
     except (TypeError, ValueError):

@@ -164,10 +164,8 @@ def region_cached(user, cap, parts, build):
     regions' data versions, which the ledger, rectification and task writes renew, and today's date.
     A city's lists count its whole history (131,055 整改 at province scale, 74 ms to count). Narrower
     reaches, and the administrator's, call build() each time: their counts are small or rare."""
-    scope = scope_for(user)
-    regions = scope.held(cap, "region")
-    narrower = any(scope.held(cap, kind) for kind in ("township", "branch", "village", "unit"))
-    if not regions or narrower or scope.everywhere:
+    regions = scope_for(user).whole_regions_only(cap)
+    if not regions:
         return build()
     return versioned(
         regions=regions,

@@ -328,6 +328,7 @@ def _transition(*, task, actor, action, reason, request=None):
     current.is_closed = transition.closed_after
     current.version += 1
     current.save(update_fields=["is_closed", "version"])
+    township_data_changed(current.township_id)  # the cached city lists and the dashboards' task counts
     PlanTaskEvent.objects.create(task=current, action=action, reason=reason, actor=actor)
     audit_log(
         action=f"tasks.{action}",

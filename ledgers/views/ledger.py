@@ -19,6 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from access.checks import deny, require_cap
 from access.roles import Cap, Side
 from access.scope import scope_for
+from accounts.pages import cached_page
 from audit.services import audit_log
 from common.dates import cn_date
 from common.downloads import attachment_response
@@ -100,6 +101,22 @@ def _due(unit, year, month, submission, today):
 @require_cap(Cap.LEDGER_VIEW)
 @require_GET
 def ledger_list(request):
+    """A city office's list (the same for everyone holding its regions whole) is cached per data version
+    of its regions and today's date (the month to fill in), which ledger writes renew (accounts.pages)."""
+    regions = scope_for(request.user).whole_regions_only(Cap.LEDGER_VIEW)
+    if not regions:
+        return render(request, "ledgers/ledger_list.html", _ledger_list_context(request))
+    return cached_page(
+        request,
+        "ledgers/ledger_list.html",
+        context=lambda: _ledger_list_context(request),
+        regions=regions,
+        parts=(timezone.localdate(),),
+        params=("township", "unit", "year", "month", "page"),
+    )
+
+
+def _ledger_list_context(request):
     ledgers = ledger_list_for_user(request.user)
     units = ledger_units_for_user(request.user)
     townships = ledger_townships_for_user(request.user)
@@ -146,7 +163,7 @@ def ledger_list(request):
         "this_year": today.year,
         "months": range(1, 13),
     }
-    return render(request, "ledgers/ledger_list.html", context)
+    return context
 
 
 def _open_months(units, today):

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from access.checks import require_cap
 from access.roles import Cap, Side
 from access.scope import scope_for
+from accounts.pages import cached_page
 from common.errors import ApplicationError, ConflictError
 from common.xlsx import WorkbookRefused
 from villages.models import ResponsibleUnit, Township
@@ -25,9 +26,29 @@ from ..workflow import task_overdue_case, task_overdue_q
 PAGE_SIZE = 50
 
 
+# the list's own filters whose short values may be part of a cached page's address (not the search box)
+TASK_LIST_PARAMS = ("year", "key_point", "unit", "status", "township", "overdue", "closed", "page")
+
+
 @require_cap(Cap.TASKS_VIEW)
 @require_http_methods(["GET"])
 def task_list(request):
+    """A city office's list (the same for everyone holding its regions whole) is cached per data version
+    of its regions and today's date (the overdue marks), which task writes renew (accounts.pages)."""
+    regions = scope_for(request.user).whole_regions_only(Cap.TASKS_VIEW)
+    if not regions:
+        return render(request, "ledgers/task_list.html", _task_list_context(request))
+    return cached_page(
+        request,
+        "ledgers/task_list.html",
+        context=lambda: _task_list_context(request),
+        regions=regions,
+        parts=(timezone.localdate(),),
+        params=TASK_LIST_PARAMS,
+    )
+
+
+def _task_list_context(request):
     tasks = sel.task_list_for_user(request.user)
     # years and 工作要点 grouped in SQL: a city holds a plan of every township for every year (issue 16)
     years = sel.region_cached(
@@ -119,7 +140,7 @@ def task_list(request):
         "statuses": PlanTask.Status.choices,
         "today": timezone.localdate(),
     }
-    return render(request, "ledgers/task_list.html", context)
+    return context
 
 
 def _single_township(page):

@@ -93,6 +93,33 @@ def test_list_shows_the_campaign_with_counts_of_the_users_scope_only(client, cyc
     assert campaign.n_forwarded == campaign.n_confirmed == 0
 
 
+def test_the_city_offices_list_is_cached_and_shows_a_submission_and_a_new_round_at_once(client, cycle, users):
+    """A city office's page is the same for everyone holding its regions: cached per their data
+    versions (accounts.pages), which a transition and a new campaign renew."""
+    url = reverse("assessments:campaign_list")
+    client.force_login(users["city"])
+    client.get(url)
+    with CaptureQueriesContext(connection) as ctx:
+        page = client.get(url)
+    assert not page.templates and len(ctx.captured_queries) <= 1  # the session's user at most
+    assert "已提交" not in page.content.decode()
+    fill_self(cycle.a["东村"], cycle.committee, cycle.supervisor)
+    assessment_transition(assessment=cycle.a["东村"], action="submit", actor=cycle.committee)
+    assert "村已提交" in client.get(url).content.decode()
+    campaign_create(
+        actor=None,
+        township=cycle.org.other_town,
+        year=2024,
+        standard=cycle.standard,
+        name="乙镇新的测评",
+    )
+    assert "乙镇新的测评" in client.get(url).content.decode()
+    # a township's reviewer reaches less than whole regions: rendered each time
+    client.force_login(users["reviewer"])
+    client.get(url)
+    assert client.get(url).templates
+
+
 def test_list_shows_deadlines_standard_and_create_button_only_for_managers(client, cycle, users):
     Campaign.objects.filter(pk=cycle.campaign.pk).update(self_deadline=datetime.date(2024, 6, 25))
     client.force_login(users["reviewer"])

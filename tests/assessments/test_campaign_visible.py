@@ -70,6 +70,44 @@ def test_one_campaign_is_visible_exactly_when_the_list_holds_it(cycle):
     assert {c.name for c in campaigns if campaign_visible(reviewer, c)} == {base.name, "甲市镇街"}
 
 
+def test_the_lists_counts_per_level_equal_the_assessment_scope_for_every_role(cycle):
+    """assessment_status_counts_for_user applies each level's rule to its own campaigns, matching whole
+    townships on the assessment's own township: the same numbers as assessment_scope_q's list."""
+    from collections import Counter
+
+    from assessments.models import Assessment
+    from assessments.selectors import assessment_list_for_user, assessment_status_counts_for_user
+
+    org = cycle.org
+    village_level = Campaign.objects.get(pk=cycle.campaign.pk)
+    township_level = _copy(
+        Campaign.objects.get(pk=village_level.pk), level="township", township=None, name="镇街"
+    )
+    for town in (org.town, org.other_town):
+        Assessment.objects.create(campaign=township_level, township=town)
+    campaigns = [village_level, township_level]
+    nodes = {
+        "region": org.city,
+        "township": org.town,
+        "branch": org.branch,
+        "village": org.village,
+        None: None,
+    }
+    checked = 0
+    for role in Role:
+        kind = ROLE_NODE.get(role)
+        if kind not in nodes:
+            continue
+        user = user_with_role(role, nodes[kind], username=f"n_{role.value}")
+        expected = Counter(
+            assessment_list_for_user(user).filter(campaign__in=campaigns).values_list("campaign_id", "status")
+        )
+        counted = assessment_status_counts_for_user(user, campaigns)
+        assert {(c, s): n for c, by in counted.items() for s, n in by.items()} == dict(expected), role
+        checked += sum(expected.values())
+    assert checked > 10
+
+
 # --- the row from the cache (selectors.campaign_row) ----------------------------------------------------
 
 

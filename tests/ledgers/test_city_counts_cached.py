@@ -83,3 +83,33 @@ def test_the_city_offices_plan_years_follow_a_new_task(client, org, city, review
     other = user_with_role(Role.TOWNSHIP_REVIEWER, org.other_town, username="rev2")
     task_create(township=org.other_town, year=2026, actor=other, data=TASK | {"key_point": "（二）其他"})
     assert client.get(url).context["years"] == [2026, 2025]
+
+
+def test_the_city_offices_ledger_and_task_pages_are_cached_whole_and_follow_each_write(
+    client, org, city, reviewer
+):
+    """A city office's ledger and task lists are cached whole (accounts.pages): the second look renders
+    nothing; a new ledger, a new task and a closed task show on the next look; a search renders."""
+    from ledgers.services.tasks import task_close
+
+    client.force_login(city)
+    ledgers, tasks = reverse("ledgers:ledger_list"), reverse("ledgers:task_list")
+    for url in (ledgers, tasks):
+        client.get(url)
+        assert not client.get(url).templates
+    ledger_save_web(unit=org.unit, year=2025, month=4, header=HEADER, rows=[], version=1, actor=city)
+    assert "2025年4月" in client.get(ledgers).content.decode()
+    task = task_create(township=org.town, year=2025, actor=reviewer, data=TASK)
+    assert TASK["task"] in client.get(tasks).content.decode()
+    assert not client.get(tasks).templates
+    client.get(tasks, {"closed": "0"})
+    open_tasks = client.get(tasks, {"closed": "0"})
+    assert not open_tasks.templates and TASK["task"] in open_tasks.content.decode()
+    task_close(task=task, actor=reviewer, reason="已完成")
+    assert TASK["task"] not in client.get(tasks, {"closed": "0"}).content.decode()
+    client.get(tasks, {"q": "专班"})
+    assert client.get(tasks, {"q": "专班"}).templates  # a search is not cached
+    # a township's reviewer reaches less than whole regions: rendered each time
+    client.force_login(reviewer)
+    client.get(tasks)
+    assert client.get(tasks).templates

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from access.checks import require_cap
 from access.roles import Cap, Side
 from access.scope import scope_for
+from accounts.pages import cached_page
 from common.errors import ConflictError
 from common.rounds import RoundKind
 from indices.models import IndexStandard
@@ -74,22 +75,29 @@ REOPENABLE = frozenset({S.DRAFT, S.RETURNED, S.SUBMITTED})
 @require_GET
 def campaign_list(request):
     """Campaigns in scope, a page at a time, with the page's assessments counted per status in one grouped
-    query: the page costs the same with one year of one township or a province's history."""
+    query: the page costs the same with one year of one township or a province's history. A city
+    office's page (the same for everyone who holds those regions whole) is cached per data version of
+    its regions (accounts.pages), which every campaign and assessment write renews."""
     user = request.user
-    campaigns = campaign_rows_for_user(user).order_by("-year", "level", "township__name", "-pk")
-    page = Paginator(campaigns, PAGE_SIZE).get_page(request.GET.get("page"))
-    counts = assessment_status_counts_for_user(user, [c.pk for c in page.object_list])
-    for c in page.object_list:
-        mine = counts[c.pk]
-        for s in S:
-            setattr(c, f"n_{s.value}", mine.get(s.value, 0))
-        c.subject_count = sum(mine.values())
-        c.status_counts = [(s.value, s.label, mine.get(s.value, 0)) for s in S]
-    context = {
-        "page_obj": page,
-        "can_create": can_create_campaigns(user),
-    }
-    return render(request, "assessments/campaign_list.html", context)
+
+    def context():
+        campaigns = campaign_rows_for_user(user).order_by("-year", "level", "township__name", "-pk")
+        page = Paginator(campaigns, PAGE_SIZE).get_page(request.GET.get("page"))
+        counts = assessment_status_counts_for_user(user, page.object_list)
+        for c in page.object_list:
+            mine = counts[c.pk]
+            for s in S:
+                setattr(c, f"n_{s.value}", mine.get(s.value, 0))
+            c.subject_count = sum(mine.values())
+            c.status_counts = [(s.value, s.label, mine.get(s.value, 0)) for s in S]
+        return {"page_obj": page, "can_create": can_create_campaigns(user)}
+
+    regions = scope_for(user).whole_regions_only(Cap.CAMPAIGN_VIEW)
+    if not regions:
+        return render(request, "assessments/campaign_list.html", context())
+    return cached_page(
+        request, "assessments/campaign_list.html", context=context, regions=regions, params=("page",)
+    )
 
 
 # --- Create ---------------------------------------------------------------------------------------
