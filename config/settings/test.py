@@ -34,3 +34,9 @@ QL_SESSION_RENEW_SECONDS = 3600
 # tests/access/test_scope_cache.py covers the setting off.
 QL_SHARED_CACHE = True
 SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+
+# The test database is thrown away: its commits need not wait for the write-ahead log to reach the disk
+# (the live-server, worker and concurrency tests commit thousands of times).
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":  # noqa: F405
+    _options = DATABASES["default"].setdefault("OPTIONS", {})  # noqa: F405
+    _options["options"] = (_options.get("options", "") + " -c synchronous_commit=off").strip()
