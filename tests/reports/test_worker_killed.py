@@ -15,6 +15,7 @@ from audit.models import AuditEvent
 from common.storage import storage_files
 from reports.models import ExportJob, PackagePart
 from tests.reports.test_package_worker import (
+    REAL_WORKERS,
     REDIS,
     demo_package_job,
     read_package,
@@ -27,7 +28,7 @@ from tests.reports.test_package_worker import (
 S = ExportJob.Status
 
 
-@pytest.mark.skipif(not REDIS, reason="REDIS_TEST_URL not set (CI sets it)")
+@REAL_WORKERS
 @pytest.mark.django_db(transaction=True)
 def test_a_worker_killed_mid_package_has_its_village_redone_and_the_package_holds_it_once():
     from celery import Celery

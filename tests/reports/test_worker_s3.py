@@ -24,10 +24,10 @@ from reports.services.fingerprint import export_fingerprint
 from tests.assessments.conftest import cycle, standard  # noqa: F401  (fixtures)
 from tests.common.test_s3_storage import KEY, s3, s3_server  # noqa: F401  (fixtures)
 from tests.reports.conftest import confirmed  # noqa: F401  (fixture)
-from tests.reports.test_package_worker import REDIS, ROOT, database_url
+from tests.reports.test_package_worker import REAL_WORKERS, REDIS, ROOT, database_url
 
 
-@pytest.mark.skipif(not REDIS, reason="REDIS_TEST_URL not set (CI sets it)")
+@REAL_WORKERS
 @pytest.mark.django_db(transaction=True)
 def test_a_worker_on_another_machine_stores_the_export_in_the_bucket_and_the_web_side_serves_it(
     s3,  # noqa: F811
