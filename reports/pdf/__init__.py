@@ -54,13 +54,19 @@ def font_config():
 
 def render_pdf(template, context):
     """Render one template of reports/templates/reports/pdf/ to PDF bytes."""
+    return render_document(template, context).write_pdf()
+
+
+def render_document(template, context):
+    """One template of reports/templates/reports/pdf/ laid out (a WeasyPrint Document: its pages can be
+    inspected and a part of them written)."""
     config = font_config()
     html = render_to_string(TEMPLATES + template, {**context, "pdf_font": SUBSET_FAMILY})
     if not (_has_subset and subset_fonts.covers(html)):
         # a character outside the subset (a rare character in a name): the whole document in the full font
         html = html.replace(f'"{SUBSET_FAMILY}"', f'"{FULL_FAMILY}"')
     fetcher = URLFetcher(allowed_protocols={"data"}, allow_redirects=False)
-    return HTML(string=html, base_url=None, url_fetcher=fetcher).write_pdf(font_config=config)
+    return HTML(string=html, base_url=None, url_fetcher=fetcher).render(font_config=config)
 
 
 # --- per village --------------------------------------------------------------------------------------
@@ -131,59 +137,78 @@ def _campaign_context(table):
 
 # Rows of the 定级名册 laid out per WeasyPrint document. WeasyPrint keeps every page's boxes until the PDF is
 # written, so one document of a 1,000-village township took a worker's peak RSS from 168 to 337 MB; in
-# documents of this many rows the peak no longer depends on the township (bench/city_package.py).
-ROSTER_ROWS_PER_DOCUMENT = 150
+# documents of this many rows the peak no longer depends on the township (bench/city_package.py). A
+# document's last page, part-filled, is not kept: its rows begin the next document, so every page of the
+# joined roster but the last is full whatever the size.
+ROSTER_ROWS_PER_DOCUMENT = 66
 
 
 @dataclass(frozen=True)
 class RosterSection:
-    """A run of one grade's rows in one document: `start` rows of the grade came before it."""
+    """A run of one grade's rows in one document: `start` rows of the grade came before it; `offset` is
+    the place of its first row in the whole roster."""
 
     name: str
     count: int
     rows: list
     start: int = 0
+    offset: int = 0
 
 
-def roster_sections(groups, size):
-    """[[RosterSection]] per document, at most `size` rows each; a grade that spans two documents
-    continues in the next one (its numbering goes on, its heading says 续)."""
-    documents, current, room = [], [], size
+def roster_window(groups, begin, size):
+    """[RosterSection] of the roster's rows begin … begin+size-1 (counted across grades, best first); a
+    grade that began before `begin` continues (its numbering goes on, its heading says 续)."""
+    sections, offset = [], 0
+    end = begin + size
     for name, rows in groups:
-        start = 0
-        while start < len(rows):
-            if not room:
-                documents.append(current)
-                current, room = [], size
-            take = rows[start : start + room]
-            current.append(RosterSection(name, len(rows), take, start))
-            start += len(take)
-            room -= len(take)
-    documents.append(current)
-    return documents
+        lo, hi = max(begin, offset), min(end, offset + len(rows))
+        if lo < hi:
+            sections.append(RosterSection(name, len(rows), rows[lo - offset : hi - offset], lo - offset, lo))
+        offset += len(rows)
+    return sections
+
+
+def _first_row_on(page):
+    """The roster index of the first row laid out on this page (None when the page holds none)."""
+    for box in page._page_box.descendants():
+        element = getattr(box, "element", None)
+        if getattr(box, "element_tag", None) == "tr" and element is not None and element.get("data-row"):
+            return int(element.get("data-row"))
+    return None
 
 
 def grade_roster_pdf(table, *, rows_per_document=None):
     """定级名册: the campaign's subjects grouped by grade, best grade first. A long roster is laid out in
-    documents of ROSTER_ROWS_PER_DOCUMENT rows, joined and numbered 第 N 页 共 M 页 afterwards."""
+    documents of ROSTER_ROWS_PER_DOCUMENT rows, joined and numbered 第 N 页 共 M 页 afterwards; each
+    document but the last drops its last page, whose rows begin the next one."""
     ctx = _campaign_context(table)
     groups = [(name, rows) for name, rows in table.by_grade() if rows]
-    documents = roster_sections(groups, rows_per_document or ROSTER_ROWS_PER_DOCUMENT)
-    if len(documents) == 1:
-        return render_pdf("grade_roster.html", {**ctx, "sections": documents[0], "first": True, "last": True})
-    parts = [
-        render_pdf(
+    size = rows_per_document or ROSTER_ROWS_PER_DOCUMENT
+    total = sum(len(rows) for _, rows in groups)
+    if total <= size:
+        sections = roster_window(groups, 0, size)
+        return render_pdf("grade_roster.html", {**ctx, "sections": sections, "first": True, "last": True})
+    parts, begin = [], 0
+    while begin < total:
+        last = begin + size >= total
+        document = render_document(
             "grade_roster.html",
             {
                 **ctx,
-                "sections": sections,
-                "first": i == 0,
-                "last": i == len(documents) - 1,
+                "sections": roster_window(groups, begin, size),
+                "first": begin == 0,
+                "last": last,
                 "unnumbered": True,
             },
         )
-        for i, sections in enumerate(documents)
-    ]
+        carried = None if last or len(document.pages) < 2 else _first_row_on(document.pages[-1])
+        if carried is None or carried <= begin:
+            parts.append(document.write_pdf())
+            begin += size
+        else:
+            parts.append(document.copy(document.pages[:-1]).write_pdf())
+            begin = carried
+        del document
     return join_numbered(
         parts, title=f"{ctx['place']}{ctx['year']}年度“清廉村居”定级名册", orientation="landscape"
     )

@@ -207,7 +207,7 @@ def test_ranking_lists_villages_by_score_with_dimension_scores(east):
 def test_a_long_roster_is_laid_out_in_several_documents_and_numbered_across_them(east):
     """A roster longer than one document's rows (bounded for memory) reads as one document: every row
     once with its number running on within its grade, a grade continued as 续, the heading once, the
-    stamp block once at the end, and 第 N 页 共 M 页 on every page."""
+    stamp block once at the end, 第 N 页 共 M 页 on every page, and no part-filled page inside."""
     table = campaign_table(east.campaign)
     table.rows = [
         dataclasses.replace(r, name=f"{r.name}{i:03d}", assessment_id=i * 10 + k)
@@ -227,23 +227,34 @@ def test_a_long_roster_is_laid_out_in_several_documents_and_numbered_across_them
     assert "个，续）" in text
     assert text.count("年度“清廉村居”定级名册") == 1 and text.count("甲镇纪（工）委（盖章）") == 1
     assert text.index("甲镇纪（工）委（盖章）") > text.index(groups[-1][1][-1].name)
+    rows_on = []
     for k in range(1, pages + 1):
         page = re.sub(r"\s+", "", poppler("pdftotext", pdf, "-f", str(k), "-l", str(k)))
         assert page.endswith(f"第{k}页共{pages}页") or f"第{k}页共{pages}页" in page
+        rows_on.append(sum(page.count(r.name) for r in table.rows))
+    # no part-filled page where one document ends (its last page's rows began the next document): every
+    # page between the first (the heading) and the last (the stamp block) is full
+    middle = rows_on[1:-1]
+    assert middle and min(middle) >= max(middle) / 2, rows_on
     from pypdf import PdfReader
 
     assert PdfReader(io.BytesIO(pdf)).metadata.title == "甲镇2024年度“清廉村居”定级名册"
 
 
-def test_roster_documents_split_by_rows_keep_grades_in_order():
-    from reports.pdf import roster_sections
+def test_roster_windows_split_by_rows_keep_grades_in_order():
+    from reports.pdf import roster_window
 
-    docs = roster_sections([("示范村", list(range(3))), ("达标村", list(range(5)))], 4)
-    assert [[(s.name, s.count, s.rows, s.start) for s in d] for d in docs] == [
-        [("示范村", 3, [0, 1, 2], 0), ("达标村", 5, [0], 0)],
-        [("达标村", 5, [1, 2, 3, 4], 1)],
+    groups = [("示范村", list(range(3))), ("达标村", list(range(5)))]
+    assert [(s.name, s.count, s.rows, s.start, s.offset) for s in roster_window(groups, 0, 4)] == [
+        ("示范村", 3, [0, 1, 2], 0, 0),
+        ("达标村", 5, [0], 0, 3),
     ]
-    assert roster_sections([], 4) == [[]]
+    assert [(s.name, s.count, s.rows, s.start, s.offset) for s in roster_window(groups, 2, 4)] == [
+        ("示范村", 3, [2], 2, 2),
+        ("达标村", 5, [0, 1, 2], 0, 3),
+    ]
+    assert [(s.name, s.rows, s.start) for s in roster_window(groups, 4, 4)] == [("达标村", [1, 2, 3, 4], 1)]
+    assert roster_window([], 0, 4) == []
 
 
 def test_roster_and_ranking_before_the_city_decided_state_they_show_the_township_grade(east):
