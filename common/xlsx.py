@@ -21,6 +21,7 @@ from openpyxl import load_workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
 
 from .errors import InvalidInputError
 from .uploads import UploadError, check_ooxml
@@ -333,7 +334,7 @@ def borders(ws, first_row, last_row, last_column, first_column=1):
 
 def print_setup(ws, *, title_rows, landscape=True):
     """A4, fit to one page wide, the header rows repeated on every printed page."""
-    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.paperSize = Worksheet.PAPERSIZE_A4  # (a write-only sheet lacks the constant)
     ws.page_setup.orientation = "landscape" if landscape else "portrait"
     ws.page_setup.fitToWidth = 1
     ws.page_setup.fitToHeight = 0

@@ -622,3 +622,10 @@ def test_package_index_lists_every_file_with_size_in_kb_and_sha256():
     assert rows[2][1] is None
     assert ws["E3"].number_format == "0.0"
     assert ws.cell(6, 1).value == "合计" and ws.cell(6, 5).value == 3.5
+    assert ws.cell(6, 6).value == "共 3 个文件" and "A6:D6" in merged(ws)
+    assert ws["A2"].font.bold and ws["A1"].font.size == 16 and ws["D3"].alignment.wrap_text
+    inside_merge = {(6, 2), (6, 3), (6, 4)}  # read back as merged cells, without a style of their own
+    cells = [(r, c) for r in range(2, 7) for c in range(1, 7) if (r, c) not in inside_merge]
+    assert all(ws.cell(r, c).border.left.style == "thin" for r, c in cells)
+    assert ws.freeze_panes == "A3" and ws.print_title_rows == "$2:$2"
+    assert ws.column_dimensions["D"].width == 60 and ws.page_setup.orientation == "landscape"
