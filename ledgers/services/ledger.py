@@ -219,6 +219,7 @@ def ledger_submit(*, unit, year, month, actor, request=None, version=None):
             submission.submitted_by = actor
         submission.version += 1
         submission.save()
+        township_data_changed(unit.township_id)  # the compliance figures and the city's cached list
         audit_log(
             action="ledger.submit", actor=actor, request=request, obj=submission, township_id=unit.township_id,
             message=f"{unit.name} {year}年{month}月台账{'报送' if first else '重新报送'}",

@@ -10,7 +10,7 @@ from django.urls import reverse
 from accounts.models import Role
 from ledgers.models import Rectification
 from ledgers.services import rectification as rect
-from ledgers.services.ledger import ledger_save_web
+from ledgers.services.ledger import ledger_save_web, ledger_submit
 from ledgers.services.tasks import task_create
 from tests.factories import user_with_role
 
@@ -99,6 +99,9 @@ def test_the_city_offices_ledger_and_task_pages_are_cached_whole_and_follow_each
         assert not client.get(url).templates
     ledger_save_web(unit=org.unit, year=2025, month=4, header=HEADER, rows=[], version=1, actor=city)
     assert "2025年4月" in client.get(ledgers).content.decode()
+    assert "已报送" not in client.get(ledgers).content.decode()
+    ledger_submit(unit=org.unit, year=2025, month=4, actor=city)
+    assert "已报送" in client.get(ledgers).content.decode()  # the submission renews the region's version
     task = task_create(township=org.town, year=2025, actor=reviewer, data=TASK)
     assert TASK["task"] in client.get(tasks).content.decode()
     assert not client.get(tasks).templates
