@@ -35,7 +35,7 @@ from django.template.loader import render_to_string
 from django.utils.cache import patch_vary_headers
 from django.utils.text import compress_string
 
-from access.scope import scope_version
+from access.scope import scope_for, scope_version
 from common.dataversion import versioned
 
 from .unread import unread_count
@@ -85,3 +85,13 @@ def compressed_response(request, compressed):
         response = HttpResponse(gzip.decompress(compressed))
     patch_vary_headers(response, ("Accept-Encoding",))
     return response
+
+
+def region_page(request, template, *, cap, context, parts=(), params=()):
+    """A list page that is the same for everyone who holds `cap` over whole regions (a city office):
+    cached_page under those regions' data versions for such a user, rendered each time for narrower
+    reaches (their pages depend on the user's own townships, branches, villages or units)."""
+    regions = scope_for(request.user).whole_regions_only(cap)
+    if not regions:
+        return render(request, template, context())
+    return cached_page(request, template, context=context, regions=regions, parts=parts, params=params)

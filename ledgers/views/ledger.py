@@ -19,7 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from access.checks import deny, require_cap
 from access.roles import Cap, Side
 from access.scope import scope_for
-from accounts.pages import cached_page
+from accounts.pages import region_page
 from audit.services import audit_log
 from common.dates import cn_date
 from common.downloads import attachment_response
@@ -103,14 +103,11 @@ def _due(unit, year, month, submission, today):
 def ledger_list(request):
     """A city office's list (the same for everyone holding its regions whole) is cached per data version
     of its regions and today's date (the month to fill in), which ledger writes renew (accounts.pages)."""
-    regions = scope_for(request.user).whole_regions_only(Cap.LEDGER_VIEW)
-    if not regions:
-        return render(request, "ledgers/ledger_list.html", _ledger_list_context(request))
-    return cached_page(
+    return region_page(
         request,
         "ledgers/ledger_list.html",
+        cap=Cap.LEDGER_VIEW,
         context=lambda: _ledger_list_context(request),
-        regions=regions,
         parts=(timezone.localdate(),),
         params=("township", "unit", "year", "month", "page"),
     )

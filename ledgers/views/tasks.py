@@ -12,7 +12,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from access.checks import require_cap
 from access.roles import Cap, Side
 from access.scope import scope_for
-from accounts.pages import cached_page
+from accounts.pages import region_page
 from common.errors import ApplicationError, ConflictError
 from common.xlsx import WorkbookRefused
 from villages.models import ResponsibleUnit, Township
@@ -35,14 +35,11 @@ TASK_LIST_PARAMS = ("year", "key_point", "unit", "status", "township", "overdue"
 def task_list(request):
     """A city office's list (the same for everyone holding its regions whole) is cached per data version
     of its regions and today's date (the overdue marks), which task writes renew (accounts.pages)."""
-    regions = scope_for(request.user).whole_regions_only(Cap.TASKS_VIEW)
-    if not regions:
-        return render(request, "ledgers/task_list.html", _task_list_context(request))
-    return cached_page(
+    return region_page(
         request,
         "ledgers/task_list.html",
+        cap=Cap.TASKS_VIEW,
         context=lambda: _task_list_context(request),
-        regions=regions,
         parts=(timezone.localdate(),),
         params=TASK_LIST_PARAMS,
     )

@@ -18,7 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from access.checks import require_cap
 from access.roles import Cap, Side
 from access.scope import scope_for
-from accounts.pages import cached_page
+from accounts.pages import region_page
 from common.errors import ConflictError
 from common.rounds import RoundKind
 from indices.models import IndexStandard
@@ -92,11 +92,8 @@ def campaign_list(request):
             c.status_counts = [(s.value, s.label, mine.get(s.value, 0)) for s in S]
         return {"page_obj": page, "can_create": can_create_campaigns(user)}
 
-    regions = scope_for(user).whole_regions_only(Cap.CAMPAIGN_VIEW)
-    if not regions:
-        return render(request, "assessments/campaign_list.html", context())
-    return cached_page(
-        request, "assessments/campaign_list.html", context=context, regions=regions, params=("page",)
+    return region_page(
+        request, "assessments/campaign_list.html", cap=Cap.CAMPAIGN_VIEW, context=context, params=("page",)
     )
 
 
